@@ -1,0 +1,1 @@
+"""Configuration package: the Hydra config groups, shipped as ``sim.scenarios``."""

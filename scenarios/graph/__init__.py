@@ -1,0 +1,1 @@
+"""Config group ``graph``: one YAML per social-graph family."""

@@ -1,0 +1,1 @@
+"""Config group ``scenario``: one YAML per platform policy."""

@@ -1,0 +1,165 @@
+"""Daily outputs: column names, counters and the DataCollector's reporters (ODD 7.13).
+
+Every scenario writes every column (0 where a lever does not apply), so runs
+compare directly. Survey-style shares are over non-sellers (brief, lesson 13).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.network import ArcStatus
+
+if TYPE_CHECKING:
+    from sim.model import SocialCommerceModel
+
+
+class Column(StrEnum):
+    """Columns of ``timeseries.csv``, in order."""
+
+    DAY = "day"
+    MARKETING_SHARE = "marketing_share"
+    MEAN_TRUST_SELLER_ARCS = "mean_trust_seller_arcs"
+    ARCS_VISIBLE = "arcs_visible"
+    ARCS_MUTED = "arcs_muted"
+    ARCS_REMOVED = "arcs_removed"
+    MUTES_CUM = "mutes_cum"
+    UNFRIENDS_CUM = "unfriends_cum"
+    ACTED_SHARE = "acted_share"
+    FRIENDSHIPS = "friendships"
+    SELLERS = "sellers"
+    SELLER_ENTRIES_CUM = "seller_entries_cum"
+    SELLER_EXITS_CUM = "seller_exits_cum"
+    SALES = "sales"
+    SALES_CUM = "sales_cum"
+    GMV_CUM = "gmv_cum"
+    SELLER_INCOME = "seller_income"
+    UX = "ux"
+    ACTIVE_USERS = "active_users"
+    LEFT_MOMENTS = "left_moments"
+    LEFT_SHARE = "left_share"
+    COMPLAINTS_CUM = "complaints_cum"
+    FOLDED = "folded"
+    PENALTIES_CUM = "penalties_cum"
+    BANS_CUM = "bans_cum"
+    FALSE_POSITIVES_CUM = "false_positives_cum"
+    SHOP_FOLLOWERS = "shop_followers"
+    UNFOLLOWS_CUM = "unfollows_cum"
+
+
+@dataclass
+class DailyTally:
+    """Counts of today's events, reset every morning."""
+
+    marketing_read: int = 0
+    organic_read: int = 0
+    sales: int = 0
+    folded: int = 0
+
+
+@dataclass
+class Totals:
+    """Cumulative counts since day 1."""
+
+    mutes: int = 0
+    unfriends: int = 0
+    complaints: int = 0
+    sales: int = 0
+    gmv: float = 0.0
+    seller_entries: int = 0
+    seller_exits: int = 0
+    penalties: int = 0
+    bans: int = 0
+    false_positives: int = 0
+    unfollows: int = 0
+
+
+def marketing_share(model: SocialCommerceModel) -> float:
+    """Marketing share of the items non-sellers read in Moments today."""
+    read = model.today.marketing_read + model.today.organic_read
+    return model.today.marketing_read / read if read else 0.0
+
+
+def seller_arcs(model: SocialCommerceModel) -> np.ndarray:
+    """Arcs from current sellers to non-seller friends that still exist."""
+    arcs, people = model.arcs, model.people
+    idx = arcs.of_authors(np.flatnonzero(people.seller))
+    return idx[~people.seller[arcs.reader[idx]] & (arcs.status[idx] != ArcStatus.REMOVED)]
+
+
+def mean_trust_seller_arcs(model: SocialCommerceModel) -> float:
+    """Mean trust of non-sellers in the sellers they are still friends with."""
+    idx = seller_arcs(model)
+    return float(model.arcs.trust[idx].mean()) if len(idx) else float("nan")
+
+
+def non_sellers(model: SocialCommerceModel) -> np.ndarray:
+    """Mask of users who are not selling now."""
+    return ~model.people.seller
+
+
+def acted_share(model: SocialCommerceModel) -> float:
+    """Share of non-sellers who have muted or unfriended a seller so far."""
+    mask = non_sellers(model)
+    return float(model.people.acted[mask].mean()) if mask.any() else 0.0
+
+
+def left_moments(model: SocialCommerceModel) -> int:
+    """Non-sellers who have left Moments."""
+    return int((~model.people.in_moments & non_sellers(model)).sum())
+
+
+def left_share(model: SocialCommerceModel) -> float:
+    """Share of non-sellers who have left Moments."""
+    mask = non_sellers(model)
+    return left_moments(model) / int(mask.sum()) if mask.any() else 0.0
+
+
+def ux(model: SocialCommerceModel) -> float:
+    """User experience: mean Moments engagement of non-sellers (leavers included)."""
+    mask = non_sellers(model)
+    return float(model.people.engagement[mask].mean()) if mask.any() else 0.0
+
+
+def seller_income(model: SocialCommerceModel) -> float:
+    """Mean GMV per current seller over the rolling sales window."""
+    people = model.people
+    if not people.seller.any():
+        return 0.0
+    return float(people.rolling_sales[people.seller].mean() * model.cfg.market.order_value)
+
+
+REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {
+    Column.MARKETING_SHARE: marketing_share,
+    Column.MEAN_TRUST_SELLER_ARCS: mean_trust_seller_arcs,
+    Column.ARCS_VISIBLE: lambda m: int(m.arcs.counts[ArcStatus.VISIBLE]),
+    Column.ARCS_MUTED: lambda m: int(m.arcs.counts[ArcStatus.MUTED]),
+    Column.ARCS_REMOVED: lambda m: int(m.arcs.counts[ArcStatus.REMOVED]),
+    Column.MUTES_CUM: lambda m: m.totals.mutes,
+    Column.UNFRIENDS_CUM: lambda m: m.totals.unfriends,
+    Column.ACTED_SHARE: acted_share,
+    Column.FRIENDSHIPS: lambda m: int(len(m.arcs) - m.arcs.counts[ArcStatus.REMOVED]) // 2,
+    Column.SELLERS: lambda m: len(m.business_of),
+    Column.SELLER_ENTRIES_CUM: lambda m: m.totals.seller_entries,
+    Column.SELLER_EXITS_CUM: lambda m: m.totals.seller_exits,
+    Column.SALES: lambda m: m.today.sales,
+    Column.SALES_CUM: lambda m: m.totals.sales,
+    Column.GMV_CUM: lambda m: m.totals.gmv,
+    Column.SELLER_INCOME: seller_income,
+    Column.UX: ux,
+    Column.ACTIVE_USERS: lambda m: int(m.people.in_moments.sum()),
+    Column.LEFT_MOMENTS: left_moments,
+    Column.LEFT_SHARE: left_share,
+    Column.COMPLAINTS_CUM: lambda m: m.totals.complaints,
+    Column.FOLDED: lambda m: m.today.folded,
+    Column.PENALTIES_CUM: lambda m: m.totals.penalties,
+    Column.BANS_CUM: lambda m: m.totals.bans,
+    Column.FALSE_POSITIVES_CUM: lambda m: m.totals.false_positives,
+    Column.SHOP_FOLLOWERS: lambda m: int(np.count_nonzero(m.arcs.following)),
+    Column.UNFOLLOWS_CUM: lambda m: m.totals.unfollows,
+}

@@ -1,0 +1,403 @@
+"""The social-commerce model: wiring and the daily schedule (ODD sections 3 and 7).
+
+One step is one day. The order within a day is the one the brief's
+prototype found free of artefacts: needs -> posting -> reading -> trust
+(erosion, then repair) -> purchases -> response ladder -> the policy's
+other channel (shop, C2B) -> recruitment -> sellers' reviews and exits ->
+engagement -> platform enforcement (which takes effect the next day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from sim.agents import ExitReason, Platform, Seller, User
+from sim.config import SimConfig
+from sim.graphs import Edges, build_graph
+from sim.metrics import REPORTERS, DailyTally, Totals
+from sim.network import ArcStatus, ArcTable
+from sim.policies import make_policy
+from sim.population import Population
+from sim.submodels import (
+    arise_needs,
+    beta_with_mean,
+    clutter,
+    decayed_exposure,
+    erode_trust,
+    items_read,
+    ladder,
+    lognormal_with_median,
+    marketing_density,
+    one_per_key,
+    purchase_probability,
+    read_fraction,
+    recruit_probability,
+    repair_trust,
+    satisfied_trust,
+    unsatisfied_trust,
+    update_engagement,
+    wear_factor,
+)
+
+
+@dataclass
+class MomentsReading:
+    """What was read in Moments today: per read arc, and each user's clutter."""
+
+    arcs: np.ndarray
+    organic: np.ndarray
+    marketing: np.ndarray
+    clutter: np.ndarray = field(repr=False)
+
+
+class SocialCommerceModel(mesa.Model):
+    """WeChat-style social commerce: sellers market to friends whose trust erodes.
+
+    Args:
+        cfg: the run's configuration (``sim.config.SimConfig``).
+        graph: optional ``(n_users, edges)`` to use instead of building ``cfg.graph``.
+
+    """
+
+    def __init__(self, cfg: SimConfig, graph: tuple[int, Edges] | None = None) -> None:
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        self.day = 0
+        n_users, edges = graph if graph is not None else build_graph(cfg.graph, self.rng)
+        self.n_users = n_users
+        self.arcs = ArcTable(n_users, edges)
+        self.arcs.baseline[:] = self.rng.beta(
+            cfg.users.baseline_trust_a, cfg.users.baseline_trust_b, len(self.arcs)
+        )
+        self.arcs.trust[:] = self.arcs.baseline
+        self.people = Population(n_users, cfg, self.rng)
+        self.totals = Totals()
+        self.today = DailyTally()
+        self.business_of: dict[int, Seller] = {}
+        self.users = [User(self, node) for node in range(n_users)]
+        self.platform = Platform(self, make_policy(cfg.policy, self))
+        self._exposed: list[tuple[np.ndarray, np.ndarray]] = []
+        self.seed_sellers()
+        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+
+    # -- initialization ---------------------------------------------------------------
+
+    def seed_sellers(self) -> None:
+        """ODD 5: seed ``initial_fraction`` of users as sellers in upline clusters.
+
+        A cluster's head is a recruitable user drawn in proportion to degree
+        (sellers sit on hubs); up to ``cluster_size - 1`` recruitable friends join
+        as the head's downline and sell the same category (prototype lesson 8).
+        """
+        cfg = self.cfg.sellers
+        target = round(cfg.initial_fraction * self.n_users)
+        degree = np.diff(self.arcs.start).astype(float)
+        weight = np.where(self.people.recruitable, degree, 0.0)
+        while len(self.business_of) < target and weight.sum() > 0:
+            head = int(self.rng.choice(self.n_users, p=weight / weight.sum()))
+            weight[head] = 0.0
+            self.open_business(head, upline=-1)
+            friends = self.arcs.friends(head)
+            friends = friends[self.people.recruitable[friends] & ~self.people.seller[friends]]
+            for friend in self.rng.permutation(friends)[: cfg.cluster_size - 1]:
+                if len(self.business_of) >= target:
+                    break
+                weight[friend] = 0.0
+                self.open_business(int(friend), upline=head)
+
+    def open_business(self, node: int, upline: int) -> Seller:
+        """``node`` starts selling: the upline's category (or a random one), fresh traits."""
+        cfg = self.cfg
+        category = (
+            int(self.people.category[upline])
+            if upline >= 0
+            else int(self.rng.integers(cfg.market.categories))
+        )
+        quality = float(
+            beta_with_mean(cfg.purchase.quality_mean, cfg.users.beta_concentration, 1, self.rng)[0]
+        )
+        rate = float(
+            lognormal_with_median(cfg.sellers.rate_median, cfg.sellers.rate_sigma, 1, self.rng)[0]
+        )
+        return Seller(self, self.users[node], category, quality, rate, upline)
+
+    def close_business(self, node: int, reason: ExitReason) -> None:
+        """Close ``node``'s business: the role ends and shop followers lose the shop."""
+        self.people.close_business(node)
+        self.arcs.following[self.arcs.of_authors(np.array([node]))] = False
+        del self.business_of[node]
+        self.totals.seller_exits += 1
+        if reason is ExitReason.BANNED:
+            self.totals.bans += 1
+
+    # -- the day ----------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Simulate one day in the order of ODD section 3."""
+        self.day += 1
+        self.today = DailyTally()
+        self._exposed = []
+        policy = self.platform.policy
+        self.people.start_sales_day(self.day)
+        arisen = arise_needs(
+            self.people.need_expiry,
+            self.day,
+            self.cfg.market.need_prob,
+            self.cfg.market.need_lifetime,
+            self.rng,
+        )
+        organic, marketing = self.draft_posts(arisen)
+        reading = self.read_moments(policy.route(organic, marketing))
+        self.respond_in_moments(reading)
+        policy.run_channel(marketing, arisen)
+        self.recruit()
+        sellers = self.agents_by_type.get(Seller)
+        if sellers is not None:
+            sellers.shuffle_do("step")
+        self.update_engagement(reading.clutter)
+        self.platform.step()
+        self.datacollector.collect(self)
+
+    def draft_posts(self, needs_arisen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """ODD 7.2 Posting: organic posts per user, marketing posts per seller.
+
+        Users who left Moments stop posting (prototype lesson 9). Marketing is
+        Poisson with mean ``post_rate x market.intensity``.
+        """
+        people = self.people
+        organic = self.rng.poisson(self.cfg.users.organic_rate, self.n_users) * people.in_moments
+        extra = self.platform.policy.extra_organic(needs_arisen)
+        if extra is not None:
+            organic = organic + extra
+        marketing = self.rng.poisson(people.post_rate * self.cfg.market.intensity)
+        return organic, marketing
+
+    def read_moments(self, feed) -> MomentsReading:
+        """ODD 7.3 Reading: who opens Moments and what they read within their attention.
+
+        A user opens Moments with probability equal to their engagement. They
+        read items of visible friends; when more is posted than their attention
+        budget, each item is read with probability ``attention / available``.
+        Muted arcs still leak ``trust.mute_leak`` of the author's marketing
+        (private broadcasts, group chats: prototype lesson 2), outside Moments.
+        """
+        arcs, people, policy = self.arcs, self.people, self.platform.policy
+        opened = people.in_moments & (self.rng.random(self.n_users) < people.engagement)
+        authors = np.flatnonzero(feed.organic + feed.shown + feed.folded > 0)
+        idx = arcs.of_authors(authors)
+        idx = idx[opened[arcs.reader[idx]] & (arcs.status[idx] != ArcStatus.REMOVED)]
+        author, reader = arcs.author[idx], arcs.reader[idx]
+        visible = arcs.status[idx] == ArcStatus.VISIBLE
+        organic = np.where(visible, feed.organic[author], 0)
+        marketing = np.where(visible, feed.shown[author], 0)
+        if feed.folded.any():
+            expands = visible & (self.rng.random(len(idx)) < policy.expand_prob)
+            marketing = marketing + np.where(expands, feed.folded[author], 0)
+        available = np.bincount(reader, weights=organic + marketing, minlength=self.n_users)
+        share = read_fraction(available, people.attention)[reader]
+        organic_read = items_read(organic, share, self.rng)
+        marketing_read = items_read(marketing, share, self.rng)
+        per_user_organic = np.bincount(reader, weights=organic_read, minlength=self.n_users)
+        per_user_marketing = np.bincount(reader, weights=marketing_read, minlength=self.n_users)
+        buyers = ~people.seller
+        self.today.marketing_read = int(per_user_marketing[buyers].sum())
+        self.today.organic_read = int(per_user_organic[buyers].sum())
+        self.today.folded = int(feed.folded.sum())
+        muted = ~visible
+        if self.cfg.trust.mute_leak > 0 and muted.any():
+            leaked = feed.shown[author[muted]] + feed.folded[author[muted]]
+            marketing_read[muted] = self.rng.binomial(leaked, self.cfg.trust.mute_leak)
+        density = marketing_density(per_user_marketing, per_user_organic)
+        return MomentsReading(
+            arcs=idx,
+            organic=organic_read,
+            marketing=marketing_read,
+            clutter=clutter(density, people.tolerance),
+        )
+
+    def respond_in_moments(self, reading: MomentsReading) -> None:
+        """ODD 7.4-7.6: erosion and repair of trust, purchases, then the response ladder.
+
+        Trust falls only through marketing (erosion, a disappointing purchase), so
+        the ladder looks only at arcs that carried marketing today.
+        """
+        arcs = self.arcs
+        hit = reading.marketing > 0
+        exposed, items = reading.arcs[hit], reading.marketing[hit]
+        before = arcs.trust[exposed]
+        self.expose(exposed, items, reading.clutter[arcs.reader[exposed]])
+        talked = reading.organic > 0
+        repaired = reading.arcs[talked]
+        arcs.trust[repaired] = repair_trust(
+            arcs.trust[repaired],
+            arcs.baseline[repaired],
+            reading.organic[talked],
+            self.cfg.trust.repair_rate,
+        )
+        self.buy(exposed, items, self.cfg.purchase.conversion)
+        self.respond(exposed, before)
+
+    def respond(self, idx: np.ndarray, before: np.ndarray) -> None:
+        """ODD 7.6 Response ladder on arcs ``idx`` whose trust was ``before`` this morning."""
+        arcs, trust_cfg = self.arcs, self.cfg.trust
+        mute, unfriend = ladder(
+            arcs.trust[idx],
+            arcs.baseline[idx],
+            arcs.trust[idx] < before,
+            self.people.mute_threshold[arcs.reader[idx]],
+            trust_cfg.ladder_margin,
+            trust_cfg.unfriend_ratio,
+            arcs.status[idx] == ArcStatus.VISIBLE,
+        )
+        self.apply_ladder(idx[mute], idx[unfriend])
+
+    def expose(self, idx: np.ndarray, items: np.ndarray, clutter_level: np.ndarray) -> None:
+        """ODD 7.4 Erosion: marketing items read along arcs ``idx`` wear trust down.
+
+        Wear-out uses the arc's exposures over the wear window; sellers reading
+        other sellers are annoyed ``trust.seller_reader_factor`` as much
+        (prototype lesson 6). Exposed arcs are remembered for recruitment.
+        """
+        arcs, cfg = self.arcs, self.cfg.trust
+        exposure = (
+            decayed_exposure(arcs.exposure[idx], arcs.exposure_day[idx], self.day, cfg.wear_window)
+            + items
+        )
+        arcs.exposure[idx] = exposure
+        arcs.exposure_day[idx] = self.day
+        reader_factor = np.where(
+            self.people.seller[arcs.reader[idx]], cfg.seller_reader_factor, 1.0
+        )
+        arcs.trust[idx] = erode_trust(
+            arcs.trust[idx],
+            items,
+            cfg.erosion_per_item,
+            clutter_level,
+            cfg.clutter_gain,
+            wear_factor(exposure, cfg.wearout_onset, cfg.wearout_slope),
+            reader_factor,
+        )
+        self._exposed.append((idx, items))
+
+    def buy(self, idx: np.ndarray, items: np.ndarray, conversion: float) -> np.ndarray:
+        """ODD 7.5 Purchases: items from a seller convert readers with an open need.
+
+        Each arc converts with ``1 - (1 - conversion T^2)^m``; at most one purchase
+        per open need per day; sellers do not buy from same-category competitors.
+        Returns the arcs that bought.
+        """
+        arcs, people = self.arcs, self.people
+        author, reader = arcs.author[idx], arcs.reader[idx]
+        category = people.category[author]
+        open_need = people.need_expiry[reader, np.maximum(category, 0)] >= self.day
+        competitor = people.seller[reader] & (people.category[reader] == category)
+        eligible = people.seller[author] & open_need & ~competitor
+        idx, items = idx[eligible], items[eligible]
+        converts = self.rng.random(len(idx)) < purchase_probability(
+            arcs.trust[idx], items, conversion
+        )
+        idx = idx[converts]
+        keys = (
+            arcs.reader[idx].astype(np.int64) * self.cfg.market.categories
+            + people.category[arcs.author[idx]]
+        )
+        idx = idx[one_per_key(keys, self.rng)]
+        self.settle(idx)
+        return idx
+
+    def settle(self, idx: np.ndarray) -> None:
+        """ODD 7.5 Outcomes: quality decides satisfaction; satisfied buyers spread the word."""
+        arcs, people, cfg = self.arcs, self.people, self.cfg.purchase
+        author, reader = arcs.author[idx], arcs.reader[idx]
+        satisfied = self.rng.random(len(idx)) < people.quality[author]
+        arcs.trust[idx] = np.where(
+            satisfied,
+            satisfied_trust(arcs.trust[idx], cfg.satisfied_gain),
+            unsatisfied_trust(arcs.trust[idx], cfg.unsatisfied_factor),
+        )
+        people.need_expiry[reader, people.category[author]] = -1
+        people.record_sales(self.day, author)
+        self.today.sales += len(idx)
+        self.totals.sales += len(idx)
+        self.totals.gmv += len(idx) * self.cfg.market.order_value
+        for buyer, seller in zip(
+            reader[satisfied].tolist(), author[satisfied].tolist(), strict=True
+        ):
+            self.spread_word(buyer, seller)
+
+    def spread_word(self, buyer: int, seller: int) -> None:
+        """ODD 7.5 Word of mouth: common friends' trust in the seller rises a little."""
+        arcs = self.arcs
+        lo, hi = arcs.start[seller], arcs.start[seller + 1]
+        common = lo + np.flatnonzero(
+            np.isin(arcs.reader[lo:hi], arcs.friends(buyer))
+            & (arcs.status[lo:hi] != ArcStatus.REMOVED)
+        )
+        arcs.trust[common] = satisfied_trust(arcs.trust[common], self.cfg.purchase.word_of_mouth)
+        self.platform.policy.on_satisfied(buyer, seller, common)
+
+    def apply_ladder(self, mute: np.ndarray, unfriend: np.ndarray) -> None:
+        """ODD 7.6: mute and unfriend, and file complaints against the authors."""
+        arcs, cfg = self.arcs, self.cfg.trust
+        arcs.mute(mute)
+        arcs.remove(unfriend)
+        self.totals.mutes += len(mute)
+        self.totals.unfriends += len(unfriend)
+        self.people.acted[arcs.reader[mute]] = True
+        self.people.acted[arcs.reader[unfriend]] = True
+        complained = np.concatenate(
+            [
+                mute[self.rng.random(len(mute)) < cfg.complaint_per_mute],
+                unfriend[self.rng.random(len(unfriend)) < cfg.complaint_per_unfriend],
+            ]
+        )
+        self.platform.receive_complaints(arcs.author[complained])
+
+    def recruit(self) -> None:
+        """ODD 7.7 Recruitment: readers may join a trusted, visibly selling seller's downline."""
+        if not self._exposed:
+            return
+        arcs, people, cfg = self.arcs, self.people, self.cfg.sellers
+        idx = np.concatenate([arcs for arcs, _ in self._exposed])
+        author, reader = arcs.author[idx], arcs.reader[idx]
+        candidate = (
+            people.seller[author]
+            & ~people.seller[reader]
+            & people.recruitable[reader]
+            & people.in_moments[reader]
+            & (arcs.status[idx] != ArcStatus.REMOVED)
+        )
+        probability = recruit_probability(
+            arcs.trust[idx],
+            people.rolling_sales[author],
+            cfg.recruit_prob,
+            cfg.recruit_min_trust,
+            cfg.recruit_sales_norm,
+        )
+        joins = idx[candidate & (self.rng.random(len(idx)) < probability)]
+        joins = joins[one_per_key(arcs.reader[joins], self.rng)]
+        for new_seller, upline in zip(
+            arcs.reader[joins].tolist(), arcs.author[joins].tolist(), strict=True
+        ):
+            self.open_business(new_seller, upline)
+            self.totals.seller_entries += 1
+
+    def update_engagement(self, clutter_level: np.ndarray) -> None:
+        """ODD 7.8 Engagement: clutter wears interest down; below the floor users leave.
+
+        Sellers never leave Moments (it is their shop window; prototype lesson 6).
+        """
+        people, cfg = self.people, self.cfg.users
+        engagement = update_engagement(
+            people.engagement,
+            people.engagement_base,
+            clutter_level,
+            cfg.engagement_recovery,
+            cfg.engagement_loss,
+        )
+        people.engagement = np.where(people.in_moments, engagement, people.engagement)
+        leaving = people.in_moments & ~people.seller & (people.engagement < cfg.leave_below)
+        people.in_moments[leaving] = False

@@ -1,0 +1,44 @@
+"""Atomic writes of result files: a reader never sees a half-written file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+
+def write_atomically(path: Path, write: Callable[[IO[Any]], None], binary: bool = False) -> None:
+    """Write through ``write`` into a temporary file beside ``path``, then rename it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(
+            handle, "wb" if binary else "w", encoding=None if binary else "utf-8"
+        ) as out:
+            write(out)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` as CSV without the index."""
+    write_atomically(path, lambda out: table.to_csv(out, index=False, lineterminator="\n"))
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    """Write ``data`` as indented JSON."""
+    write_atomically(path, lambda out: out.write(json.dumps(data, indent=2) + "\n"))

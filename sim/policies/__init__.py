@@ -1,0 +1,20 @@
+"""Platform policies, one module each (ODD 7.9-7.12); ``make_policy`` builds one from its config."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sim.policies.base import Feed, Policy
+from sim.policies.laissez_faire import LaissezFaire
+
+if TYPE_CHECKING:
+    from sim.model import SocialCommerceModel
+
+POLICIES: dict[str, type[Policy]] = {cls.name: cls for cls in (LaissezFaire,)}
+
+__all__ = ["POLICIES", "Feed", "Policy", "make_policy"]
+
+
+def make_policy(cfg: Any, model: SocialCommerceModel) -> Policy:
+    """Return the policy named ``cfg.name``, configured by ``cfg``."""
+    return POLICIES[cfg.name](cfg, model)

@@ -1,0 +1,241 @@
+"""Compose a configuration, run the model, and write a run's results.
+
+This is the Python API the CLI, the notebooks and the tests share::
+
+    from sim.runner import compose_config, simulate
+    cfg = compose_config(["scenario=rectify", "graph.n_users=1000", "steps=90"])
+    result = simulate(cfg)
+    result.timeseries.tail()
+
+``run(overrides, out_dir)`` does both and writes the files a CLI run writes.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from hydra import compose, initialize_config_module
+from hydra.errors import ConfigCompositionException, MissingConfigException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from tqdm import tqdm
+
+from sim.config import ConfigError, SimConfig, register_configs
+from sim.metrics import Column
+from sim.model import SocialCommerceModel
+from sim.outputs import write_csv, write_json
+from sim.plotting import plot_timeseries
+
+CONFIG_MODULE = "sim.scenarios"
+CONFIG_NAME = "config"
+HEADLINE = (
+    Column.MARKETING_SHARE,
+    Column.MEAN_TRUST_SELLER_ARCS,
+    Column.MUTES_CUM,
+    Column.UNFRIENDS_CUM,
+    Column.ACTED_SHARE,
+    Column.LEFT_SHARE,
+    Column.SELLERS,
+    Column.SALES_CUM,
+    Column.GMV_CUM,
+    Column.UX,
+)
+
+
+@dataclass
+class RunResult:
+    """A finished run: the daily table, the summary and the model in its final state."""
+
+    timeseries: pd.DataFrame
+    summary: dict[str, Any]
+    model: SocialCommerceModel
+
+
+def options(group: str) -> list[str]:
+    """Return the available options of a config group (e.g. ``"scenario"``)."""
+    folder = resources.files(CONFIG_MODULE) / group
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def explain(error: BaseException) -> str:
+    """Turn a Hydra, OmegaConf or model input error into one line."""
+    if isinstance(error, MissingConfigException):
+        found = re.search(r"Could not find '([^/']+)/([^']+)'", str(error))
+        if found:
+            group, name = found.groups()
+            return f"unknown {group} '{name}'; available: {', '.join(options(group))}"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    cause = error.__cause__
+    if isinstance(error, ConfigCompositionException) and cause is not None:
+        detail = str(cause).strip().splitlines()[0]
+        key = getattr(cause, "full_key", None)
+        text = f"{text.rstrip('.')}: {detail}" + (f" (key {key})" if key else "")
+    elif isinstance(error, OmegaConfBaseException) and getattr(error, "full_key", None):
+        text = f"{text} (key {error.full_key})"
+    return text
+
+
+def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose the run configuration from Hydra overrides, without the CLI."""
+    register_configs()
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        return compose(CONFIG_NAME, overrides=list(overrides))
+
+
+def to_sim_config(cfg: DictConfig | SimConfig) -> SimConfig:
+    """Validate a composed config into typed dataclasses; bad values raise ``ConfigError``."""
+    if isinstance(cfg, SimConfig):
+        return cfg
+    try:
+        config = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as error:
+        if isinstance(error.__cause__, ConfigError):
+            raise error.__cause__ from None
+        raise ConfigError(explain(error)) from None
+    assert isinstance(config, SimConfig)
+    return config
+
+
+def package_version() -> str:
+    """Return the installed version of the ``sim`` package."""
+    try:
+        return metadata.version("sim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def git_commit() -> str | None:
+    """Return the git commit of the source tree, when it is a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None) -> RunResult:
+    """Build the model from ``cfg`` and run it for ``cfg.steps`` days.
+
+    Args:
+        cfg: a composed config (``compose_config``) or a ``SimConfig``.
+        progress: show a progress bar; default ``cfg.progress`` on a terminal.
+
+    """
+    config = to_sim_config(cfg)
+    show = config.progress if progress is None else progress
+    started = time.perf_counter()
+    model = SocialCommerceModel(config)
+    setup_seconds = time.perf_counter() - started
+    for _ in tqdm(
+        range(config.steps), desc=config.policy.name, unit="day", disable=None if show else True
+    ):
+        model.step()
+    table = model.datacollector.get_model_vars_dataframe()
+    table.insert(0, Column.DAY, range(1, len(table) + 1))
+    table = table[list(Column)]
+    summary = summarize(config, table, model, time.perf_counter() - started, setup_seconds)
+    return RunResult(timeseries=table, summary=summary, model=model)
+
+
+def summarize(
+    cfg: SimConfig,
+    table: pd.DataFrame,
+    model: SocialCommerceModel,
+    wall_seconds: float,
+    setup_seconds: float,
+) -> dict[str, Any]:
+    """Return the final and cumulative metrics of a run, with what is needed to reproduce it."""
+    last = table.iloc[-1]
+    final = {column.value: _plain(last[column]) for column in Column if column is not Column.DAY}
+    unfriends = int(last[Column.UNFRIENDS_CUM])
+    return {
+        "scenario": cfg.policy.name,
+        "seed": cfg.seed,
+        "steps": cfg.steps,
+        "intensity": cfg.market.intensity,
+        "graph": {
+            "kind": cfg.graph.kind,
+            "n_users": model.n_users,
+            "friendships_start": len(model.arcs) // 2,
+            "mean_degree": len(model.arcs) / model.n_users,
+        },
+        "final": final,
+        "mutes_per_unfriend": int(last[Column.MUTES_CUM]) / unfriends if unfriends else None,
+        "mean_marketing_share": float(table[Column.MARKETING_SHARE].mean()),
+        "platform": {
+            "ux": final[Column.UX],
+            "gmv": final[Column.GMV_CUM],
+            "active_users": final[Column.ACTIVE_USERS],
+            "sellers_end": final[Column.SELLERS],
+        },
+        "version": package_version(),
+        "git_commit": git_commit(),
+        "wall_seconds": round(wall_seconds, 3),
+        "setup_seconds": round(setup_seconds, 3),
+    }
+
+
+def _plain(value: Any) -> int | float:
+    """Return a JSON-friendly Python number."""
+    number = float(value)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def write_results(result: RunResult, out_dir: str | Path) -> Path:
+    """Write ``timeseries.csv``, ``summary.json`` and ``timeseries.png`` atomically."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(result.timeseries, out / "timeseries.csv")
+    write_json(result.summary, out / "summary.json")
+    plot_timeseries(result.timeseries, out / "timeseries.png", title=_title(result.summary))
+    return out
+
+
+def _title(summary: dict[str, Any]) -> str:
+    graph = summary["graph"]
+    return (
+        f"{summary['scenario']} - intensity {summary['intensity']:g}, seed {summary['seed']}, "
+        f"{graph['kind']} graph of {graph['n_users']:,} users"
+    )
+
+
+def run(overrides: Sequence[str] = (), out_dir: str | Path | None = None) -> RunResult:
+    """Compose from ``overrides``, simulate, and write results to ``out_dir`` if given."""
+    result = simulate(compose_config(overrides), progress=False)
+    if out_dir is not None:
+        write_results(result, out_dir)
+    return result
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """Return a short plain-text table of a run's headline results, for the console."""
+    final = summary["final"]
+    rows = [(column.value, final[column]) for column in HEADLINE]
+    rows.append(("wall_seconds", summary["wall_seconds"]))
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{summary['scenario']} (seed {summary['seed']}, {summary['steps']} days)"]
+    for name, value in rows:
+        shown = (
+            f"{value:,.3f}"
+            if isinstance(value, float) and not float(value).is_integer()
+            else f"{value:,.0f}"
+        )
+        lines.append(f"  {name:<{width}}  {shown:>14}")
+    return "\n".join(lines)

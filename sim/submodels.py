@@ -1,0 +1,193 @@
+"""The model's rules as small vectorized functions (ODD section 7).
+
+Each function states one rule of ``docs/ODD.md`` over numpy arrays, takes
+its parameters explicitly and draws random numbers only from the generator
+it is given. The model composes them in the daily order; the tests check
+each on hand-made inputs. Parameter sources are in the ODD and in
+``sim/config.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def beta_with_mean(mean: float, concentration: float, size: int, rng: np.random.Generator) -> Array:
+    """Draw Beta variates with the given mean and ``a + b = concentration``."""
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, size)
+
+
+def lognormal_with_median(
+    median: float, sigma: float, size: int, rng: np.random.Generator
+) -> Array:
+    """Draw lognormal variates with the given median and log-scale ``sigma``."""
+    return median * np.exp(sigma * rng.standard_normal(size))
+
+
+def arise_needs(
+    expiry: Array, day: int, need_prob: float, lifetime: int, rng: np.random.Generator
+) -> Array:
+    """ODD 7.1 Needs: each user-category pair without an open need gets one w.p. ``need_prob``.
+
+    ``expiry[i, c]`` is the last day the need of user ``i`` in category ``c``
+    is open (``-1``: none). Needs past their expiry lapse. Returns the boolean
+    mask of needs that arose today (``expiry`` is updated in place).
+    """
+    lapsed = expiry < day
+    arisen = lapsed & (rng.random(expiry.shape) < need_prob)
+    expiry[lapsed] = -1
+    expiry[arisen] = day + lifetime - 1
+    return arisen
+
+
+def read_fraction(available: Array, attention: Array) -> Array:
+    """ODD 7.3 Reading: the share of available items a reader gets through.
+
+    A reader reads everything when it fits in their attention budget, else the
+    same share of every friend's items: ``min(1, attention / available)``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(available > 0, attention / available, 1.0)
+    return np.minimum(1.0, share)
+
+
+def items_read(available: Array, share: Array, rng: np.random.Generator) -> Array:
+    """ODD 7.3 Reading: each available item is read with probability ``share``.
+
+    Binomial thinning, drawn only where the reader's attention is saturated
+    (``share < 1``); elsewhere every item is read. Single items (the common
+    case) take one uniform draw instead of a binomial one.
+    """
+    read = np.where(share >= 1.0, available, 0)
+    single = (share < 1.0) & (available == 1)
+    read[single] = rng.random(int(single.sum())) < share[single]
+    several = (share < 1.0) & (available > 1)
+    read[several] = rng.binomial(available[several], share[several])
+    return read
+
+
+def marketing_density(marketing_read: Array, organic_read: Array) -> Array:
+    """ODD 7.3 Marketing density: marketing share of what a user read today (0 if nothing)."""
+    total = marketing_read + organic_read
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, marketing_read / total, 0.0)
+
+
+def clutter(density: Array, tolerance: Array) -> Array:
+    """ODD 7.4 Clutter: marketing density above the user's tolerance, ``max(0, d - tol)``."""
+    return np.maximum(0.0, density - tolerance)
+
+
+def decayed_exposure(exposure: Array, last_day: Array, day: int, window: float) -> Array:
+    """ODD 7.4 Exposure memory: past exposures decay as ``exp(-days / window)``."""
+    return exposure * np.exp(-(day - last_day) / window)
+
+
+def wear_factor(exposure: Array, onset: float, slope: float) -> Array:
+    """ODD 7.4 Wear-out: ``1 + slope * max(0, E - onset) / onset`` for ``E`` recent exposures.
+
+    Ad-repetition studies put wear-out at 3-10 exposures (Pechmann & Stewart
+    1988; Campbell & Keller 2003); the default onset is 6.
+    """
+    return 1.0 + slope * np.maximum(0.0, exposure - onset) / onset
+
+
+def erode_trust(
+    trust: Array,
+    items: Array,
+    per_item: float,
+    clutter_level: Array,
+    clutter_gain: float,
+    wear: Array,
+    reader_factor: Array | float = 1.0,
+) -> Array:
+    """ODD 7.4 Erosion: ``T exp(-d m)`` with ``d = per_item (1 + gain clutter) wear factor``."""
+    rate = per_item * (1.0 + clutter_gain * clutter_level) * wear * reader_factor
+    return trust * np.exp(-rate * items)
+
+
+def repair_trust(trust: Array, baseline: Array, organic_items: Array, repair_rate: float) -> Array:
+    """ODD 7.4 Repair: organic items read move trust up toward its baseline, never down.
+
+    ``T += (1 - exp(-rate o)) max(0, T0 - T)``: relationship maintenance
+    restores what marketing wore away but does not undo gains from good
+    purchases (brief, prototype lesson 5).
+    """
+    return trust + (1.0 - np.exp(-repair_rate * organic_items)) * np.maximum(0.0, baseline - trust)
+
+
+def purchase_probability(trust: Array, items: Array, conversion: float) -> Array:
+    """ODD 7.5 Conversion: ``1 - (1 - c T^2)^m`` for ``m`` items read at trust ``T``."""
+    return 1.0 - (1.0 - conversion * trust**2) ** items
+
+
+def satisfied_trust(trust: Array, gain: float) -> Array:
+    """ODD 7.5 A satisfying purchase (or good word of mouth): ``T += gain (1 - T)``."""
+    return trust + gain * (1.0 - trust)
+
+
+def unsatisfied_trust(trust: Array, factor: float) -> Array:
+    """ODD 7.5 A disappointing purchase: ``T *= factor``."""
+    return trust * factor
+
+
+def one_per_key(keys: Array, rng: np.random.Generator) -> Array:
+    """Return positions of one randomly chosen element per distinct key."""
+    order = rng.permutation(len(keys))
+    _, first = np.unique(keys[order], return_index=True)
+    return np.sort(order[first])
+
+
+def ladder(
+    trust: Array,
+    baseline: Array,
+    fell: Array,
+    mute_threshold: Array,
+    margin: float,
+    unfriend_ratio: float,
+    visible: Array,
+) -> tuple[Array, Array]:
+    """ODD 7.6 Response ladder: returns masks ``(mute, unfriend)``.
+
+    Only arcs whose trust fell today and sits below ``baseline - margin``
+    respond (brief, prototype lesson 3). Below ``unfriend_ratio x threshold``
+    the reader unfriends; below the threshold a visible arc is muted.
+    """
+    responds = fell & (trust < baseline - margin)
+    unfriend = responds & (trust < unfriend_ratio * mute_threshold)
+    mute = responds & ~unfriend & visible & (trust < mute_threshold)
+    return mute, unfriend
+
+
+def recruit_probability(
+    trust: Array, sales: Array, base_prob: float, min_trust: float, sales_norm: float
+) -> Array:
+    """ODD 7.7 Recruitment per read arc: ``p T min(1, sales / norm)`` when ``T > min_trust``.
+
+    A reader is drawn into a seller's downline only by a seller they trust and
+    who is visibly selling (rolling sales), so marketing density can rise
+    endogenously (brief, "Recruitment").
+    """
+    return np.where(trust > min_trust, base_prob * trust * np.minimum(1.0, sales / sales_norm), 0.0)
+
+
+def review_post_rate(
+    rate: Array, base_rate: Array, sales: Array, below: float, factor: float, cap: float
+) -> Array:
+    """ODD 7.7 Escalation: sellers below the sales target post ``factor`` x more, up to ``cap``.
+
+    Sellers at or above the target step back toward their base rate, so
+    Poisson noise alone cannot ratchet every seller up (prototype lesson 4).
+    """
+    up = np.minimum(cap, rate * factor)
+    down = np.maximum(base_rate, rate / factor)
+    return np.where(sales < below, up, down)
+
+
+def update_engagement(
+    engagement: Array, base: Array, clutter_level: Array, recovery: float, loss: float
+) -> Array:
+    """ODD 7.8 Engagement: ``e += recovery (e0 - e) - loss clutter``, kept in [0, 1]."""
+    return np.clip(engagement + recovery * (base - engagement) - loss * clutter_level, 0.0, 1.0)
