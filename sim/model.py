@@ -237,7 +237,9 @@ class SocialCommerceModel(mesa.Model):
             reading.organic[talked],
             self.cfg.trust.repair_rate,
         )
-        self.buy(exposed, items, self.cfg.purchase.conversion)
+        self.buy(
+            exposed, purchase_probability(arcs.trust[exposed], items, self.cfg.purchase.conversion)
+        )
         self.respond(exposed, before)
 
     def respond(self, idx: np.ndarray, before: np.ndarray) -> None:
@@ -260,6 +262,7 @@ class SocialCommerceModel(mesa.Model):
         Wear-out uses the arc's exposures over the wear window; sellers reading
         other sellers are annoyed ``trust.seller_reader_factor`` as much
         (prototype lesson 6). Exposed arcs are remembered for recruitment.
+        ``clutter_level`` is the reader's clutter per arc (0 in an opt-in space).
         """
         arcs, cfg = self.arcs, self.cfg.trust
         exposure = (
@@ -280,13 +283,18 @@ class SocialCommerceModel(mesa.Model):
             wear_factor(exposure, cfg.wearout_onset, cfg.wearout_slope),
             reader_factor,
         )
+        self.remember_exposure(idx, items)
+
+    def remember_exposure(self, idx: np.ndarray, items: np.ndarray) -> None:
+        """Note that readers of arcs ``idx`` saw ``items`` offers today (for recruitment)."""
         self._exposed.append((idx, items))
 
-    def buy(self, idx: np.ndarray, items: np.ndarray, conversion: float) -> np.ndarray:
-        """ODD 7.5 Purchases: items from a seller convert readers with an open need.
+    def buy(self, idx: np.ndarray, probability: np.ndarray) -> np.ndarray:
+        """ODD 7.5 Purchases: offers along arcs ``idx`` convert readers with an open need.
 
-        Each arc converts with ``1 - (1 - conversion T^2)^m``; at most one purchase
-        per open need per day; sellers do not buy from same-category competitors.
+        ``probability`` is the channel's conversion chance per arc (in Moments
+        ``1 - (1 - c T^2)^m`` for ``m`` items read). At most one purchase per open
+        need per day; sellers do not buy from same-category competitors.
         Returns the arcs that bought.
         """
         arcs, people = self.arcs, self.people
@@ -295,11 +303,8 @@ class SocialCommerceModel(mesa.Model):
         open_need = people.need_expiry[reader, np.maximum(category, 0)] >= self.day
         competitor = people.seller[reader] & (people.category[reader] == category)
         eligible = people.seller[author] & open_need & ~competitor
-        idx, items = idx[eligible], items[eligible]
-        converts = self.rng.random(len(idx)) < purchase_probability(
-            arcs.trust[idx], items, conversion
-        )
-        idx = idx[converts]
+        idx, probability = idx[eligible], probability[eligible]
+        idx = idx[self.rng.random(len(idx)) < probability]
         keys = (
             arcs.reader[idx].astype(np.int64) * self.cfg.market.categories
             + people.category[arcs.author[idx]]

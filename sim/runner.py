@@ -149,7 +149,7 @@ def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None) -> RunRe
         model.step()
     table = model.datacollector.get_model_vars_dataframe()
     table.insert(0, Column.DAY, range(1, len(table) + 1))
-    table = table[list(Column)]
+    table = table[list(Column)].rename(columns=str)
     summary = summarize(config, table, model, time.perf_counter() - started, setup_seconds)
     return RunResult(timeseries=table, summary=summary, model=model)
 

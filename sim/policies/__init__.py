@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.policies.base import Feed, Policy
+from sim.policies.c2b import C2B
 from sim.policies.laissez_faire import LaissezFaire
+from sim.policies.rectify import Rectify
+from sim.policies.separate_shop import SeparateShop
 
 if TYPE_CHECKING:
     from sim.model import SocialCommerceModel
 
-POLICIES: dict[str, type[Policy]] = {cls.name: cls for cls in (LaissezFaire,)}
+POLICIES: dict[str, type[Policy]] = {
+    cls.name: cls for cls in (LaissezFaire, Rectify, SeparateShop, C2B)
+}
 
 __all__ = ["POLICIES", "Feed", "Policy", "make_policy"]
 

@@ -1,0 +1,107 @@
+"""Separate shop: marketing leaves Moments for an opt-in shop space (ODD 7.11).
+
+The source article's proposal: move micro-shops "into a separate space, with
+fans in the number of public borrowing mode" (official-account style), so the
+circle of friends is purified while people with a real need still see offers.
+
+- Following: a user with an open need follows a seller friend of that
+  category whose trust exceeds ``follow_min_trust`` (``follow_prob`` a day);
+  a satisfied buyer's common friends follow on the recommendation
+  (``recommend_follow_prob``).
+- Broadcasts: a seller sends at most ``broadcasts_per_day`` broadcasts a day
+  (official accounts: one group message a day), each carrying the items the
+  seller drafted today (Poisson ``rate x intensity``) up to
+  ``items_per_broadcast_max``: intensity means how much a broadcast pushes.
+- Reading: only followers read shop items, within ``shop_attention`` items a
+  day, outside Moments; the items wear trust down (wear-out, no clutter:
+  the space is opted into) and convert at ``conversion_multiplier`` x the
+  Moments rate (the jump out of Moments).
+- Annoyance ends in an unfollow, never a mute or an unfriend.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.config import SeparateShopConfig
+from sim.network import ArcStatus
+from sim.policies.base import Feed, Policy
+from sim.submodels import items_read, purchase_probability, read_fraction
+
+if TYPE_CHECKING:
+    from sim.model import SocialCommerceModel
+
+
+class SeparateShop(Policy):
+    """Shops in their own space: opt-in following, capped broadcasts, unfollows."""
+
+    name: ClassVar[str] = "separate_shop"
+    cfg: SeparateShopConfig
+
+    def __init__(self, cfg: SeparateShopConfig, model: SocialCommerceModel) -> None:
+        super().__init__(cfg, model)
+
+    def route(self, organic: np.ndarray, marketing: np.ndarray) -> Feed:
+        """No marketing enters Moments."""
+        nothing = np.zeros_like(marketing)
+        return Feed(organic=organic, shown=nothing, folded=nothing)
+
+    def run_channel(self, marketing: np.ndarray, needs_arisen: np.ndarray) -> None:
+        """Users with needs follow shops; followers read today's broadcasts."""
+        self.follow_on_need()
+        self.read_broadcasts(marketing)
+
+    def follow_on_need(self) -> None:
+        """Follow a trusted seller friend whose category matches an open need."""
+        model = self.model
+        arcs, people = model.arcs, model.people
+        idx = arcs.of_authors(np.flatnonzero(people.seller))
+        idx = idx[~arcs.following[idx] & (arcs.status[idx] != ArcStatus.REMOVED)]
+        reader, category = arcs.reader[idx], people.category[arcs.author[idx]]
+        wants = (
+            (people.need_expiry[reader, category] >= model.day)
+            & (arcs.trust[idx] > self.cfg.follow_min_trust)
+            & ~(people.seller[reader] & (people.category[reader] == category))
+        )
+        follows = idx[wants & (model.rng.random(len(idx)) < self.cfg.follow_prob)]
+        arcs.following[follows] = True
+
+    def read_broadcasts(self, marketing: np.ndarray) -> None:
+        """Followers read broadcasts within their shop attention; trust, sales, unfollows."""
+        model, cfg = self.model, self.cfg
+        arcs = model.arcs
+        items = np.minimum(marketing, cfg.broadcasts_per_day * cfg.items_per_broadcast_max)
+        idx = arcs.of_authors(np.flatnonzero(items > 0))
+        idx = idx[arcs.following[idx]]
+        reader = arcs.reader[idx]
+        available = items[arcs.author[idx]]
+        total = np.bincount(reader, weights=available, minlength=model.n_users)
+        read = items_read(available, read_fraction(total, cfg.shop_attention)[reader], model.rng)
+        idx, read = idx[read > 0], read[read > 0]
+        before = arcs.trust[idx]
+        model.expose(idx, read, np.zeros(len(idx)))
+        conversion = model.cfg.purchase.conversion * cfg.conversion_multiplier
+        model.buy(idx, purchase_probability(arcs.trust[idx], read, conversion))
+        self.unfollow(idx, before)
+
+    def unfollow(self, idx: np.ndarray, before: np.ndarray) -> None:
+        """Followers whose trust fell below their mute threshold unfollow the shop."""
+        model = self.model
+        arcs, margin = model.arcs, model.cfg.trust.ladder_margin
+        trust = arcs.trust[idx]
+        leaves = (
+            (trust < before)
+            & (trust < arcs.baseline[idx] - margin)
+            & (trust < model.people.mute_threshold[arcs.reader[idx]])
+        )
+        arcs.following[idx[leaves]] = False
+        model.totals.unfollows += int(leaves.sum())
+
+    def on_satisfied(self, buyer: int, seller: int, common_arcs: np.ndarray) -> None:
+        """Let a satisfied buyer recommend the shop: common friends may follow."""
+        model = self.model
+        fresh = common_arcs[~model.arcs.following[common_arcs]]
+        follows = fresh[model.rng.random(len(fresh)) < self.cfg.recommend_follow_prob]
+        model.arcs.following[follows] = True
