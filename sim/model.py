@@ -393,7 +393,10 @@ class SocialCommerceModel(mesa.Model):
     def update_engagement(self, clutter_level: np.ndarray) -> None:
         """ODD 7.8 Engagement: clutter wears interest down; below the floor users leave.
 
-        Sellers never leave Moments (it is their shop window; prototype lesson 6).
+        Leaving fires only on a day clutter pushed engagement down, so users whose
+        resting engagement is low are occasional readers, not leavers (the same
+        start-up artefact as prototype lesson 3). Sellers never leave Moments (it
+        is their shop window; prototype lesson 6).
         """
         people, cfg = self.people, self.cfg.users
         engagement = update_engagement(
@@ -404,5 +407,10 @@ class SocialCommerceModel(mesa.Model):
             cfg.engagement_loss,
         )
         people.engagement = np.where(people.in_moments, engagement, people.engagement)
-        leaving = people.in_moments & ~people.seller & (people.engagement < cfg.leave_below)
+        leaving = (
+            people.in_moments
+            & ~people.seller
+            & (clutter_level > 0)
+            & (people.engagement < cfg.leave_below)
+        )
         people.in_moments[leaving] = False

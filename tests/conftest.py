@@ -1,0 +1,28 @@
+"""Shared helpers: small configurations that run in well under a second."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.config import SimConfig
+from sim.model import SocialCommerceModel
+from sim.runner import compose_config, to_sim_config
+
+SMALL = ("graph.n_users=400", "graph.mean_degree=30", "steps=60", "progress=false")
+
+
+def small_config(*overrides: str) -> SimConfig:
+    """A validated config on a 400-user Holme-Kim graph, 60 days, plus ``overrides``."""
+    return to_sim_config(compose_config([*SMALL, *overrides]))
+
+
+def small_model(*overrides: str) -> SocialCommerceModel:
+    """A model built from ``small_config(*overrides)``."""
+    return SocialCommerceModel(small_config(*overrides))
+
+
+@pytest.fixture
+def rng():
+    import numpy as np
+
+    return np.random.default_rng(12345)

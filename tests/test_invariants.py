@@ -1,0 +1,56 @@
+"""Invariants checked every day of a stressed run (brief, "Verification ideas")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.metrics import Column
+from sim.network import ArcStatus
+from sim.runner import simulate
+
+from .conftest import small_config, small_model
+
+CUMULATIVE = [c for c in Column if c.value.endswith("_cum")]
+
+
+@pytest.mark.parametrize("scenario", ["laissez_faire", "rectify", "separate_shop", "c2b"])
+def test_state_invariants_hold_every_day(scenario):
+    model = small_model(f"scenario={scenario}", "market.intensity=3")
+    friendships = len(model.arcs) // 2
+    for _ in range(model.cfg.steps):
+        model.step()
+        arcs = model.arcs
+        assert arcs.trust.min() >= 0.0 and arcs.trust.max() <= 1.0
+        assert (arcs.status[arcs.twin] == ArcStatus.REMOVED).sum() == (
+            arcs.status == ArcStatus.REMOVED
+        ).sum(), "unfriending must remove both directions"
+        assert arcs.counts.tolist() == np.bincount(arcs.status, minlength=3).tolist()
+        now = int(len(arcs) - arcs.counts[ArcStatus.REMOVED]) // 2
+        assert now <= friendships
+        friendships = now
+        assert model.totals.mutes + model.totals.unfriends <= len(arcs)
+        assert not arcs.following[arcs.status == ArcStatus.REMOVED].any()
+        assert set(model.business_of) == set(np.flatnonzero(model.people.seller).tolist())
+
+
+def test_daily_table_is_monotone_where_it_must_be():
+    table = simulate(small_config("market.intensity=3")).timeseries
+    for column in CUMULATIVE:
+        assert (table[column].diff().dropna() >= 0).all(), column
+    assert (table[Column.FRIENDSHIPS].diff().dropna() <= 0).all()
+    assert (table[Column.ARCS_REMOVED].diff().dropna() >= 0).all()
+    arcs = table[[Column.ARCS_VISIBLE, Column.ARCS_MUTED, Column.ARCS_REMOVED]].sum(axis=1)
+    assert arcs.nunique() == 1
+    assert table[Column.MUTES_CUM].iloc[-1] > 0, "a stressed run must see mutes"
+    for share in (Column.MARKETING_SHARE, Column.ACTED_SHARE, Column.LEFT_SHARE, Column.UX):
+        assert table[share].between(0, 1).all(), share
+
+
+def test_table_has_one_row_per_day_and_every_column():
+    table = simulate(small_config("steps=17")).timeseries
+    assert list(table.columns) == [str(c) for c in Column]
+    assert table[Column.DAY].tolist() == list(range(1, 18))
+    assert not table.drop(columns=[Column.MEAN_TRUST_SELLER_ARCS]).isna().any().any()
+    assert isinstance(table, pd.DataFrame)

@@ -1,0 +1,48 @@
+"""The arc table: layout by author, twins, status changes and counts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.network import ArcStatus, ArcTable
+
+
+def table():
+    return ArcTable(4, np.array([[0, 1], [0, 2], [1, 2], [2, 3]]))
+
+
+def test_arcs_are_grouped_by_author_with_reverse_twins():
+    arcs = table()
+    assert len(arcs) == 8
+    assert (np.diff(arcs.author) >= 0).all()
+    assert (arcs.author[arcs.twin] == arcs.reader).all()
+    assert (arcs.reader[arcs.twin] == arcs.author).all()
+    assert arcs.start.tolist() == [0, 2, 4, 7, 8]
+
+
+def test_of_authors_and_between():
+    arcs = table()
+    idx = arcs.of_authors(np.array([2, 0]))
+    assert sorted(zip(arcs.author[idx].tolist(), arcs.reader[idx].tolist(), strict=True)) == [
+        (0, 1),
+        (0, 2),
+        (2, 0),
+        (2, 1),
+        (2, 3),
+    ]
+    assert len(arcs.of_authors(np.array([], dtype=int))) == 0
+    assert arcs.author[arcs.between(3, 2)] == 2 and arcs.reader[arcs.between(3, 2)] == 3
+    assert arcs.between(0, 3) == -1
+
+
+def test_unfriending_removes_both_directions_and_counts_stay_consistent():
+    arcs = table()
+    arc = arcs.between(1, 0)
+    arcs.mute(np.array([arcs.between(0, 1)]))
+    assert arcs.counts.tolist() == [7, 1, 0]
+    arcs.remove(np.array([arc, arc]))
+    assert arcs.status[arc] == ArcStatus.REMOVED
+    assert arcs.status[arcs.twin[arc]] == ArcStatus.REMOVED
+    assert arcs.counts.tolist() == [6, 0, 2]
+    assert arcs.counts.tolist() == np.bincount(arcs.status, minlength=3).tolist()
+    assert sorted(arcs.friends(0).tolist()) == [2]

@@ -1,0 +1,143 @@
+"""Each submodel function on hand-made inputs (ODD section 7)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import submodels as sm
+
+
+def test_beta_and_lognormal_have_the_requested_centre(rng):
+    assert sm.beta_with_mean(0.3, 10, 20000, rng).mean() == pytest.approx(0.3, abs=0.01)
+    assert np.median(sm.lognormal_with_median(30, 0.5, 20000, rng)) == pytest.approx(30, rel=0.03)
+
+
+def test_needs_arise_only_where_none_is_open_and_lapse_after_lifetime(rng):
+    expiry = np.array([[-1, 10], [3, -1]])
+    arisen = sm.arise_needs(expiry, day=5, need_prob=1.0, lifetime=14, rng=rng)
+    assert arisen.tolist() == [[True, False], [True, True]]
+    assert expiry.tolist() == [[18, 10], [18, 18]]
+    none = np.array([[-1]])
+    assert not sm.arise_needs(none, day=1, need_prob=0.0, lifetime=14, rng=rng).any()
+    assert none.tolist() == [[-1]]
+
+
+def test_read_fraction_caps_at_one_and_handles_empty_feeds():
+    share = sm.read_fraction(np.array([0.0, 10.0, 60.0]), np.array([30.0, 30.0, 30.0]))
+    assert share.tolist() == [1.0, 1.0, 0.5]
+
+
+def test_items_read_reads_all_when_attention_suffices_and_thins_otherwise(rng):
+    available = np.array([3, 1, 0, 5])
+    assert sm.items_read(available, np.ones(4), rng).tolist() == [3, 1, 0, 5]
+    assert sm.items_read(available, np.zeros(4), rng).tolist() == [0, 0, 0, 0]
+    many = sm.items_read(np.full(20000, 4), np.full(20000, 0.25), rng)
+    assert many.mean() == pytest.approx(1.0, abs=0.03)
+    singles = sm.items_read(np.ones(20000, dtype=int), np.full(20000, 0.25), rng)
+    assert singles.mean() == pytest.approx(0.25, abs=0.02)
+
+
+def test_density_and_clutter():
+    density = sm.marketing_density(np.array([0, 1, 3]), np.array([0, 3, 1]))
+    assert density.tolist() == [0.0, 0.25, 0.75]
+    assert sm.clutter(density, np.array([0.3, 0.3, 0.3])).tolist() == pytest.approx([0, 0, 0.45])
+
+
+def test_exposure_memory_decays_with_the_window():
+    decayed = sm.decayed_exposure(np.array([10.0]), np.array([3]), day=10, window=7.0)
+    assert decayed[0] == pytest.approx(10 * np.exp(-1))
+
+
+def test_wear_starts_at_the_onset_and_grows_linearly():
+    wear = sm.wear_factor(np.array([0.0, 6.0, 12.0]), onset=6.0, slope=0.5)
+    assert wear.tolist() == [1.0, 1.0, 1.5]
+
+
+def test_erosion_is_exponential_in_items_and_scaled_by_clutter_and_wear():
+    trust = np.full(4, 0.8)
+    eroded = sm.erode_trust(
+        trust,
+        items=np.array([0, 1, 1, 1]),
+        per_item=0.1,
+        clutter_level=np.array([0.0, 0.0, 0.5, 0.0]),
+        clutter_gain=4.0,
+        wear=np.array([1.0, 1.0, 1.0, 2.0]),
+    )
+    assert eroded == pytest.approx(0.8 * np.exp(-np.array([0, 0.1, 0.3, 0.2])))
+    sellers = sm.erode_trust(np.array([0.8]), np.array([1]), 0.1, np.zeros(1), 4.0, np.ones(1), 0.3)
+    assert sellers[0] == pytest.approx(0.8 * np.exp(-0.03))
+
+
+def test_repair_moves_up_toward_baseline_only():
+    repaired = sm.repair_trust(
+        trust=np.array([0.2, 0.9, 0.2]),
+        baseline=np.array([0.6, 0.6, 0.6]),
+        organic_items=np.array([2, 2, 0]),
+        repair_rate=0.3,
+    )
+    assert repaired[0] == pytest.approx(0.2 + (1 - np.exp(-0.6)) * 0.4)
+    assert repaired[1] == 0.9
+    assert repaired[2] == 0.2
+
+
+def test_purchase_probability_rises_with_trust_and_items():
+    p = sm.purchase_probability(np.array([0.0, 0.5, 1.0, 1.0]), np.array([1, 1, 1, 3]), 0.1)
+    assert p == pytest.approx([0.0, 0.025, 0.1, 1 - 0.9**3])
+
+
+def test_purchase_outcomes():
+    assert sm.satisfied_trust(np.array([0.5]), 0.2)[0] == pytest.approx(0.6)
+    assert sm.unsatisfied_trust(np.array([0.5]), 0.5)[0] == pytest.approx(0.25)
+
+
+def test_one_per_key_keeps_exactly_one_of_each(rng):
+    keys = np.array([3, 1, 3, 3, 2, 1])
+    kept = sm.one_per_key(keys, rng)
+    assert sorted(keys[kept].tolist()) == [1, 2, 3]
+    assert len(sm.one_per_key(np.zeros(0, dtype=int), rng)) == 0
+
+
+def test_ladder_fires_only_on_fallen_arcs_below_baseline_margin():
+    trust = np.array([0.25, 0.10, 0.25, 0.25, 0.10])
+    baseline = np.array([0.6, 0.6, 0.6, 0.28, 0.6])
+    fell = np.array([True, True, False, True, True])
+    threshold = np.full(5, 0.32)
+    visible = np.array([True, True, True, True, False])
+    mute, unfriend = sm.ladder(trust, baseline, fell, threshold, 0.05, 0.5, visible)
+    assert mute.tolist() == [True, False, False, False, False]
+    assert unfriend.tolist() == [False, True, False, False, True]
+
+
+def test_recruitment_needs_trust_and_visible_sales():
+    p = sm.recruit_probability(
+        trust=np.array([0.4, 0.8, 0.8, 0.8]),
+        sales=np.array([10, 0, 3, 12]),
+        base_prob=0.01,
+        min_trust=0.5,
+        sales_norm=6,
+    )
+    assert p == pytest.approx([0.0, 0.0, 0.004, 0.008])
+
+
+def test_post_rate_escalates_below_target_and_steps_back_above():
+    rate = sm.review_post_rate(
+        rate=np.array([1.0, 19.0, 2.2, 1.0]),
+        base_rate=np.array([1.0, 1.0, 1.0, 1.0]),
+        sales=np.array([0, 0, 5, 5]),
+        below=3,
+        factor=1.1,
+        cap=20,
+    )
+    assert rate == pytest.approx([1.1, 20.0, 2.0, 1.0])
+
+
+def test_engagement_recovers_and_clutter_wears_it_down():
+    e = sm.update_engagement(
+        engagement=np.array([0.5, 0.5, 0.05]),
+        base=np.array([0.7, 0.7, 0.7]),
+        clutter_level=np.array([0.0, 0.5, 1.0]),
+        recovery=0.02,
+        loss=0.11,
+    )
+    assert e == pytest.approx([0.504, 0.449, 0.0])
