@@ -50,7 +50,7 @@ def test_out_of_range_values_name_the_key(override, message):
 
 
 def test_rectify_parameters_are_validated():
-    with pytest.raises(ConfigError, match="policy.detect_precision"):
+    with pytest.raises(ConfigError, match=r"policy\.detect_precision"):
         to_sim_config(compose_config(["scenario=rectify", "policy.detect_precision=0"]))
 
 
