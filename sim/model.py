@@ -20,6 +20,7 @@ from sim.graphs import Edges, build_graph
 from sim.metrics import REPORTERS, DailyTally, Totals
 from sim.network import ArcStatus, ArcTable
 from sim.policies import make_policy
+from sim.policies.base import Feed
 from sim.population import Population
 from sim.submodels import (
     arise_needs,
@@ -45,11 +46,21 @@ from sim.submodels import (
 
 @dataclass
 class MomentsReading:
-    """What was read in Moments today: per read arc, and each user's clutter."""
+    """What was read in Moments today.
 
-    arcs: np.ndarray
-    organic: np.ndarray
+    Attributes:
+        exposed: arcs along which marketing was read (leaks from muted arcs included).
+        marketing: marketing items read along each ``exposed`` arc.
+        repaired: arcs along which ordinary items were read while trust was below baseline.
+        organic: ordinary items read along each ``repaired`` arc.
+        clutter: each user's clutter today.
+
+    """
+
+    exposed: np.ndarray
     marketing: np.ndarray
+    repaired: np.ndarray
+    organic: np.ndarray
     clutter: np.ndarray = field(repr=False)
 
 
@@ -175,48 +186,65 @@ class SocialCommerceModel(mesa.Model):
         marketing = self.rng.poisson(people.post_rate * self.cfg.market.intensity)
         return organic, marketing
 
-    def read_moments(self, feed) -> MomentsReading:
+    def read_moments(self, feed: Feed) -> MomentsReading:
         """ODD 7.3 Reading: who opens Moments and what they read within their attention.
 
         A user opens Moments with probability equal to their engagement. They
         read items of visible friends; when more is posted than their attention
         budget, each item is read with probability ``attention / available``.
-        Muted arcs still leak ``trust.mute_leak`` of the author's marketing
-        (private broadcasts, group chats: prototype lesson 2), outside Moments.
+        Ordinary items read are drawn per reader (the binomial total), and per
+        arc only where repair needs them; marketing is drawn per arc. Muted arcs
+        still leak ``trust.mute_leak`` of the author's marketing (private
+        broadcasts, group chats: prototype lesson 2), outside Moments.
         """
-        arcs, people, policy = self.arcs, self.people, self.platform.policy
-        opened = people.in_moments & (self.rng.random(self.n_users) < people.engagement)
-        authors = np.flatnonzero(feed.organic + feed.shown + feed.folded > 0)
-        idx = arcs.of_authors(authors)
-        idx = idx[opened[arcs.reader[idx]] & (arcs.status[idx] != ArcStatus.REMOVED)]
-        author, reader = arcs.author[idx], arcs.reader[idx]
-        visible = arcs.status[idx] == ArcStatus.VISIBLE
-        organic = np.where(visible, feed.organic[author], 0)
+        arcs, people, n = self.arcs, self.people, self.n_users
+        opened = people.in_moments & (self.rng.random(n) < people.engagement)
+        talk = arcs.of_authors(np.flatnonzero(feed.organic > 0))
+        organic = feed.organic[arcs.author[talk]] * (arcs.status[talk] == ArcStatus.VISIBLE)
+        organic_available = np.bincount(arcs.reader[talk], weights=organic, minlength=n) * opened
+        ads = arcs.of_authors(np.flatnonzero(feed.shown + feed.folded > 0))
+        ads = ads[opened[arcs.reader[ads]] & (arcs.status[ads] != ArcStatus.REMOVED)]
+        author, reader = arcs.author[ads], arcs.reader[ads]
+        visible = arcs.status[ads] == ArcStatus.VISIBLE
         marketing = np.where(visible, feed.shown[author], 0)
         if feed.folded.any():
-            expands = visible & (self.rng.random(len(idx)) < policy.expand_prob)
+            expands = visible & (self.rng.random(len(ads)) < self.platform.policy.expand_prob)
             marketing = marketing + np.where(expands, feed.folded[author], 0)
-        available = np.bincount(reader, weights=organic + marketing, minlength=self.n_users)
-        share = read_fraction(available, people.attention)[reader]
-        organic_read = items_read(organic, share, self.rng)
-        marketing_read = items_read(marketing, share, self.rng)
-        per_user_organic = np.bincount(reader, weights=organic_read, minlength=self.n_users)
-        per_user_marketing = np.bincount(reader, weights=marketing_read, minlength=self.n_users)
-        buyers = ~people.seller
-        self.today.marketing_read = int(per_user_marketing[buyers].sum())
-        self.today.organic_read = int(per_user_organic[buyers].sum())
-        self.today.folded = int(feed.folded.sum())
-        muted = ~visible
-        if self.cfg.trust.mute_leak > 0 and muted.any():
+        marketing_available = np.bincount(reader, weights=marketing, minlength=n)
+        share = read_fraction(organic_available + marketing_available, people.attention)
+        marketing_read = items_read(marketing, share[reader], self.rng)
+        organic_per_user = items_read(organic_available.astype(np.int64), share, self.rng)
+        marketing_per_user = np.bincount(reader, weights=marketing_read, minlength=n)
+        if self.cfg.trust.mute_leak > 0 and not visible.all():
+            muted = ~visible
             leaked = feed.shown[author[muted]] + feed.folded[author[muted]]
             marketing_read[muted] = self.rng.binomial(leaked, self.cfg.trust.mute_leak)
-        density = marketing_density(per_user_marketing, per_user_organic)
+        buyers = ~people.seller
+        self.today.marketing_read = int(marketing_per_user[buyers].sum())
+        self.today.organic_read = int(organic_per_user[buyers].sum())
+        self.today.folded = int(feed.folded.sum())
+        due = self.repair_candidates(feed.organic, opened)
+        organic_read = items_read(feed.organic[arcs.author[due]], share[arcs.reader[due]], self.rng)
+        hit = marketing_read > 0
         return MomentsReading(
-            arcs=idx,
-            organic=organic_read,
-            marketing=marketing_read,
-            clutter=clutter(density, people.tolerance),
+            exposed=ads[hit],
+            marketing=marketing_read[hit],
+            repaired=due[organic_read > 0],
+            organic=organic_read[organic_read > 0],
+            clutter=clutter(
+                marketing_density(marketing_per_user, organic_per_user), people.tolerance
+            ),
         )
+
+    def repair_candidates(self, organic: np.ndarray, opened: np.ndarray) -> np.ndarray:
+        """Return visible arcs with ordinary posts today whose trust is below baseline.
+
+        Only marketing lowers trust, so such arcs all come from users who ever sold.
+        """
+        arcs = self.arcs
+        talk = arcs.of_authors(np.flatnonzero((organic > 0) & self.people.ever_sold))
+        talk = talk[opened[arcs.reader[talk]] & (arcs.status[talk] == ArcStatus.VISIBLE)]
+        return talk[arcs.trust[talk] < arcs.baseline[talk]]
 
     def respond_in_moments(self, reading: MomentsReading) -> None:
         """ODD 7.4-7.6: erosion and repair of trust, purchases, then the response ladder.
@@ -225,16 +253,13 @@ class SocialCommerceModel(mesa.Model):
         the ladder looks only at arcs that carried marketing today.
         """
         arcs = self.arcs
-        hit = reading.marketing > 0
-        exposed, items = reading.arcs[hit], reading.marketing[hit]
+        exposed, items = reading.exposed, reading.marketing
         before = arcs.trust[exposed]
         self.expose(exposed, items, reading.clutter[arcs.reader[exposed]])
-        talked = reading.organic > 0
-        repaired = reading.arcs[talked]
-        arcs.trust[repaired] = repair_trust(
-            arcs.trust[repaired],
-            arcs.baseline[repaired],
-            reading.organic[talked],
+        arcs.trust[reading.repaired] = repair_trust(
+            arcs.trust[reading.repaired],
+            arcs.baseline[reading.repaired],
+            reading.organic,
             self.cfg.trust.repair_rate,
         )
         self.buy(

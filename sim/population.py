@@ -28,6 +28,7 @@ class Population:
         acted: whether the user has muted or unfriended a seller so far.
         need_expiry: last day a need per category stays open (-1: none).
         seller, category, quality, base_rate, post_rate: the seller role.
+        ever_sold: whether the user has ever had the seller role.
         sales_ring, rolling_sales: sales per day over the sales window, and their sum.
 
     """
@@ -48,6 +49,7 @@ class Population:
         self.acted = np.zeros(n_users, dtype=bool)
         self.need_expiry = np.full((n_users, cfg.market.categories), -1, dtype=np.int32)
         self.seller = np.zeros(n_users, dtype=bool)
+        self.ever_sold = np.zeros(n_users, dtype=bool)
         self.category = np.full(n_users, NO_CATEGORY, dtype=np.int32)
         self.quality = np.zeros(n_users)
         self.base_rate = np.zeros(n_users)
@@ -58,6 +60,7 @@ class Population:
     def open_business(self, node: int, category: int, quality: float, base_rate: float) -> None:
         """Give ``node`` the seller role."""
         self.seller[node] = True
+        self.ever_sold[node] = True
         self.category[node] = category
         self.quality[node] = quality
         self.base_rate[node] = base_rate

@@ -42,6 +42,7 @@ def test_throttled_and_banned_sellers_reach_nobody():
         "market.intensity=4",
         "policy.complaints_to_throttle=1",
         "policy.throttle_days=5",
+        "trust.complaint_per_mute=1",
         "policy.detection=false",
         "steps=90",
     )
