@@ -1,13 +1,17 @@
-"""Command line: ``python -m sim [scenario=NAME] [graph=NAME] [key=value ...]``.
+"""Command line: ``python -m sim [-m] [scenario=NAME] [graph=NAME] [key=value ...]``.
 
-Before Hydra starts (and creates a results directory) the overrides are
-composed and validated once; under ``-m`` each sweep is checked with its
-first value. A bad override, an unknown option or a bad graph file ends
-with one line on stderr, exit status 2, and no results left behind.
+Before Hydra starts (and creates a results folder) the overrides are composed
+and validated; under ``-m`` every value of every swept key is checked, so a
+bad sweep fails in about a second instead of after the first batch. A bad
+override, an unknown option or a bad graph file ends with one line on stderr,
+exit status 2, and no results left behind.
+
+``sim compare SWEEP_DIR`` aggregates a sweep (``python -m sim.compare``).
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -16,12 +20,28 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import DictConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, register_configs
-from sim.runner import compose_config as compose_overrides
-from sim.runner import explain, simulate, summary_table, to_sim_config, write_results
+from sim.outputs import write_atomically
+from sim.runner import (
+    compose_config,
+    explain,
+    simulate,
+    summary_table,
+    to_sim_config,
+    write_results,
+)
+from sim.sweep import (
+    CONFIG,
+    SWEEPS_STARTED,
+    clear_failure,
+    is_complete,
+    mark_failed,
+    read_status,
+)
 
 HYDRA_FLAGS_WITHOUT_RUN = {
     "--help",
@@ -43,34 +63,53 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
-def first_of_each_sweep(overrides: list[str]) -> list[str]:
-    """Replace every sweep override (``a=1,2``) by its first value, for validation."""
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    checked = []
-    for text, override in zip(overrides, parsed, strict=True):
+def sweep_variants(overrides: list[str]) -> list[list[str]]:
+    """Return the override lists to validate before a sweep.
+
+    The first job (every swept key at its first value), then for each swept
+    key each further value with the others at their first: every value is
+    checked once, in a handful of compositions rather than the whole grid.
+    Swept keys come from the command line and from the sweep's
+    ``hydra.sweeper.params``.
+    """
+    parser = OverridesParser.create()
+
+    def first_values(items: list[str]) -> list[str]:
+        return [
+            f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
+            if o.is_sweep_override()
+            else text
+            for text, o in zip(items, parser.parse_overrides(items), strict=True)
+        ]
+
+    composed = compose_config(first_values(overrides), with_hydra=True)
+    params = composed.hydra.sweeper.get("params") or {}
+    items = [f"{key}={value}" for key, value in params.items()] + overrides
+    parsed = {o.key_or_group: o for o in parser.parse_overrides(items)}
+    first = first_values(items)
+    variants = [first]
+    for override in parsed.values():
         if override.is_sweep_override():
-            first = next(iter(override.sweep_string_iterator()))
-            checked.append(f"{override.get_key_element()}={first}")
-        else:
-            checked.append(text)
-    return checked
+            for value in list(override.sweep_string_iterator())[1:]:
+                variants.append([*first, f"{override.get_key_element()}={value}"])
+    return variants
 
 
 def preflight(argv: list[str]) -> None:
     """Compose and validate the run's config from the command line, or exit with one line."""
     overrides = [arg for arg in argv if not arg.startswith("-")]
+    multirun = "-m" in argv or "--multirun" in argv
     try:
-        if "-m" in argv or "--multirun" in argv:
-            overrides = first_of_each_sweep(overrides)
-        config = to_sim_config(compose_overrides(overrides))
-        if config.graph.kind == "edgelist" and not Path(str(config.graph.path)).is_file():
-            raise ConfigError(f"graph.path: no such edge-list file: {config.graph.path}")
+        for variant in sweep_variants(overrides) if multirun else [overrides]:
+            config = to_sim_config(compose_config(variant))
+            if config.graph.kind == "edgelist" and not Path(str(config.graph.path)).is_file():
+                raise ConfigError(f"graph.path: no such edge-list file: {config.graph.path}")
     except (HydraException, OmegaConfBaseException, ConfigError) as error:
         fail(explain(error))
 
 
 def discard(out_dir: Path) -> None:
-    """Remove what a failed run wrote into ``out_dir`` (never anything else)."""
+    """Remove what a failed single run wrote into ``out_dir`` (never anything else)."""
     shutil.rmtree(out_dir / ".hydra", ignore_errors=True)
     for log in out_dir.glob("*.log"):
         log.unlink(missing_ok=True)
@@ -81,13 +120,12 @@ def discard(out_dir: Path) -> None:
             break
 
 
-@hydra.main(config_path="pkg://sim.scenarios", config_name="config", version_base="1.3")
-def hydra_main(cfg: DictConfig) -> None:
-    """Run one simulation into Hydra's output directory."""
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+def run_single(cfg: DictConfig, out_dir: Path) -> None:
+    """Run one simulation; on bad input, leave nothing behind and exit with one line."""
     try:
-        result = simulate(to_sim_config(cfg))
-        write_results(result, out_dir)
+        config = to_sim_config(cfg)
+        result = simulate(config)
+        write_results(result, out_dir, plot=config.plot)
     except ConfigError as error:
         discard(out_dir)
         fail(str(error))
@@ -98,13 +136,71 @@ def hydra_main(cfg: DictConfig) -> None:
     print(f"results: {out_dir}")
 
 
+def run_sweep_job(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> None:
+    """Run one job of a sweep, unless it already finished; a failure is recorded, not raised."""
+    if is_complete(out_dir):
+        print(f"kept (finished earlier): {out_dir.name}")
+        return
+    clear_failure(out_dir)
+    try:
+        config = to_sim_config(cfg)
+        result = simulate(config, progress=False)
+        config_text = OmegaConf.to_yaml(cfg, resolve=True)
+        write_atomically(out_dir / CONFIG, lambda out: out.write(config_text))
+        write_results(result, out_dir, plot=config.plot)
+    except Exception as error:  # one failed job must not stop the others or the aggregation
+        out_dir.mkdir(parents=True, exist_ok=True)
+        mark_failed(out_dir, overrides, error)
+        print(f"sim: run failed: {out_dir.name}: {error}", file=sys.stderr)
+
+
+@hydra.main(config_path="pkg://sim.scenarios", config_name="config", version_base="1.3")
+def hydra_main(cfg: DictConfig) -> None:
+    """Run one simulation, or one job of a sweep, into Hydra's output folder."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    settings = HydraConfig.get()
+    out_dir = Path(settings.runtime.output_dir)
+    if settings.mode == RunMode.MULTIRUN:
+        run_sweep_job(cfg, out_dir, list(settings.overrides.task))
+    else:
+        run_single(cfg, out_dir)
+
+
+def report_sweeps() -> None:
+    """After a multirun: exit non-zero, in one line, if any run did not finish."""
+    for folder in SWEEPS_STARTED:
+        status = read_status(folder)
+        unfinished = len(status["failed"]) + len(status["missing"])
+        if unfinished:
+            print(
+                f"sim: error: {unfinished} of {status['expected']} runs did not finish "
+                f"({len(status['failed'])} failed); see {folder / 'report.md'}; "
+                "re-run the same command to run only those",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)
+
+
 def main() -> None:
     """Entry point of ``python -m sim`` and the ``sim`` console script."""
-    register_configs()
     argv = sys.argv[1:]
+    if argv[:1] == ["compare"]:
+        from sim.compare import main as compare
+
+        compare(argv[1:])
+        return
+    register_configs()
     if not HYDRA_FLAGS_WITHOUT_RUN.intersection(argv):
         preflight(argv)
-    hydra_main()
+    try:
+        hydra_main()
+    except SystemExit:
+        if SWEEPS_STARTED:  # the multirun aborted (a killed worker): aggregate what finished
+            from sim.compare import aggregate
+
+            aggregate(SWEEPS_STARTED[-1])
+        raise
+    report_sweeps()
 
 
 if __name__ == "__main__":

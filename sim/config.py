@@ -333,6 +333,7 @@ class SimConfig:
     seed: int = 0
     steps: int = 365
     progress: bool = True
+    plot: bool = True
     graph: GraphConfig = field(default_factory=GraphConfig)
     market: MarketConfig = field(default_factory=MarketConfig)
     users: UsersConfig = field(default_factory=UsersConfig)

@@ -17,11 +17,16 @@ Families (``graph.kind``):
 - ``erdos_renyi``: G(n, p) with ``p = mean_degree / (n - 1)``.
 - ``karate``: Zachary's karate club, the real 34-person graph in networkx.
 - ``edgelist``: a whitespace-separated edge list file (SNAP style).
+
+``graph_for_seed`` is what the model calls: the graph of a run comes from its
+own random stream, so runs with the same seed share their graph.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import astuple
+from functools import lru_cache
 from pathlib import Path
 
 import networkx as nx
@@ -168,6 +173,29 @@ def build_graph(cfg: GraphConfig, rng: np.random.Generator) -> tuple[int, Edges]
     if cfg.kind == "karate":
         return karate()
     return read_edgelist(str(cfg.path))
+
+
+GENERATED = ("holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi")
+
+
+def graph_for_seed(cfg: GraphConfig, seed: int) -> tuple[int, Edges]:
+    """Build the graph of run ``seed`` from its own random stream, ``(seed, 1)``.
+
+    The graph does not share the dynamics' stream, so every policy and
+    intensity run with the same seed sees the same graph (common random
+    numbers). Generated graphs are cached, the most recent one per process:
+    a sweep that varies the seed slowest builds each graph once per worker.
+    """
+    if cfg.kind in GENERATED:
+        return _cached_graph(astuple(cfg), seed)
+    return build_graph(cfg, np.random.default_rng([seed, 1]))
+
+
+@lru_cache(maxsize=1)
+def _cached_graph(key: tuple, seed: int) -> tuple[int, Edges]:
+    n_users, edges = build_graph(GraphConfig(*key), np.random.default_rng([seed, 1]))
+    edges.setflags(write=False)
+    return n_users, edges
 
 
 def to_networkx(n_users: int, edges: Edges) -> nx.Graph:

@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.agents import ExitReason, Platform, Seller, User
 from sim.config import SimConfig
-from sim.graphs import Edges, build_graph
+from sim.graphs import Edges, graph_for_seed
 from sim.metrics import REPORTERS, DailyTally, Totals
 from sim.network import ArcStatus, ArcTable
 from sim.policies import make_policy
@@ -77,7 +77,7 @@ class SocialCommerceModel(mesa.Model):
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.day = 0
-        n_users, edges = graph if graph is not None else build_graph(cfg.graph, self.rng)
+        n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
         self.arcs = ArcTable(n_users, edges)
         self.arcs.baseline[:] = self.rng.beta(

@@ -17,6 +17,14 @@ from sim.outputs import write_atomically
 # Okabe-Ito colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
+# Each policy keeps its colour and marker in every comparison figure.
+POLICY_STYLE: dict[str, tuple[str, str]] = {
+    "laissez_faire": ("#D55E00", "o"),
+    "rectify": ("#0072B2", "s"),
+    "separate_shop": ("#009E73", "^"),
+    "c2b": ("#CC79A7", "D"),
+}
+
 PANELS: tuple[tuple[str, tuple[tuple[Column, str], ...], str], ...] = (
     (
         "Moments feed",
@@ -74,10 +82,15 @@ def timeseries_figure(table: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
-def plot_timeseries(table: pd.DataFrame, path: Path, title: str = "") -> None:
-    """Write ``timeseries_figure`` as a PNG at ``path``."""
-    fig = timeseries_figure(table, title)
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as a PNG at ``path`` atomically, close it, and return ``path``."""
     try:
         write_atomically(path, lambda out: fig.savefig(out, format="png", dpi=110), binary=True)
     finally:
         plt.close(fig)
+    return path
+
+
+def plot_timeseries(table: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Write ``timeseries_figure`` as a PNG at ``path``."""
+    return save_figure(timeseries_figure(table, title), path)

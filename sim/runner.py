@@ -12,6 +12,7 @@ This is the Python API the CLI, the notebooks and the tests share::
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import time
@@ -21,10 +22,11 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from hydra import compose, initialize_config_module
 from hydra.errors import ConfigCompositionException, MissingConfigException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
@@ -85,17 +87,27 @@ def explain(error: BaseException) -> str:
     return text
 
 
-def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose the run configuration from Hydra overrides, without the CLI."""
+def compose_config(overrides: Sequence[str] = (), with_hydra: bool = False) -> DictConfig:
+    """Compose the run configuration from Hydra overrides, without the CLI.
+
+    Args:
+        overrides: Hydra overrides, as on the command line.
+        with_hydra: also return the ``hydra`` node (launcher, sweeper, folders).
+
+    """
     register_configs()
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-        return compose(CONFIG_NAME, overrides=list(overrides))
+        return compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=with_hydra)
 
 
 def to_sim_config(cfg: DictConfig | SimConfig) -> SimConfig:
     """Validate a composed config into typed dataclasses; bad values raise ``ConfigError``."""
     if isinstance(cfg, SimConfig):
         return cfg
+    if "hydra" in cfg:
+        cfg = cfg.copy()
+        with open_dict(cfg):
+            del cfg["hydra"]
     try:
         config = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as error:
@@ -162,9 +174,9 @@ def summarize(
     setup_seconds: float,
 ) -> dict[str, Any]:
     """Return the final and cumulative metrics of a run, with what is needed to reproduce it."""
-    last = table.iloc[-1]
-    final = {column.value: _plain(last[column]) for column in Column if column is not Column.DAY}
-    unfriends = int(last[Column.UNFRIENDS_CUM])
+    metrics = [column.value for column in Column if column is not Column.DAY]
+    final = {column: _plain(table[column].iloc[-1]) for column in metrics}
+    unfriends = final[Column.UNFRIENDS_CUM]
     return {
         "scenario": cfg.policy.name,
         "seed": cfg.seed,
@@ -177,7 +189,7 @@ def summarize(
             "mean_degree": len(model.arcs) / model.n_users,
         },
         "final": final,
-        "mutes_per_unfriend": int(last[Column.MUTES_CUM]) / unfriends if unfriends else None,
+        "mutes_per_unfriend": final[Column.MUTES_CUM] / unfriends if unfriends else None,
         "mean_marketing_share": float(table[Column.MARKETING_SHARE].mean()),
         "platform": {
             "ux": final[Column.UX],
@@ -192,19 +204,24 @@ def summarize(
     }
 
 
-def _plain(value: Any) -> int | float:
-    """Return a JSON-friendly Python number."""
-    number = float(value)
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+def _plain(value: np.generic) -> int | float | None:
+    """Return a numpy scalar as a Python number of the same kind; NaN as None (strict JSON)."""
+    number = value.item()
+    return None if isinstance(number, float) and math.isnan(number) else number
 
 
-def write_results(result: RunResult, out_dir: str | Path) -> Path:
-    """Write ``timeseries.csv``, ``summary.json`` and ``timeseries.png`` atomically."""
+def write_results(result: RunResult, out_dir: str | Path, plot: bool = True) -> Path:
+    """Write ``timeseries.csv``, ``timeseries.png`` (if ``plot``), then ``summary.json``.
+
+    Each file is written atomically and the summary last, so a folder with a
+    ``summary.json`` holds a complete run (sweeps rely on this to resume).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(result.timeseries, out / "timeseries.csv")
+    if plot:
+        plot_timeseries(result.timeseries, out / "timeseries.png", title=_title(result.summary))
     write_json(result.summary, out / "summary.json")
-    plot_timeseries(result.timeseries, out / "timeseries.png", title=_title(result.summary))
     return out
 
 

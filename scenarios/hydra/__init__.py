@@ -1,0 +1,1 @@
+"""Hydra settings shipped with sim (launcher configs)."""

@@ -1,0 +1,385 @@
+"""Aggregate a sweep into tables, comparison plots and a report.
+
+``python -m sim.compare <sweep_dir>`` (also ``sim compare <sweep_dir>``, and
+automatically at the end of every multirun) reads what each job wrote and
+writes, into the sweep folder:
+
+- ``summary.parquet``: one row per finished run, its swept values and summary metrics;
+- ``timeseries.parquet``: one row per run and day;
+- ``plots/``: each headline outcome against intensity per policy (mean and 95%
+  interval across seeds), time-series ribbons per policy at one intensity, the
+  platform's trade-off (user experience against GMV), and ``overview.png``;
+- ``report.md``: the runs found, failed and missing, and a table of means.
+
+Runs that failed or never finished are listed, not fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from matplotlib.axes import Axes
+from matplotlib.ticker import StrMethodFormatter
+from scipy import stats
+
+from sim.metrics import Column
+from sim.outputs import write_atomically
+from sim.plotting import POLICY_STYLE, plt, save_figure
+from sim.sweep import MULTIRUN, SUMMARY, job_dirs, read_status
+
+RUN = "run"
+POLICY = "scenario"
+INTENSITY = "intensity"
+SEED = "seed"
+
+# Headline outcomes: summary column -> axis label with units.
+OUTCOMES: dict[str, str] = {
+    "mean_marketing_share": "marketing share of items read (year mean)",
+    Column.MEAN_TRUST_SELLER_ARCS.value: "trust in sellers at the end (0-1)",
+    Column.UNFRIENDS_CUM.value: "unfriends (count)",
+    Column.ACTED_SHARE.value: "non-sellers who muted/unfriended (share)",
+    Column.LEFT_SHARE.value: "non-sellers who left Moments (share)",
+    Column.GMV_CUM.value: "GMV (yuan)",
+    Column.UX.value: "user experience (mean engagement)",
+    Column.SELLERS.value: "sellers at the end (count)",
+}
+COUNTS = {Column.UNFRIENDS_CUM.value, Column.GMV_CUM.value, Column.SELLERS.value}
+RIBBONS: dict[str, str] = {
+    Column.MARKETING_SHARE.value: "marketing share (7-day mean)",
+    Column.MEAN_TRUST_SELLER_ARCS.value: "trust in sellers (0-1)",
+    Column.UNFRIENDS_CUM.value: "unfriends so far (count)",
+    Column.LEFT_SHARE.value: "left Moments (share of non-sellers)",
+    Column.SALES.value: "orders per day (7-day mean)",
+    Column.UX.value: "user experience (engagement)",
+}
+SMOOTHED = {Column.MARKETING_SHARE.value, Column.SALES.value}
+
+
+@dataclass
+class Sweep:
+    """A sweep's results read back from its folder."""
+
+    folder: Path
+    summary: pd.DataFrame
+    timeseries: pd.DataFrame
+    status: dict[str, Any] = field(default_factory=dict)
+
+
+def swept_values(overrides: list[str]) -> dict[str, str]:
+    """Return the job's overrides as ``{key: value}`` (``+``/``~`` prefixes dropped)."""
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    return {o.key_or_group: o.get_value_element_as_str() for o in parsed}
+
+
+def collect(folder: Path) -> Sweep:
+    """Read every finished run of the sweep in ``folder``."""
+    status = read_status(folder)
+    jobs = job_dirs(folder)
+    rows, series = [], []
+    for name in status["complete"]:
+        summary = json.loads((folder / name / SUMMARY).read_text())
+        row: dict[str, Any] = {RUN: name}
+        row.update({f"override.{k}": v for k, v in swept_values(jobs[name]).items()})
+        row.update(
+            {
+                POLICY: summary["scenario"],
+                INTENSITY: float(summary["intensity"]),
+                SEED: int(summary["seed"]),
+                "n_users": summary["graph"]["n_users"],
+                "steps": summary["steps"],
+                "mean_marketing_share": summary["mean_marketing_share"],
+                "mutes_per_unfriend": summary["mutes_per_unfriend"] or float("nan"),
+            }
+        )
+        row.update(summary["final"])
+        rows.append(row)
+        table = pd.read_csv(folder / name / "timeseries.csv")
+        table.insert(0, RUN, name)
+        table.insert(1, POLICY, summary["scenario"])
+        table.insert(2, INTENSITY, float(summary["intensity"]))
+        table.insert(3, SEED, int(summary["seed"]))
+        series.append(table)
+    order = [POLICY, INTENSITY, SEED, RUN]
+    summary_table = pd.DataFrame(rows)
+    timeseries = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
+    if rows:
+        metrics = [c.value for c in Column if c is not Column.DAY]
+        summary_table = summary_table.astype(timeseries[metrics].dtypes.to_dict())
+        summary_table = summary_table.sort_values(order, ignore_index=True)
+        timeseries = timeseries.sort_values([*order, Column.DAY.value], ignore_index=True)
+    return Sweep(folder=folder, summary=summary_table, timeseries=timeseries, status=status)
+
+
+def mean_and_interval(values: pd.Series) -> tuple[float, float]:
+    """Return the mean and the half-width of its 95% t-interval (0 for one value)."""
+    clean = values.dropna()
+    n = len(clean)
+    if n == 0:
+        return float("nan"), float("nan")
+    if n == 1:
+        return float(clean.iloc[0]), 0.0
+    half = stats.t.ppf(0.975, n - 1) * clean.std(ddof=1) / np.sqrt(n)
+    return float(clean.mean()), float(half)
+
+
+def by_policy_and_intensity(summary: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Mean, 95% half-width and seed count of ``outcome`` per policy and intensity."""
+    rows = []
+    for (policy, intensity), group in summary.groupby([POLICY, INTENSITY], sort=True):
+        mean, half = mean_and_interval(group[outcome])
+        rows.append(
+            {POLICY: policy, INTENSITY: intensity, "mean": mean, "ci95": half, "n": len(group)}
+        )
+    return pd.DataFrame(rows)
+
+
+def policies(summary: pd.DataFrame) -> list[str]:
+    """Policies in the sweep, in the order of ``POLICY_STYLE``."""
+    present = set(summary[POLICY])
+    known = [p for p in POLICY_STYLE if p in present]
+    return known + sorted(present - set(known))
+
+
+def style(policy: str) -> dict[str, Any]:
+    """Colour, marker and label of a policy's lines."""
+    colour, marker = POLICY_STYLE.get(policy, ("#000000", "o"))
+    return {"color": colour, "marker": marker, "label": policy}
+
+
+def plot_outcome(ax: Axes, summary: pd.DataFrame, outcome: str) -> None:
+    """Draw ``outcome`` against intensity, one line per policy with a 95% band.
+
+    Policies are dodged slightly along x so that equal values stay visible;
+    bands are clipped at 0 (every outcome is non-negative).
+    """
+    names = policies(summary)
+    span = float(np.ptp(summary[INTENSITY])) or 1.0
+    for k, policy in enumerate(names):
+        table = by_policy_and_intensity(summary[summary[POLICY] == policy], outcome)
+        x = table[INTENSITY] + (k - (len(names) - 1) / 2) * 0.012 * span
+        look = style(policy)
+        ax.plot(x, table["mean"], linewidth=1.8, markersize=5, **look)
+        ax.fill_between(
+            x,
+            np.maximum(0.0, table["mean"] - table["ci95"]),
+            table["mean"] + table["ci95"],
+            color=look["color"],
+            alpha=0.18,
+            linewidth=0,
+        )
+    ax.set_xlabel("marketing intensity (x base post rate)")
+    ax.set_ylabel(OUTCOMES[outcome])
+    if outcome in COUNTS:
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.grid(alpha=0.3)
+
+
+def plot_tradeoff(ax: Axes, summary: pd.DataFrame) -> None:
+    """Draw user experience against GMV per policy, a point per intensity, 95% bars."""
+    for policy in policies(summary):
+        part = summary[summary[POLICY] == policy]
+        gmv = by_policy_and_intensity(part, Column.GMV_CUM.value)
+        ux = by_policy_and_intensity(part, Column.UX.value)
+        look = style(policy)
+        ax.errorbar(
+            gmv["mean"] / 1000,
+            ux["mean"],
+            xerr=gmv["ci95"] / 1000,
+            yerr=ux["ci95"],
+            linewidth=1.5,
+            markersize=5,
+            capsize=2,
+            **look,
+        )
+        for x, y, intensity in zip(gmv["mean"] / 1000, ux["mean"], gmv[INTENSITY], strict=True):
+            ax.annotate(
+                f"{intensity:g}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(4, 4),
+                fontsize=7,
+                color=look["color"],
+            )
+    ax.set_xlabel("GMV (thousand yuan)")
+    ax.set_ylabel("user experience (mean engagement)")
+    ax.set_title("Platform trade-off (labels: intensity)")
+    ax.grid(alpha=0.3)
+
+
+def plot_ribbons(axes: np.ndarray, timeseries: pd.DataFrame, intensity: float) -> None:
+    """Draw daily metrics per policy at ``intensity``: mean and 95% band across seeds."""
+    at = timeseries[np.isclose(timeseries[INTENSITY], intensity)]
+    for ax, (column, label) in zip(axes.flat, RIBBONS.items(), strict=False):
+        for policy in policies(at):
+            part = at[at[POLICY] == policy]
+            wide = part.pivot_table(index=Column.DAY.value, columns=SEED, values=column)
+            if column in SMOOTHED:
+                wide = wide.rolling(7, min_periods=1).mean()
+            n = wide.notna().sum(axis=1).clip(lower=1)
+            mean = wide.mean(axis=1)
+            half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * wide.std(axis=1, ddof=1) / np.sqrt(n)
+            look = style(policy)
+            ax.plot(mean.index, mean, color=look["color"], label=policy, linewidth=1.6)
+            ax.fill_between(
+                mean.index,
+                np.maximum(0.0, mean - half.fillna(0)),
+                mean + half.fillna(0),
+                color=look["color"],
+                alpha=0.18,
+            )
+        ax.set_xlabel("day")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8)
+
+
+def ribbon_intensity(summary: pd.DataFrame, requested: float | None) -> float:
+    """Return the intensity for ribbons: as requested, else 1 if swept, else the median."""
+    levels = sorted(summary[INTENSITY].unique())
+    if requested is not None:
+        if not np.isclose(levels, requested).any():
+            raise ValueError(f"intensity {requested:g} is not in the sweep (has {levels})")
+        return requested
+    return 1.0 if np.isclose(levels, 1.0).any() else float(levels[len(levels) // 2])
+
+
+def write_plots(sweep: Sweep, intensity: float) -> list[Path]:
+    """Write every comparison figure into ``<sweep>/plots`` and return their paths."""
+    folder = sweep.folder / "plots"
+    folder.mkdir(exist_ok=True)
+    summary, written = sweep.summary, []
+    subtitle = f"{summary[SEED].nunique()} seeds per point, mean and 95% interval"
+    for outcome, label in OUTCOMES.items():
+        fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        plot_outcome(ax, summary, outcome)
+        ax.set_title(f"{label}\n{subtitle}", fontsize=10)
+        ax.legend(fontsize=8)
+        written.append(save_figure(fig, folder / f"{outcome}_vs_intensity.png"))
+    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    plot_tradeoff(ax, summary)
+    ax.legend(fontsize=8)
+    written.append(save_figure(fig, folder / "tradeoff_ux_vs_gmv.png"))
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8), layout="constrained", sharex=True)
+    plot_ribbons(axes, sweep.timeseries, intensity)
+    fig.suptitle(f"Daily metrics per policy at intensity {intensity:g} ({subtitle})")
+    written.append(save_figure(fig, folder / f"ribbons_intensity_{intensity:g}.png"))
+    written.append(write_overview(sweep, folder / "overview.png"))
+    return written
+
+
+def write_overview(sweep: Sweep, path: Path) -> Path:
+    """One figure for a policy team: five outcomes against intensity and the trade-off."""
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9), layout="constrained")
+    panels = [
+        "mean_marketing_share",
+        Column.UNFRIENDS_CUM.value,
+        Column.LEFT_SHARE.value,
+        Column.GMV_CUM.value,
+        Column.UX.value,
+    ]
+    for ax, outcome in zip(axes.flat, panels, strict=False):
+        plot_outcome(ax, sweep.summary, outcome)
+        ax.set_title(OUTCOMES[outcome])
+    plot_tradeoff(axes.flat[5], sweep.summary)
+    axes.flat[0].legend(fontsize=9)
+    summary = sweep.summary
+    fig.suptitle(
+        f"Policy comparison: {summary[POLICY].nunique()} policies x "
+        f"{summary[INTENSITY].nunique()} intensities x {summary[SEED].nunique()} seeds, "
+        f"{int(summary['n_users'].iloc[0]):,} users, {int(summary['steps'].iloc[0])} days "
+        "(mean and 95% interval across seeds)"
+    )
+    return save_figure(fig, path)
+
+
+def report(sweep: Sweep, figures: list[Path]) -> str:
+    """Return the sweep report in Markdown."""
+    status, summary = sweep.status, sweep.summary
+    lines = [
+        f"# Sweep report: `{sweep.folder}`",
+        "",
+        f"Runs expected {status['expected']}, finished {len(status['complete'])}, "
+        f"failed {len(status['failed'])}, missing {len(status['missing'])}.",
+        "",
+    ]
+    if status["failed"]:
+        lines += ["## Failed runs", ""]
+        lines += [f"- `{name}`: {error}" for name, error in status["failed"].items()]
+        lines.append("")
+    if status["missing"]:
+        lines += ["## Missing runs (never finished)", ""]
+        lines += [f"- `{name}`" for name in status["missing"]]
+        lines.append("")
+    if not summary.empty:
+        lines += [
+            "## Means per policy and intensity",
+            "",
+            "Mean across seeds (n seeds), with the half-width of the 95% interval.",
+            "",
+        ]
+        shown = list(OUTCOMES)
+        lines.append("| policy | intensity | n | " + " | ".join(shown) + " |")
+        lines.append("|" + "---|" * (3 + len(shown)))
+        for (policy, intensity), group in summary.groupby([POLICY, INTENSITY], sort=True):
+            cells = []
+            for outcome in shown:
+                mean, half = mean_and_interval(group[outcome])
+                cells.append(f"{mean:,.3g} ± {half:,.2g}")
+            lines.append(f"| {policy} | {intensity:g} | {len(group)} | " + " | ".join(cells) + " |")
+        lines += ["", "## Figures", ""]
+        lines += [f"- [{path.name}](plots/{path.name})" for path in figures]
+    return "\n".join(lines) + "\n"
+
+
+def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
+    """Write a sweep's tables, plots and report; return what was read."""
+    sweep = collect(folder)
+    figures: list[Path] = []
+    if not sweep.summary.empty:
+        for name, table in (("summary", sweep.summary), ("timeseries", sweep.timeseries)):
+            write_atomically(
+                folder / f"{name}.parquet",
+                lambda out, t=table: t.to_parquet(out, index=False),
+                binary=True,
+            )
+        figures = write_plots(sweep, ribbon_intensity(sweep.summary, intensity))
+    write_atomically(folder / "report.md", lambda out: out.write(report(sweep, figures)))
+    status = sweep.status
+    print(
+        f"sweep {folder}: {len(status['complete'])} of {status['expected']} runs finished, "
+        f"{len(status['failed'])} failed, {len(status['missing'])} missing; "
+        f"report: {folder / 'report.md'}"
+    )
+    return sweep
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m sim.compare SWEEP_DIR [--intensity X]``."""
+    parser = argparse.ArgumentParser(
+        prog="sim compare", description="Aggregate a sweep into tables, plots and a report."
+    )
+    parser.add_argument("sweep_dir", type=Path, help="the sweep folder (holds multirun.yaml)")
+    parser.add_argument(
+        "--intensity", type=float, default=None, help="intensity for the time-series ribbons"
+    )
+    args = parser.parse_args(argv)
+    if not (args.sweep_dir / MULTIRUN).is_file():
+        parser.exit(
+            2, f"sim compare: error: {args.sweep_dir} is not a sweep folder (no {MULTIRUN})\n"
+        )
+    try:
+        aggregate(args.sweep_dir, args.intensity)
+    except ValueError as error:
+        parser.exit(2, f"sim compare: error: {error}\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,169 @@
+"""Sweeps end to end: launchers, aggregation, plots, failure and resume."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import matplotlib.image
+import pandas as pd
+import pytest
+
+TINY = [
+    "+sweep=quick",
+    "scenario=laissez_faire,separate_shop",
+    "market.intensity=0,1",
+    "seed=0,1",
+    "steps=30",
+    "graph.n_users=200",
+    "graph.mean_degree=20",
+]
+
+
+def sweep(folder, *args, launcher="basic", cwd=None):
+    command = [
+        sys.executable,
+        "-m",
+        "sim",
+        "-m",
+        *args,
+        f"hydra.sweep.dir={folder}",
+        f"hydra/launcher={launcher}",
+    ]
+    return subprocess.run(
+        command, cwd=cwd or folder.parent, capture_output=True, text=True, timeout=600
+    )
+
+
+def tables(folder):
+    summary = pd.read_parquet(folder / "summary.parquet")
+    timeseries = pd.read_parquet(folder / "timeseries.parquet")
+    return summary, timeseries
+
+
+@pytest.fixture(scope="module")
+def basic(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sweeps") / "basic"
+    out = sweep(folder, *TINY)
+    assert out.returncode == 0, out.stderr
+    return folder
+
+
+def test_aggregated_tables_have_a_row_per_run_and_day(basic):
+    summary, timeseries = tables(basic)
+    assert len(summary) == 8
+    assert len(timeseries) == 8 * 30
+    assert set(summary["scenario"]) == {"laissez_faire", "separate_shop"}
+    assert sorted(summary["intensity"].unique()) == [0.0, 1.0]
+    assert {"override.scenario", "override.market.intensity", "override.seed"} <= set(summary)
+    assert (summary.loc[summary["intensity"] == 0, "sales_cum"] == 0).all()
+
+
+def test_plots_are_real_images_and_the_report_lists_the_runs(basic):
+    names = {p.name for p in (basic / "plots").iterdir()}
+    assert {"overview.png", "tradeoff_ux_vs_gmv.png", "ribbons_intensity_1.png"} <= names
+    assert "unfriends_cum_vs_intensity.png" in names
+    for name in names:
+        image = matplotlib.image.imread(basic / "plots" / name)
+        assert image.shape[0] > 300 and image.shape[1] > 300 and image.std() > 0
+    report = (basic / "report.md").read_text()
+    assert "Runs expected 8, finished 8, failed 0, missing 0." in report
+    assert "| separate_shop | 1 | 2 |" in report
+
+
+def test_joblib_gives_the_same_tables(basic, tmp_path):
+    out = sweep(tmp_path / "joblib", *TINY, "hydra.launcher.n_jobs=2", launcher="joblib")
+    assert out.returncode == 0, out.stderr
+    for mine, theirs in zip(tables(tmp_path / "joblib"), tables(basic), strict=True):
+        pd.testing.assert_frame_equal(mine, theirs)
+
+
+def test_submitit_local_gives_the_same_tables(basic, tmp_path):
+    narrow = [*TINY[:-4], "seed=0", *TINY[-3:]]
+    narrow[1] = "scenario=laissez_faire"
+    out = sweep(tmp_path / "submitit", *narrow, launcher="submitit_local")
+    assert out.returncode == 0, out.stderr
+    summary, _ = tables(tmp_path / "submitit")
+    expected, _ = tables(basic)
+    expected = expected[(expected["scenario"] == "laissez_faire") & (expected["seed"] == 0)]
+    assert len(summary) == 2
+    pd.testing.assert_frame_equal(
+        summary.drop(columns=[c for c in summary if c.startswith("override.")]),
+        expected.drop(columns=[c for c in expected if c.startswith("override.")]).reset_index(
+            drop=True
+        ),
+    )
+
+
+def test_resume_runs_only_the_missing_run(basic, tmp_path):
+    folder = tmp_path / "resume"
+    shutil.copytree(basic, folder)
+    runs = sorted(p for p in folder.iterdir() if p.is_dir() and "=" in p.name)
+    removed, kept = runs[3], runs[0]
+    shutil.rmtree(removed)
+    stamp = (kept / "summary.json").stat().st_mtime_ns
+    out = sweep(folder, *TINY)
+    assert out.returncode == 0, out.stderr
+    assert (removed / "summary.json").is_file()
+    assert (kept / "summary.json").stat().st_mtime_ns == stamp, "a finished run was rewritten"
+    assert out.stdout.count("kept (finished earlier)") == 7
+    for mine, theirs in zip(tables(folder), tables(basic), strict=True):
+        pd.testing.assert_frame_equal(mine, theirs)
+
+
+def test_a_failed_run_is_listed_then_resumed(tmp_path):
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("\n".join(f"{i} {j}" for i in range(40) for j in range(i + 1, min(i + 6, 40))))
+    bad.write_text("1 2\nnot-an-edge\n")
+    args = [
+        "graph=edgelist",
+        f"graph.path={good},{bad}",
+        "steps=20",
+        "sellers.initial_fraction=0.1",
+    ]
+    folder = tmp_path / "failing"
+    out = sweep(folder, *args)
+    assert out.returncode == 1
+    assert "1 of 2 runs did not finish (1 failed)" in out.stderr
+    assert "not-an-edge" in (folder / "report.md").read_text()
+    assert len(pd.read_parquet(folder / "summary.parquet")) == 1
+    shutil.copy(good, bad)
+    again = sweep(folder, *args)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("kept (finished earlier)") == 1
+    summary = pd.read_parquet(folder / "summary.parquet")
+    assert len(summary) == 2
+    twins = summary.drop(columns=["run", "override.graph.path"])
+    assert twins.iloc[0].equals(twins.iloc[1]), "the fixed run matches its twin"
+
+
+def test_a_bad_sweep_value_fails_before_anything_runs(tmp_path):
+    out = sweep(tmp_path / "never", "+sweep=quick", "market.intensity=0,1,-1")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "sim: error: market.intensity must be >= 0 (got -1.0)"
+    ]
+    assert not (tmp_path / "never").exists()
+
+
+def test_compare_is_a_standalone_command(basic, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(basic, folder)
+    for produced in ("summary.parquet", "timeseries.parquet", "report.md"):
+        (folder / produced).unlink()
+    shutil.rmtree(folder / "plots")
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", "compare", str(folder), "--intensity", "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (folder / "plots" / "ribbons_intensity_0.png").is_file()
+    for mine, theirs in zip(tables(folder), tables(basic), strict=True):
+        pd.testing.assert_frame_equal(mine, theirs)
+    wrong = subprocess.run(
+        [sys.executable, "-m", "sim.compare", str(tmp_path)], capture_output=True, text=True
+    )
+    assert wrong.returncode == 2 and "not a sweep folder" in wrong.stderr
