@@ -51,16 +51,16 @@ class MomentsReading:
     Attributes:
         exposed: arcs along which marketing was read (leaks from muted arcs included).
         marketing: marketing items read along each ``exposed`` arc.
-        repaired: arcs along which ordinary items were read while trust was below baseline.
-        organic: ordinary items read along each ``repaired`` arc.
+        opened: users who opened Moments today.
+        share: each user's chance to read an available item (attention / available).
         clutter: each user's clutter today.
 
     """
 
     exposed: np.ndarray
     marketing: np.ndarray
-    repaired: np.ndarray
-    organic: np.ndarray
+    opened: np.ndarray = field(repr=False)
+    share: np.ndarray = field(repr=False)
     clutter: np.ndarray = field(repr=False)
 
 
@@ -161,8 +161,9 @@ class SocialCommerceModel(mesa.Model):
             self.rng,
         )
         organic, marketing = self.draft_posts(arisen)
-        reading = self.read_moments(policy.route(organic, marketing))
-        self.respond_in_moments(reading)
+        feed = policy.route(organic, marketing)
+        reading = self.read_moments(feed)
+        self.respond_in_moments(feed, reading)
         policy.run_channel(marketing, arisen)
         self.recruit()
         sellers = self.agents_by_type.get(Seller)
@@ -193,7 +194,7 @@ class SocialCommerceModel(mesa.Model):
         read items of visible friends; when more is posted than their attention
         budget, each item is read with probability ``attention / available``.
         Ordinary items read are drawn per reader (the binomial total), and per
-        arc only where repair needs them; marketing is drawn per arc. Muted arcs
+        arc only where repair needs them (``repair``); marketing is drawn per arc. Muted arcs
         still leak ``trust.mute_leak`` of the author's marketing (private
         broadcasts, group chats: prototype lesson 2), outside Moments.
         """
@@ -223,30 +224,33 @@ class SocialCommerceModel(mesa.Model):
         self.today.marketing_read = int(marketing_per_user[buyers].sum())
         self.today.organic_read = int(organic_per_user[buyers].sum())
         self.today.folded = int(feed.folded.sum())
-        due = self.repair_candidates(feed.organic, opened)
-        organic_read = items_read(feed.organic[arcs.author[due]], share[arcs.reader[due]], self.rng)
         hit = marketing_read > 0
         return MomentsReading(
             exposed=ads[hit],
             marketing=marketing_read[hit],
-            repaired=due[organic_read > 0],
-            organic=organic_read[organic_read > 0],
+            opened=opened,
+            share=share,
             clutter=clutter(
                 marketing_density(marketing_per_user, organic_per_user), people.tolerance
             ),
         )
 
-    def repair_candidates(self, organic: np.ndarray, opened: np.ndarray) -> np.ndarray:
-        """Return visible arcs with ordinary posts today whose trust is below baseline.
+    def repair(self, organic: np.ndarray, reading: MomentsReading) -> None:
+        """ODD 7.4 Repair: ordinary items read move trust back up toward its baseline.
 
-        Only marketing lowers trust, so such arcs all come from users who ever sold.
+        Only arcs below baseline need it, and only marketing lowers trust, so the
+        per-arc draws are made only along arcs from users who ever sold.
         """
         arcs = self.arcs
         talk = arcs.of_authors(np.flatnonzero((organic > 0) & self.people.ever_sold))
-        talk = talk[opened[arcs.reader[talk]] & (arcs.status[talk] == ArcStatus.VISIBLE)]
-        return talk[arcs.trust[talk] < arcs.baseline[talk]]
+        talk = talk[reading.opened[arcs.reader[talk]] & (arcs.status[talk] == ArcStatus.VISIBLE)]
+        due = talk[arcs.trust[talk] < arcs.baseline[talk]]
+        items = items_read(organic[arcs.author[due]], reading.share[arcs.reader[due]], self.rng)
+        arcs.trust[due] = repair_trust(
+            arcs.trust[due], arcs.baseline[due], items, self.cfg.trust.repair_rate
+        )
 
-    def respond_in_moments(self, reading: MomentsReading) -> None:
+    def respond_in_moments(self, feed: Feed, reading: MomentsReading) -> None:
         """ODD 7.4-7.6: erosion and repair of trust, purchases, then the response ladder.
 
         Trust falls only through marketing (erosion, a disappointing purchase), so
@@ -256,12 +260,7 @@ class SocialCommerceModel(mesa.Model):
         exposed, items = reading.exposed, reading.marketing
         before = arcs.trust[exposed]
         self.expose(exposed, items, reading.clutter[arcs.reader[exposed]])
-        arcs.trust[reading.repaired] = repair_trust(
-            arcs.trust[reading.repaired],
-            arcs.baseline[reading.repaired],
-            reading.organic,
-            self.cfg.trust.repair_rate,
-        )
+        self.repair(feed.organic, reading)
         self.buy(
             exposed, purchase_probability(arcs.trust[exposed], items, self.cfg.purchase.conversion)
         )

@@ -1,0 +1,171 @@
+"""Benchmark: ``python -m sim.bench [--cases ...] [--quick]``.
+
+Each case runs in a fresh subprocess (so its peak RSS is its own) and reports
+users, mean degree, days, engine, setup seconds, run seconds, days per second,
+arc-days per second (directed arcs x days / run seconds) and peak RSS. The
+reference (per-agent) and fast engines run side by side on the same graph and
+days, and the table gives the fast engine's speed-up as a ratio. Results are
+printed and written to ``results/bench/bench_<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sim.outputs import write_json
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case."""
+
+    name: str
+    engine: str
+    n_users: int
+    mean_degree: float
+    days: int
+
+
+CASES = {
+    case.name: case
+    for case in (
+        Case("ref-2k", "reference", 2_000, 50, 30),
+        Case("fast-2k", "fast", 2_000, 50, 30),
+        Case("ref-10k", "reference", 10_000, 50, 30),
+        Case("fast-10k", "fast", 10_000, 50, 30),
+        Case("default", "fast", 5_000, 124, 365),
+        Case("fast-100k", "fast", 100_000, 50, 365),
+        Case("fast-1m", "fast", 1_000_000, 50, 365),
+    )
+}
+QUICK = ("ref-2k", "fast-2k", "default")
+
+
+def measure(case: Case) -> dict[str, float | int | str]:
+    """Run ``case`` in this process and return its figures."""
+    from sim.reference.model import ReferenceModel
+    from sim.runner import compose_config, to_sim_config
+
+    overrides = [
+        f"graph.n_users={case.n_users}",
+        f"graph.mean_degree={case.mean_degree}",
+        f"steps={case.days}",
+        "progress=false",
+    ]
+    cfg = to_sim_config(compose_config(overrides))
+    started = time.perf_counter()
+    if case.engine == "fast":
+        from sim.model import SocialCommerceModel
+
+        model = SocialCommerceModel(cfg)
+        arcs = len(model.arcs)
+        step = model.step
+    else:
+        reference = ReferenceModel(cfg)
+        arcs = sum(len(p.trust) for p in reference.people)
+        step = reference.step
+    setup = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(case.days):
+        step()
+    run = time.perf_counter() - started
+    return {
+        **asdict(case),
+        "actual_mean_degree": arcs / case.n_users,
+        "setup_s": setup,
+        "run_s": run,
+        "days_per_s": case.days / run,
+        "arc_days_per_s": arcs * case.days / run,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_case(case: Case) -> dict[str, float | int | str]:
+    """Run ``case`` in a fresh Python process and return its figures."""
+    out = subprocess.run(
+        [sys.executable, "-m", "sim.bench", "--child", case.name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"bench case {case.name} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(rows: list[dict]) -> str:
+    """Format the results, with the fast engine's speed-up over the reference."""
+    runs = {(r["n_users"], r["days"], r["engine"]): r["run_s"] for r in rows}
+    header = (
+        f"{'case':<10} {'engine':<9} {'users':>9} {'degree':>6} {'days':>5} {'setup s':>8} "
+        f"{'run s':>8} {'days/s':>8} {'arc-days/s':>11} {'peak MB':>8} {'speed-up':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        reference = runs.get((r["n_users"], r["days"], "reference"))
+        ratio = f"{reference / r['run_s']:.0f}x" if r["engine"] == "fast" and reference else ""
+        lines.append(
+            f"{r['name']:<10} {r['engine']:<9} {r['n_users']:>9,} {r['actual_mean_degree']:>6.1f} "
+            f"{r['days']:>5} {r['setup_s']:>8.2f} {r['run_s']:>8.2f} {r['days_per_s']:>8.1f} "
+            f"{r['arc_days_per_s']:>11.3g} {r['peak_rss_mb']:>8.0f} {ratio:>8}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line of the benchmark."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help=f"comma-separated cases (default: all): {', '.join(CASES)}",
+    )
+    parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)} (< 1 min)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/bench"), help="folder for the JSON"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(CASES[args.child])))
+        return
+    names = list(QUICK) if args.quick else [n.strip() for n in args.cases.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
+    rows = []
+    for name in names:
+        rows.append(run_case(CASES[name]))
+        print(f"done: {name} ({rows[-1]['setup_s'] + rows[-1]['run_s']:.1f} s)", file=sys.stderr)
+    print(table(rows))
+    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    path = args.out / f"bench_{stamp}.json"
+    write_json({"machine": machine(), "cases": rows}, path)
+    print(f"written: {path}")
+
+
+def machine() -> dict[str, str | int]:
+    """Describe the machine the figures come from."""
+    import os
+    import platform
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count() or 0,
+        "date": datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+if __name__ == "__main__":
+    main()

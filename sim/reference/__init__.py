@@ -1,0 +1,1 @@
+"""Reference implementation of the model, agent by agent (docking and benchmarks only)."""

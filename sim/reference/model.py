@@ -1,0 +1,525 @@
+"""Reference model: the rules of docs/ODD.md written agent by agent, without arrays.
+
+This is the readable twin of ``sim.model.SocialCommerceModel``. Users step one
+by one through the day of ODD section 3; each keeps its trust in each friend
+in a dict; every draw is a scalar draw. It implements the four policies. It is
+used only to dock the fast engine (``tests/test_docking.py``) and as the
+baseline of ``python -m sim.bench``, and must change whenever the rules change.
+
+Where the fast engine draws a total (ordinary items a reader reads, as one
+binomial), this model draws item by item per friend: the same distribution,
+which is what docking checks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.config import SimConfig
+from sim.graphs import graph_for_seed
+from sim.reference.agents import Person
+
+VISIBLE_ONLY = ("laissez_faire", "rectify")
+HEADLINE = (
+    "marketing_share",
+    "mean_trust_seller_arcs",
+    "mutes_cum",
+    "unfriends_cum",
+    "sales_cum",
+    "sellers",
+    "left_share",
+    "ux",
+    "shop_followers",
+    "unfollows_cum",
+    "penalties_cum",
+)
+
+
+class ReferenceModel(mesa.Model):
+    """Per-agent implementation of the social-commerce model (for docking)."""
+
+    def __init__(self, cfg: SimConfig) -> None:
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        self.policy = cfg.policy
+        self.day = 0
+        n_users, edges = graph_for_seed(cfg.graph, cfg.seed)
+        self.people = [Person(self, node) for node in range(n_users)]
+        users = cfg.users
+        for u, v in edges.tolist():
+            for reader, author in ((u, v), (v, u)):
+                level = float(self.rng.beta(users.baseline_trust_a, users.baseline_trust_b))
+                self.people[reader].trust[author] = level
+                self.people[reader].baseline[author] = level
+        self.mutes = self.unfriends = self.sales = self.penalties = self.unfollows = 0
+        self.throttled_until: dict[int, int] = {}
+        self.silenced_until: dict[int, int] = {}
+        self.strikes: dict[int, int] = {}
+        self.complaint_log: dict[int, list[tuple[int, int]]] = {}
+        self.complaints_today: dict[int, int] = {}
+        self.seed_sellers()
+        self.rows: list[dict[str, float]] = []
+
+    # -- initialization ---------------------------------------------------------------
+
+    def seed_sellers(self) -> None:
+        """Clustered seeding: heads drawn by degree, their recruitable friends as downline."""
+        cfg = self.cfg.sellers
+        target = round(cfg.initial_fraction * len(self.people))
+        weight = np.array([len(p.trust) if p.recruitable else 0.0 for p in self.people])
+        count = 0
+        while count < target and weight.sum() > 0:
+            head = self.people[int(self.rng.choice(len(self.people), p=weight / weight.sum()))]
+            weight[head.node] = 0.0
+            head.start_selling(int(self.rng.integers(self.cfg.market.categories)), -1)
+            count += 1
+            friends = [
+                f
+                for f in sorted(head.trust)
+                if self.people[f].recruitable and not self.people[f].selling
+            ]
+            for friend in self.rng.permutation(friends)[: cfg.cluster_size - 1] if friends else []:
+                if count >= target:
+                    break
+                weight[friend] = 0.0
+                self.people[int(friend)].start_selling(head.category, head.node)
+                count += 1
+
+    # -- the day ----------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One day in the order of ODD section 3, user by user."""
+        self.day += 1
+        arisen = self.arise_needs()
+        self.post(arisen)
+        shown, folded = self.route()
+        reads = self.read_moments(shown, folded)
+        exposures = self.respond_in_moments(reads)
+        exposures += self.run_channel(arisen)
+        self.recruit(exposures)
+        self.review_sellers()
+        self.update_engagement(reads)
+        self.enforce()
+        self.rows.append(self.observe(reads))
+
+    def arise_needs(self) -> list[tuple[Person, int]]:
+        """ODD 7.1: needs lapse, then arise with ``need_prob`` where none is open."""
+        market, arisen = self.cfg.market, []
+        for person in self.people:
+            person.sales.append(0)
+            for category in range(market.categories):
+                if person.needs.get(category, -1) < self.day:
+                    person.needs.pop(category, None)
+                    if self.rng.random() < market.need_prob:
+                        person.needs[category] = self.day + market.need_lifetime - 1
+                        arisen.append((person, category))
+        return arisen
+
+    def post(self, arisen: list[tuple[Person, int]]) -> None:
+        """ODD 7.2: ordinary posts (and C2B need posts), marketing drafts."""
+        for person in self.people:
+            person.organic_posts = (
+                int(self.rng.poisson(self.cfg.users.organic_rate)) if person.in_moments else 0
+            )
+            person.marketing_drafted = (
+                int(self.rng.poisson(person.post_rate * self.cfg.market.intensity))
+                if person.selling
+                else 0
+            )
+        if self.policy.name == "c2b":
+            for person, _ in arisen:
+                if person.in_moments:
+                    person.organic_posts += 1
+
+    def route(self) -> tuple[dict[int, int], dict[int, int]]:
+        """ODD 7.9-7.12: the marketing each author gets into Moments, shown and folded."""
+        shown, folded = {}, {}
+        for person in self.people:
+            drafted = person.marketing_drafted
+            if self.policy.name not in VISIBLE_ONLY:
+                drafted = 0
+            if self.policy.name == "rectify":
+                if self.throttled_until.get(person.node, 0) >= self.day:
+                    drafted = 0
+                if self.silenced_until.get(person.node, 0) >= self.day:
+                    person.organic_posts = 0
+                cap = self.policy.daily_cap
+                if cap is not None and drafted > cap:
+                    folded[person.node] = drafted - cap
+                    drafted = cap
+            shown[person.node] = drafted
+        return shown, folded
+
+    def read_moments(self, shown: dict[int, int], folded: dict[int, int]) -> dict[int, dict]:
+        """ODD 7.3: each user who opens Moments reads item by item within attention."""
+        leak = self.cfg.trust.mute_leak
+        expand = getattr(self.policy, "expand_prob", 0.0)
+        reads: dict[int, dict] = {}
+        for person in self.people:
+            if not person.in_moments or self.rng.random() >= person.engagement:
+                continue
+            organic, marketing, leaked = {}, {}, {}
+            for friend in person.trust:
+                author = self.people[friend]
+                if friend in person.muted:
+                    hidden = shown[friend] + folded.get(friend, 0)
+                    leaked[friend] = sum(self.rng.random() < leak for _ in range(hidden))
+                    continue
+                organic[friend] = author.organic_posts
+                marketing[friend] = shown[friend]
+                if folded.get(friend, 0) and self.rng.random() < expand:
+                    marketing[friend] += folded[friend]
+            available = sum(organic.values()) + sum(marketing.values())
+            share = min(1.0, person.attention / available) if available else 1.0
+            organic_read = {f: self.thin(k, share) for f, k in organic.items()}
+            marketing_read = {f: self.thin(k, share) for f, k in marketing.items()}
+            total_organic, total_marketing = (
+                sum(organic_read.values()),
+                sum(marketing_read.values()),
+            )
+            read = total_organic + total_marketing
+            density = total_marketing / read if read else 0.0
+            for friend, items in leaked.items():
+                marketing_read[friend] = items
+            reads[person.node] = {
+                "buyer": not person.selling,
+                "organic": organic_read,
+                "marketing": marketing_read,
+                "clutter": max(0.0, density - person.tolerance),
+                "organic_total": total_organic,
+                "marketing_total": total_marketing,
+            }
+        return reads
+
+    def thin(self, items: int, share: float) -> int:
+        """Read each of ``items`` with probability ``share``."""
+        return items if share >= 1.0 else sum(self.rng.random() < share for _ in range(items))
+
+    def expose(self, person: Person, friend: int, items: int, clutter: float) -> None:
+        """ODD 7.4 erosion of ``person``'s trust in ``friend`` by ``items`` marketing items."""
+        cfg = self.cfg.trust
+        memory, last = person.exposure.get(friend, (0.0, self.day))
+        exposure = memory * math.exp(-(self.day - last) / cfg.wear_window) + items
+        person.exposure[friend] = (exposure, self.day)
+        wear = 1.0 + cfg.wearout_slope * max(0.0, exposure - cfg.wearout_onset) / cfg.wearout_onset
+        factor = cfg.seller_reader_factor if person.selling else 1.0
+        rate = cfg.erosion_per_item * (1.0 + cfg.clutter_gain * clutter) * wear * factor
+        person.trust[friend] *= math.exp(-rate * items)
+
+    def respond_in_moments(self, reads: dict[int, dict]) -> list[tuple[Person, int]]:
+        """ODD 7.4-7.6: erosion, repair, purchases, then the ladder, reader by reader."""
+        before, exposures, offers = {}, [], []
+        conversion = self.cfg.purchase.conversion
+        for node, read in reads.items():
+            person = self.people[node]
+            for friend, items in read["marketing"].items():
+                if items > 0:
+                    before[(node, friend)] = person.trust[friend]
+                    self.expose(person, friend, items, read["clutter"])
+                    exposures.append((person, friend))
+            for friend, items in read["organic"].items():
+                if items > 0 and person.trust[friend] < person.baseline[friend]:
+                    gap = person.baseline[friend] - person.trust[friend]
+                    person.trust[friend] += (
+                        1 - math.exp(-self.cfg.trust.repair_rate * items)
+                    ) * gap
+            for friend, items in read["marketing"].items():
+                if items > 0:
+                    t = person.trust[friend]
+                    offers.append((person, friend, 1.0 - (1.0 - conversion * t * t) ** items))
+        self.buy(offers)
+        decisions = []
+        for (node, friend), level in before.items():
+            person = self.people[node]
+            if friend not in person.trust:
+                continue
+            t = person.trust[friend]
+            if t < level and t < person.baseline[friend] - self.cfg.trust.ladder_margin:
+                if t < self.cfg.trust.unfriend_ratio * person.mute_threshold:
+                    decisions.append((person, friend, "unfriend"))
+                elif friend not in person.muted and t < person.mute_threshold:
+                    decisions.append((person, friend, "mute"))
+        self.apply_ladder(decisions)
+        return exposures
+
+    def buy(self, offers: list[tuple[Person, int, float]]) -> None:
+        """ODD 7.5: offers convert buyers with an open need; one purchase per need; outcomes."""
+        converted: dict[tuple[int, int], list[int]] = {}
+        for person, friend, probability in offers:
+            seller = self.people[friend]
+            if not seller.selling or person.needs.get(seller.category, -1) < self.day:
+                continue
+            if person.selling and person.category == seller.category:
+                continue
+            if self.rng.random() < probability:
+                converted.setdefault((person.node, seller.category), []).append(friend)
+        purchases = [
+            (node, int(sellers[self.rng.integers(len(sellers))]))
+            for (node, _), sellers in converted.items()
+        ]
+        satisfied = []
+        for node, friend in purchases:
+            buyer, seller = self.people[node], self.people[friend]
+            if self.rng.random() < seller.quality:
+                buyer.trust[friend] += self.cfg.purchase.satisfied_gain * (1 - buyer.trust[friend])
+                satisfied.append((buyer, seller))
+            else:
+                buyer.trust[friend] *= self.cfg.purchase.unsatisfied_factor
+            buyer.needs.pop(seller.category, None)
+            seller.sales[-1] += 1
+            self.sales += 1
+        for buyer, seller in satisfied:
+            for common in sorted(set(buyer.trust) & set(seller.trust)):
+                friend = self.people[common]
+                level = friend.trust[seller.node]
+                friend.trust[seller.node] = level + self.cfg.purchase.word_of_mouth * (1 - level)
+                if (
+                    self.policy.name == "separate_shop"
+                    and seller.node not in friend.following
+                    and self.rng.random() < self.policy.recommend_follow_prob
+                ):
+                    friend.following.add(seller.node)
+
+    def apply_ladder(self, decisions: list[tuple[Person, int, str]]) -> None:
+        """ODD 7.6: mute or unfriend, and complain with some probability."""
+        cfg = self.cfg.trust
+        for person, friend, action in decisions:
+            if friend not in person.trust:
+                continue
+            person.acted = True
+            if action == "mute":
+                person.muted.add(friend)
+                self.mutes += 1
+                chance = cfg.complaint_per_mute
+            else:
+                self.unfriend(person, self.people[friend])
+                self.unfriends += 1
+                chance = cfg.complaint_per_unfriend
+            if self.rng.random() < chance:
+                self.complaints_today[friend] = self.complaints_today.get(friend, 0) + 1
+
+    @staticmethod
+    def unfriend(a: Person, b: Person) -> None:
+        """Remove the friendship in both directions."""
+        for x, y in ((a, b), (b, a)):
+            x.trust.pop(y.node, None)
+            x.baseline.pop(y.node, None)
+            x.muted.discard(y.node)
+            x.exposure.pop(y.node, None)
+            x.following.discard(y.node)
+
+    def run_channel(self, arisen: list[tuple[Person, int]]) -> list[tuple[Person, int]]:
+        """ODD 7.11-7.12: the shop space or C2B answers."""
+        if self.policy.name == "separate_shop":
+            return self.run_shop()
+        if self.policy.name == "c2b":
+            return self.answer_needs(arisen)
+        return []
+
+    def run_shop(self) -> list[tuple[Person, int]]:
+        """ODD 7.11: follow on need, read broadcasts, buy, unfollow."""
+        policy, exposures = self.policy, []
+        for person in self.people:
+            for friend in person.trust:
+                seller = self.people[friend]
+                if not seller.selling or friend in person.following:
+                    continue
+                if person.needs.get(seller.category, -1) < self.day:
+                    continue
+                if person.trust[friend] <= policy.follow_min_trust:
+                    continue
+                if person.selling and person.category == seller.category:
+                    continue
+                if self.rng.random() < policy.follow_prob:
+                    person.following.add(friend)
+        cap = policy.broadcasts_per_day * policy.items_per_broadcast_max
+        before, offers = {}, []
+        for person in self.people:
+            items = {f: min(self.people[f].marketing_drafted, cap) for f in person.following}
+            items = {f: k for f, k in items.items() if k > 0}
+            available = sum(items.values())
+            if not available:
+                continue
+            share = min(1.0, policy.shop_attention / available)
+            for friend, k in items.items():
+                read = self.thin(k, share)
+                if read:
+                    before[(person.node, friend)] = person.trust[friend]
+                    self.expose(person, friend, read, 0.0)
+                    exposures.append((person, friend))
+                    t = person.trust[friend]
+                    c = self.cfg.purchase.conversion * policy.conversion_multiplier
+                    offers.append((person, friend, 1.0 - (1.0 - c * t * t) ** read))
+        self.buy(offers)
+        for (node, friend), level in before.items():
+            person = self.people[node]
+            if friend not in person.following:
+                continue
+            t = person.trust[friend]
+            if (
+                t < level
+                and t < person.baseline[friend] - self.cfg.trust.ladder_margin
+                and t < person.mute_threshold
+            ):
+                person.following.discard(friend)
+                self.unfollows += 1
+        return exposures
+
+    def answer_needs(self, arisen: list[tuple[Person, int]]) -> list[tuple[Person, int]]:
+        """ODD 7.12: seller friends of the category answer a need post; answers may convert."""
+        eagerness = min(1.0, self.policy.answer_prob * self.cfg.market.intensity)
+        exposures, offers = [], []
+        for person, category in arisen:
+            if not person.in_moments:
+                continue
+            for friend in person.trust:
+                seller = self.people[friend]
+                if seller.selling and seller.category == category and self.rng.random() < eagerness:
+                    exposures.append((person, friend))
+                    offers.append(
+                        (person, friend, self.policy.answer_conversion * person.trust[friend])
+                    )
+        self.buy(offers)
+        return exposures
+
+    def recruit(self, exposures: list[tuple[Person, int]]) -> None:
+        """ODD 7.7: trusted, visibly selling sellers recruit readers into their downline."""
+        cfg = self.cfg.sellers
+        joins: dict[int, list[int]] = {}
+        for person, friend in exposures:
+            seller = self.people[friend]
+            if (
+                not seller.selling
+                or person.selling
+                or not person.recruitable
+                or not person.in_moments
+            ):
+                continue
+            if friend not in person.trust:
+                continue
+            t = person.trust[friend]
+            p = cfg.recruit_prob * t * min(1.0, seller.rolling_sales / cfg.recruit_sales_norm)
+            if t > cfg.recruit_min_trust and self.rng.random() < p:
+                joins.setdefault(person.node, []).append(friend)
+        for node, uplines in joins.items():
+            upline = self.people[int(uplines[self.rng.integers(len(uplines))])]
+            self.people[node].start_selling(upline.category, upline.node)
+
+    def review_sellers(self) -> None:
+        """ODD 7.7: sellers, in random order, review their post rate and may quit."""
+        for index in self.rng.permutation(len(self.people)):
+            person = self.people[int(index)]
+            if person.selling:
+                person.review_marketing()
+                if person.consider_quitting():
+                    person.stop_selling()
+
+    def update_engagement(self, reads: dict[int, dict]) -> None:
+        """ODD 7.8: clutter lowers engagement; cluttered non-sellers below the floor leave."""
+        users = self.cfg.users
+        for person in self.people:
+            if not person.in_moments:
+                continue
+            clutter = reads.get(person.node, {}).get("clutter", 0.0)
+            e = person.engagement + users.engagement_recovery * (
+                person.engagement_base - person.engagement
+            )
+            person.engagement = min(1.0, max(0.0, e - users.engagement_loss * clutter))
+            if not person.selling and clutter > 0 and person.engagement < users.leave_below:
+                person.in_moments = False
+
+    def enforce(self) -> None:
+        """ODD 7.10: complaint-driven throttles and bans, and detection (rectify)."""
+        complaints, self.complaints_today = self.complaints_today, {}
+        if self.policy.name != "rectify":
+            return
+        policy = self.policy
+        if policy.enforcement:
+            for node, count in complaints.items():
+                self.complaint_log.setdefault(node, []).append((self.day, count))
+            for node in sorted(self.complaint_log):
+                recent = [
+                    (d, c)
+                    for d, c in self.complaint_log[node]
+                    if d > self.day - policy.complaint_window
+                ]
+                self.complaint_log[node] = recent
+                if (
+                    self.people[node].selling
+                    and sum(c for _, c in recent) >= policy.complaints_to_throttle
+                ):
+                    self.penalize(self.people[node])
+        if policy.detection:
+            heavy = [
+                p
+                for p in self.people
+                if p.selling
+                and p.marketing_drafted > policy.detect_above
+                and self.throttled_until.get(p.node, 0) < self.day
+            ]
+            flagged = [p for p in heavy if self.rng.random() < policy.detect_recall]
+            for person in flagged:
+                self.penalize(person)
+            ordinary = [
+                p
+                for p in self.people
+                if not p.selling and self.silenced_until.get(p.node, 0) < self.day
+            ]
+            expected = len(flagged) * (1 - policy.detect_precision) / policy.detect_precision
+            for index in self.rng.permutation(len(ordinary))[: int(self.rng.poisson(expected))]:
+                self.silenced_until[ordinary[int(index)].node] = self.day + policy.throttle_days
+
+    def penalize(self, person: Person) -> None:
+        """Throttle a seller for ``throttle_days``; a repeat offence bans them."""
+        self.strikes[person.node] = self.strikes.get(person.node, 0) + 1
+        self.complaint_log[person.node] = []
+        self.penalties += 1
+        if self.policy.ban_on_repeat and self.strikes[person.node] > 1:
+            person.stop_selling()
+        else:
+            self.throttled_until[person.node] = self.day + self.policy.throttle_days
+
+    # -- observation ------------------------------------------------------------------
+
+    def observe(self, reads: dict[int, dict]) -> dict[str, float]:
+        """Count the headline daily metrics agent by agent."""
+        buyers = [p for p in self.people if not p.selling]
+        marketing = sum(r["marketing_total"] for r in reads.values() if r["buyer"])
+        organic = sum(r["organic_total"] for r in reads.values() if r["buyer"])
+        seller_trust = [
+            p.trust[s.node] for s in self.people if s.selling for p in self.non_seller_friends(s)
+        ]
+        return {
+            "day": self.day,
+            "marketing_share": marketing / (marketing + organic) if marketing + organic else 0.0,
+            "mean_trust_seller_arcs": float(np.mean(seller_trust))
+            if seller_trust
+            else float("nan"),
+            "mutes_cum": self.mutes,
+            "unfriends_cum": self.unfriends,
+            "sales_cum": self.sales,
+            "sellers": sum(p.selling for p in self.people),
+            "left_share": sum(not p.in_moments for p in buyers) / len(buyers) if buyers else 0.0,
+            "ux": float(np.mean([p.engagement for p in buyers])) if buyers else 0.0,
+            "shop_followers": sum(len(p.following) for p in self.people),
+            "unfollows_cum": self.unfollows,
+            "penalties_cum": self.penalties,
+        }
+
+    def non_seller_friends(self, seller: Person) -> Iterator[Person]:
+        """Non-sellers still friends with ``seller``."""
+        for friend in seller.trust:
+            person = self.people[friend]
+            if not person.selling:
+                yield person
+
+    def run(self) -> pd.DataFrame:
+        """Simulate ``cfg.steps`` days and return the daily headline table."""
+        for _ in range(self.cfg.steps):
+            self.step()
+        return pd.DataFrame(self.rows)
