@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 from scipy import stats
 
@@ -251,32 +252,39 @@ def ribbon_intensity(summary: pd.DataFrame, requested: float | None) -> float:
     return 1.0 if np.isclose(levels, 1.0).any() else float(levels[len(levels) // 2])
 
 
-def write_plots(sweep: Sweep, intensity: float) -> list[Path]:
-    """Write every comparison figure into ``<sweep>/plots`` and return their paths."""
-    folder = sweep.folder / "plots"
-    folder.mkdir(exist_ok=True)
-    summary, written = sweep.summary, []
-    subtitle = f"{summary[SEED].nunique()} seeds per point, mean and 95% interval"
-    for outcome, label in OUTCOMES.items():
-        fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-        plot_outcome(ax, summary, outcome)
-        ax.set_title(f"{label}\n{subtitle}", fontsize=10)
-        ax.legend(fontsize=8)
-        written.append(save_figure(fig, folder / f"{outcome}_vs_intensity.png"))
+def subtitle(summary: pd.DataFrame) -> str:
+    """Return how many seeds stand behind each point."""
+    return f"{summary[SEED].nunique()} seeds per point, mean and 95% interval"
+
+
+def outcome_figure(summary: pd.DataFrame, outcome: str) -> Figure:
+    """Return a figure of ``outcome`` against intensity, a line per policy."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    plot_outcome(ax, summary, outcome)
+    ax.set_title(f"{OUTCOMES[outcome]}\n{subtitle(summary)}", fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def tradeoff_figure(summary: pd.DataFrame) -> Figure:
+    """Return the platform's trade-off figure: user experience against GMV."""
     fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
     plot_tradeoff(ax, summary)
     ax.legend(fontsize=8)
-    written.append(save_figure(fig, folder / "tradeoff_ux_vs_gmv.png"))
+    return fig
+
+
+def ribbons_figure(timeseries: pd.DataFrame, intensity: float) -> Figure:
+    """Return daily metrics per policy at ``intensity``, mean and 95% band across seeds."""
     fig, axes = plt.subplots(2, 3, figsize=(15, 8), layout="constrained", sharex=True)
-    plot_ribbons(axes, sweep.timeseries, intensity)
-    fig.suptitle(f"Daily metrics per policy at intensity {intensity:g} ({subtitle})")
-    written.append(save_figure(fig, folder / f"ribbons_intensity_{intensity:g}.png"))
-    written.append(write_overview(sweep, folder / "overview.png"))
-    return written
+    plot_ribbons(axes, timeseries, intensity)
+    seeds = timeseries[SEED].nunique()
+    fig.suptitle(f"Daily metrics per policy at intensity {intensity:g} ({seeds} seeds, 95% band)")
+    return fig
 
 
-def write_overview(sweep: Sweep, path: Path) -> Path:
-    """One figure for a policy team: five outcomes against intensity and the trade-off."""
+def overview_figure(summary: pd.DataFrame) -> Figure:
+    """Return one page for a policy team: five outcomes against intensity and the trade-off."""
     fig, axes = plt.subplots(2, 3, figsize=(16, 9), layout="constrained")
     panels = [
         "mean_marketing_share",
@@ -286,18 +294,33 @@ def write_overview(sweep: Sweep, path: Path) -> Path:
         Column.UX.value,
     ]
     for ax, outcome in zip(axes.flat, panels, strict=False):
-        plot_outcome(ax, sweep.summary, outcome)
+        plot_outcome(ax, summary, outcome)
         ax.set_title(OUTCOMES[outcome])
-    plot_tradeoff(axes.flat[5], sweep.summary)
+    plot_tradeoff(axes.flat[5], summary)
     axes.flat[0].legend(fontsize=9)
-    summary = sweep.summary
     fig.suptitle(
         f"Policy comparison: {summary[POLICY].nunique()} policies x "
         f"{summary[INTENSITY].nunique()} intensities x {summary[SEED].nunique()} seeds, "
         f"{int(summary['n_users'].iloc[0]):,} users, {int(summary['steps'].iloc[0])} days "
         "(mean and 95% interval across seeds)"
     )
-    return save_figure(fig, path)
+    return fig
+
+
+def write_plots(sweep: Sweep, intensity: float) -> list[Path]:
+    """Write every comparison figure into ``<sweep>/plots`` and return their paths."""
+    folder = sweep.folder / "plots"
+    folder.mkdir(exist_ok=True)
+    summary = sweep.summary
+    written = [
+        save_figure(outcome_figure(summary, outcome), folder / f"{outcome}_vs_intensity.png")
+        for outcome in OUTCOMES
+    ]
+    written.append(save_figure(tradeoff_figure(summary), folder / "tradeoff_ux_vs_gmv.png"))
+    ribbons = ribbons_figure(sweep.timeseries, intensity)
+    written.append(save_figure(ribbons, folder / f"ribbons_intensity_{intensity:g}.png"))
+    written.append(save_figure(overview_figure(summary), folder / "overview.png"))
+    return written
 
 
 def report(sweep: Sweep, figures: list[Path]) -> str:

@@ -42,10 +42,12 @@ def canonical_edges(u: np.ndarray, v: np.ndarray) -> Edges:
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
     keep = u != v
-    pairs = np.stack([np.minimum(u, v)[keep], np.maximum(u, v)[keep]], axis=1)
-    if len(pairs) == 0:
-        return pairs.reshape(0, 2)
-    return np.unique(pairs, axis=0)
+    low, high = np.minimum(u, v)[keep], np.maximum(u, v)[keep]
+    if len(low) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    size = int(high.max()) + 1
+    codes = np.unique(low * size + high)
+    return np.stack([codes // size, codes % size], axis=1)
 
 
 def holme_kim(n: int, m: int, triad_prob: float, rng: np.random.Generator) -> Edges:
@@ -59,40 +61,40 @@ def holme_kim(n: int, m: int, triad_prob: float, rng: np.random.Generator) -> Ed
     """
     if not 1 <= m < n:
         raise ConfigError(f"graph.mean_degree gives m={m} ties per new node; need 1 <= m < n_users")
-    draw = random.Random(int(rng.integers(2**63)))
+    rand = random.Random(int(rng.integers(2**63))).random
     neighbours: list[list[int]] = [[] for _ in range(n)]
     repeated: list[int] = list(range(m))
     sources: list[int] = []
     targets: list[int] = []
     for source in range(m, n):
+        size = len(repeated)
         chosen: set[int] = set()
         while len(chosen) < m:
-            chosen.add(repeated[int(draw.random() * len(repeated))])
+            chosen.add(repeated[int(rand() * size)])
         pool = list(chosen)
-        mine: set[int] = set()
         target = pool.pop()
-        mine.add(target)
+        mine = {target}
         while len(mine) < m:
-            friend = -1
-            if neighbours[target] and draw.random() < triad_prob:
-                candidate = neighbours[target][int(draw.random() * len(neighbours[target]))]
+            around = neighbours[target]
+            if around and rand() < triad_prob:
+                candidate = around[int(rand() * len(around))]
                 if candidate not in mine:
-                    friend = candidate
-            if friend < 0:
-                while pool and pool[-1] in mine:
-                    pool.pop()
-                if not pool:
-                    break
-                target = pool.pop()
-                friend = target
-            mine.add(friend)
-        for friend in mine:
-            neighbours[source].append(friend)
+                    mine.add(candidate)
+                    continue
+            while pool and pool[-1] in mine:
+                pool.pop()
+            if not pool:
+                break
+            target = pool.pop()
+            mine.add(target)
+        ties = list(mine)
+        neighbours[source] = ties
+        for friend in ties:
             neighbours[friend].append(source)
-            sources.append(source)
-            targets.append(friend)
-            repeated.append(friend)
-        repeated.extend([source] * len(mine))
+        sources.extend([source] * len(ties))
+        targets.extend(ties)
+        repeated.extend(ties)
+        repeated.extend([source] * len(ties))
     return canonical_edges(np.array(sources), np.array(targets))
 
 

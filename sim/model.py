@@ -102,22 +102,27 @@ class SocialCommerceModel(mesa.Model):
         A cluster's head is a recruitable user drawn in proportion to degree
         (sellers sit on hubs); up to ``cluster_size - 1`` recruitable friends join
         as the head's downline and sell the same category (prototype lesson 8).
+        Heads are taken in one degree-weighted random order (Efraimidis-Spirakis
+        keys ``U^(1/degree)``), skipping users already selling: the distribution
+        of successive degree-weighted draws without replacement, in one sort.
         """
         cfg = self.cfg.sellers
         target = round(cfg.initial_fraction * self.n_users)
-        degree = np.diff(self.arcs.start).astype(float)
-        weight = np.where(self.people.recruitable, degree, 0.0)
-        while len(self.business_of) < target and weight.sum() > 0:
-            head = int(self.rng.choice(self.n_users, p=weight / weight.sum()))
-            weight[head] = 0.0
+        candidates = np.flatnonzero(self.people.recruitable & (np.diff(self.arcs.start) > 0))
+        degree = np.diff(self.arcs.start)[candidates]
+        keys = self.rng.random(len(candidates)) ** (1.0 / degree)
+        for head in candidates[np.argsort(-keys, kind="stable")].tolist():
+            if len(self.business_of) >= target:
+                break
+            if self.people.seller[head]:
+                continue
             self.open_business(head, upline=-1)
             friends = self.arcs.friends(head)
             friends = friends[self.people.recruitable[friends] & ~self.people.seller[friends]]
-            for friend in self.rng.permutation(friends)[: cfg.cluster_size - 1]:
+            for friend in self.rng.permutation(friends)[: cfg.cluster_size - 1].tolist():
                 if len(self.business_of) >= target:
                     break
-                weight[friend] = 0.0
-                self.open_business(int(friend), upline=head)
+                self.open_business(friend, upline=head)
 
     def open_business(self, node: int, upline: int) -> Seller:
         """``node`` starts selling: the upline's category (or a random one), fresh traits."""
@@ -200,9 +205,7 @@ class SocialCommerceModel(mesa.Model):
         """
         arcs, people, n = self.arcs, self.people, self.n_users
         opened = people.in_moments & (self.rng.random(n) < people.engagement)
-        talk = arcs.of_authors(np.flatnonzero(feed.organic > 0))
-        organic = feed.organic[arcs.author[talk]] * (arcs.status[talk] == ArcStatus.VISIBLE)
-        organic_available = np.bincount(arcs.reader[talk], weights=organic, minlength=n) * opened
+        organic_available = arcs.visible_sum(feed.organic) * opened
         ads = arcs.of_authors(np.flatnonzero(feed.shown + feed.folded > 0))
         ads = ads[opened[arcs.reader[ads]] & (arcs.status[ads] != ArcStatus.REMOVED)]
         author, reader = arcs.author[ads], arcs.reader[ads]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+from scipy.sparse import csc_matrix
 
 
 class ArcStatus(IntEnum):
@@ -38,6 +39,9 @@ class ArcTable:
         exposure: marketing items seen along the arc, decayed over the wear window.
         exposure_day: the day ``exposure`` was last brought up to date.
         following: whether the reader follows the author's shop (separate-shop policy).
+        visible: 1.0 on visible arcs, 0.0 on muted and removed ones; it is the data
+            of a sparse reader x author matrix, so per-reader sums over visible arcs
+            are one sparse product (``visible_sum``).
 
     """
 
@@ -46,7 +50,7 @@ class ArcTable:
         n_edges = len(edges)
         author = np.concatenate([edges[:, 1], edges[:, 0]])
         reader = np.concatenate([edges[:, 0], edges[:, 1]])
-        order = np.lexsort((reader, author))
+        order = np.argsort(author * max(n_users, 1) + reader)
         position = np.empty_like(order)
         position[order] = np.arange(len(order))
         unsorted_twin = np.concatenate([np.arange(n_edges, 2 * n_edges), np.arange(n_edges)])
@@ -64,6 +68,10 @@ class ArcTable:
         self.exposure = np.zeros(n_arcs, dtype=np.float32)
         self.exposure_day = np.zeros(n_arcs, dtype=np.int32)
         self.following = np.zeros(n_arcs, dtype=bool)
+        self.visible = np.ones(n_arcs, dtype=np.float32)
+        self._visible_by_author = csc_matrix(
+            (self.visible, self.reader, self.start), shape=(n_users, n_users), copy=False
+        )
 
     def __len__(self) -> int:
         return len(self.author)
@@ -78,6 +86,10 @@ class ArcTable:
             return np.zeros(0, dtype=np.int64)
         offsets = np.repeat(first - np.cumsum(counts) + counts, counts)
         return offsets + np.arange(total)
+
+    def visible_sum(self, per_author: np.ndarray) -> np.ndarray:
+        """Return, per reader, the sum of ``per_author`` over the authors they see."""
+        return self._visible_by_author @ per_author.astype(np.float32)
 
     def between(self, reader: int, author: int) -> int:
         """Return the index of arc ``reader <- author``, or -1 if they never were friends."""
@@ -106,3 +118,4 @@ class ArcTable:
         self.counts -= np.bincount(self.status[changed], minlength=len(ArcStatus))
         self.counts[status] += len(changed)
         self.status[changed] = status
+        self.visible[changed] = status == ArcStatus.VISIBLE

@@ -1,18 +1,24 @@
-"""Figures of a run's daily metrics (one module for every plot the CLI writes)."""
+"""Figures of a run: its daily metrics and its trust network (shared by the CLI and notebooks)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.metrics import Column
+from sim.network import ArcStatus
 from sim.outputs import write_atomically
+
+if TYPE_CHECKING:
+    from sim.model import SocialCommerceModel
 
 # Okabe-Ito colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -94,3 +100,112 @@ def save_figure(fig: Figure, path: Path) -> Path:
 def plot_timeseries(table: pd.DataFrame, path: Path, title: str = "") -> Path:
     """Write ``timeseries_figure`` as a PNG at ``path``."""
     return save_figure(timeseries_figure(table, title), path)
+
+
+def trust_network_figure(model: SocialCommerceModel, seed: int = 0) -> Figure:
+    """Return a picture of the friendship graph: who muted and unfriended which seller.
+
+    Edges between a seller and a friend are coloured by the friend's trust in
+    the seller; dashed where the friend muted the seller, red and dotted where
+    the friendship ended. Other friendships are thin grey. Squares are sellers
+    (hollow once they quit), grey circles users who left Moments.
+    """
+    import networkx as nx
+
+    arcs, people = model.arcs, model.people
+    graph = nx.Graph()
+    graph.add_nodes_from(range(model.n_users))
+    forward = arcs.author < arcs.reader
+    graph.add_edges_from(
+        zip(arcs.author[forward].tolist(), arcs.reader[forward].tolist(), strict=True)
+    )
+    layout = nx.spring_layout(graph, seed=seed)
+    fig, ax = plt.subplots(figsize=(10, 8), layout="constrained")
+    seller_arcs = np.flatnonzero(people.ever_sold[arcs.author] & ~people.ever_sold[arcs.reader])
+    plain = [(u, v) for u, v in graph.edges() if not (people.ever_sold[u] or people.ever_sold[v])]
+    nx.draw_networkx_edges(graph, layout, edgelist=plain, ax=ax, edge_color="#cccccc", width=0.4)
+    status = arcs.status[seller_arcs]
+    pairs = list(
+        zip(arcs.reader[seller_arcs].tolist(), arcs.author[seller_arcs].tolist(), strict=True)
+    )
+    cmap = plt.get_cmap("viridis")
+    for state, style in ((ArcStatus.VISIBLE, "solid"), (ArcStatus.MUTED, "dashed")):
+        chosen = np.flatnonzero(status == state)
+        nx.draw_networkx_edges(
+            graph,
+            layout,
+            edgelist=[pairs[k] for k in chosen],
+            edge_color=arcs.trust[seller_arcs[chosen]],
+            edge_cmap=cmap,
+            edge_vmin=0.0,
+            edge_vmax=1.0,
+            style=style,
+            width=1.4,
+            ax=ax,
+        )
+    removed = np.flatnonzero(status == ArcStatus.REMOVED)
+    nx.draw_networkx_edges(
+        graph,
+        layout,
+        edgelist=[pairs[k] for k in removed],
+        edge_color=PALETTE[3],
+        style="dotted",
+        width=1.6,
+        ax=ax,
+    )
+    users = np.flatnonzero(~people.ever_sold)
+    nx.draw_networkx_nodes(
+        graph,
+        layout,
+        nodelist=users.tolist(),
+        ax=ax,
+        node_size=25,
+        node_color=np.where(people.in_moments[users], PALETTE[5], "#999999").tolist(),
+    )
+    for selling, face in ((True, PALETTE[1]), (False, "white")):
+        nodes = np.flatnonzero(people.ever_sold & (people.seller == selling)).tolist()
+        nx.draw_networkx_nodes(
+            graph,
+            layout,
+            nodelist=nodes,
+            node_shape="s",
+            node_size=90,
+            node_color=face,
+            edgecolors=PALETTE[1],
+            linewidths=1.5,
+            ax=ax,
+        )
+    bar = fig.colorbar(
+        plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1)), ax=ax, shrink=0.6
+    )
+    bar.set_label("friend's trust in the seller")
+    handles = [
+        plt.Line2D([], [], color=cmap(0.6), label="seller - friend (trust colour)"),
+        plt.Line2D([], [], color=cmap(0.3), linestyle="dashed", label="muted the seller"),
+        plt.Line2D([], [], color=PALETTE[3], linestyle="dotted", label="unfriended the seller"),
+        plt.Line2D(
+            [], [], marker="s", color="w", markerfacecolor=PALETTE[1], markersize=9, label="seller"
+        ),
+        plt.Line2D(
+            [],
+            [],
+            marker="s",
+            color="w",
+            markeredgecolor=PALETTE[1],
+            markersize=9,
+            label="seller who quit",
+        ),
+        plt.Line2D(
+            [],
+            [],
+            marker="o",
+            color="w",
+            markerfacecolor="#999999",
+            markersize=7,
+            label="left Moments",
+        ),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=8)
+    ax.set_title(f"Day {model.day}: friendships around sellers")
+    ax.set_axis_off()
+    return fig

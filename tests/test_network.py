@@ -46,3 +46,12 @@ def test_unfriending_removes_both_directions_and_counts_stay_consistent():
     assert arcs.counts.tolist() == [6, 0, 2]
     assert arcs.counts.tolist() == np.bincount(arcs.status, minlength=3).tolist()
     assert sorted(arcs.friends(0).tolist()) == [2]
+
+
+def test_visible_sum_counts_only_visible_arcs():
+    arcs = table()
+    posts = np.array([1.0, 2.0, 4.0, 8.0])
+    assert arcs.visible_sum(posts).tolist() == [6.0, 5.0, 11.0, 4.0]
+    arcs.mute(np.array([arcs.between(2, 3)]))
+    arcs.remove(np.array([arcs.between(0, 1)]))
+    assert arcs.visible_sum(posts).tolist() == [4.0, 4.0, 3.0, 4.0]
