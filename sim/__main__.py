@@ -26,6 +26,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, register_configs
 from sim.outputs import write_atomically
+from sim.plotting import use_file_backend
 from sim.runner import (
     compose_config,
     explain,
@@ -158,6 +159,7 @@ def run_sweep_job(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> None:
 def hydra_main(cfg: DictConfig) -> None:
     """Run one simulation, or one job of a sweep, into Hydra's output folder."""
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    use_file_backend()  # jobs may run in fresh worker processes
     settings = HydraConfig.get()
     out_dir = Path(settings.runtime.output_dir)
     if settings.mode == RunMode.MULTIRUN:
@@ -184,6 +186,7 @@ def report_sweeps() -> None:
 def main() -> None:
     """Entry point of ``python -m sim`` and the ``sim`` console script."""
     argv = sys.argv[1:]
+    use_file_backend()
     if argv[:1] == ["compare"]:
         from sim.compare import main as compare
 

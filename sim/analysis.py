@@ -34,12 +34,13 @@ from sim.compare import (
 from sim.model import SocialCommerceModel
 from sim.network import ArcStatus
 from sim.plotting import timeseries_figure, trust_network_figure
-from sim.runner import RunResult, compose_config, run, simulate
+from sim.runner import RunResult, compose_config, run, simulate, to_sim_config
 from sim.sweep import CONFIG
 
 __all__ = [
     "OUTCOMES",
     "RunResult",
+    "SocialCommerceModel",
     "compose_config",
     "flatten",
     "load_run",
@@ -53,6 +54,7 @@ __all__ = [
     "simulate",
     "sweep_summary",
     "timeseries_figure",
+    "to_sim_config",
     "tradeoff_figure",
     "trust_network_figure",
 ]

@@ -33,7 +33,7 @@ from scipy import stats
 
 from sim.metrics import Column
 from sim.outputs import write_atomically
-from sim.plotting import POLICY_STYLE, plt, save_figure
+from sim.plotting import POLICY_STYLE, plt, save_figure, use_file_backend
 from sim.sweep import MULTIRUN, SUMMARY, job_dirs, read_status
 
 RUN = "run"
@@ -394,6 +394,7 @@ def main(argv: list[str] | None = None) -> None:
         "--intensity", type=float, default=None, help="intensity for the time-series ribbons"
     )
     args = parser.parse_args(argv)
+    use_file_backend()
     if not (args.sweep_dir / MULTIRUN).is_file():
         parser.exit(
             2, f"sim compare: error: {args.sweep_dir} is not a sweep folder (no {MULTIRUN})\n"

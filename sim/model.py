@@ -91,6 +91,7 @@ class SocialCommerceModel(mesa.Model):
         self.users = [User(self, node) for node in range(n_users)]
         self.platform = Platform(self, make_policy(cfg.policy, self))
         self._exposed: list[tuple[np.ndarray, np.ndarray]] = []
+        self._marked = np.zeros(n_users, dtype=bool)  # scratch: a buyer's friends (word of mouth)
         self.seed_sellers()
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
 
@@ -362,12 +363,14 @@ class SocialCommerceModel(mesa.Model):
 
     def spread_word(self, buyer: int, seller: int) -> None:
         """ODD 7.5 Word of mouth: common friends' trust in the seller rises a little."""
-        arcs = self.arcs
+        arcs, marked = self.arcs, self._marked
+        friends = arcs.friends(buyer)
+        marked[friends] = True
         lo, hi = arcs.start[seller], arcs.start[seller + 1]
         common = lo + np.flatnonzero(
-            np.isin(arcs.reader[lo:hi], arcs.friends(buyer))
-            & (arcs.status[lo:hi] != ArcStatus.REMOVED)
+            marked[arcs.reader[lo:hi]] & (arcs.status[lo:hi] != ArcStatus.REMOVED)
         )
+        marked[friends] = False
         arcs.trust[common] = satisfied_trust(arcs.trust[common], self.cfg.purchase.word_of_mouth)
         self.platform.policy.on_satisfied(buyer, seller, common)
 

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -86,6 +84,11 @@ def timeseries_figure(table: pd.DataFrame, title: str = "") -> Figure:
     if title:
         fig.suptitle(title)
     return fig
+
+
+def use_file_backend() -> None:
+    """Draw without a screen (the command-line entry points call this; notebooks keep theirs)."""
+    matplotlib.use("Agg")
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
