@@ -4,7 +4,8 @@ A policy decides three things (ODD 7.9-7.12): what enters Moments today
 (``route``), what other channel carries commerce (``run_channel``: the
 shop, C2B answers), and how the platform enforces at the end of the day
 (``enforce``). The defaults are laissez-faire: everything enters Moments,
-no other channel, no enforcement. To add a policy, subclass ``Policy`` in
+no other channel, no enforcement; a policy that moves marketing out of
+Moments sets ``marketing_in_moments = False``. To add a policy, subclass ``Policy`` in
 a module of its own, add its config dataclass to ``sim/config.py`` and a
 YAML to ``scenarios/scenario/``, and list it in ``sim/policies/__init__.py``.
 """
@@ -40,6 +41,7 @@ class Policy:
     """Laissez-faire behaviour; subclasses override the hooks they change."""
 
     name: ClassVar[str] = "laissez_faire"
+    marketing_in_moments: ClassVar[bool] = True
     expand_prob: float = 0.0
 
     def __init__(self, cfg: Any, model: SocialCommerceModel) -> None:
@@ -47,8 +49,13 @@ class Policy:
         self.model = model
 
     def route(self, organic: np.ndarray, marketing: np.ndarray) -> Feed:
-        """Return today's Moments feed from the posts users and sellers drafted."""
-        return Feed(organic=organic, shown=marketing, folded=np.zeros_like(marketing))
+        """Return today's Moments feed from the posts users and sellers drafted.
+
+        All marketing enters Moments, or none where ``marketing_in_moments`` is False.
+        """
+        nothing = np.zeros_like(marketing)
+        shown = marketing if self.marketing_in_moments else nothing
+        return Feed(organic=organic, shown=shown, folded=nothing)
 
     def extra_organic(self, needs_arisen: np.ndarray) -> np.ndarray | None:
         """Return extra ordinary posts per user today (C2B need posts), if any."""

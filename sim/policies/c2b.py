@@ -12,31 +12,21 @@ rate still escalates), but it reaches nobody.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from sim.config import C2BConfig
 from sim.network import ArcStatus
-from sim.policies.base import Feed, Policy
-
-if TYPE_CHECKING:
-    from sim.model import SocialCommerceModel
+from sim.policies.base import Policy
 
 
 class C2B(Policy):
     """Demand-led selling: need posts and seller answers replace push marketing."""
 
     name: ClassVar[str] = "c2b"
+    marketing_in_moments: ClassVar[bool] = False
     cfg: C2BConfig
-
-    def __init__(self, cfg: C2BConfig, model: SocialCommerceModel) -> None:
-        super().__init__(cfg, model)
-
-    def route(self, organic: np.ndarray, marketing: np.ndarray) -> Feed:
-        """No marketing enters Moments."""
-        nothing = np.zeros_like(marketing)
-        return Feed(organic=organic, shown=nothing, folded=nothing)
 
     def extra_organic(self, needs_arisen: np.ndarray) -> np.ndarray:
         """Users in Moments post each need that arose today."""

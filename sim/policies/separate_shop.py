@@ -21,32 +21,22 @@ circle of friends is purified while people with a real need still see offers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from sim.config import SeparateShopConfig
 from sim.network import ArcStatus
-from sim.policies.base import Feed, Policy
+from sim.policies.base import Policy
 from sim.submodels import items_read, purchase_probability, read_fraction
-
-if TYPE_CHECKING:
-    from sim.model import SocialCommerceModel
 
 
 class SeparateShop(Policy):
     """Shops in their own space: opt-in following, capped broadcasts, unfollows."""
 
     name: ClassVar[str] = "separate_shop"
+    marketing_in_moments: ClassVar[bool] = False
     cfg: SeparateShopConfig
-
-    def __init__(self, cfg: SeparateShopConfig, model: SocialCommerceModel) -> None:
-        super().__init__(cfg, model)
-
-    def route(self, organic: np.ndarray, marketing: np.ndarray) -> Feed:
-        """No marketing enters Moments."""
-        nothing = np.zeros_like(marketing)
-        return Feed(organic=organic, shown=nothing, folded=nothing)
 
     def run_channel(self, marketing: np.ndarray, needs_arisen: np.ndarray) -> None:
         """Users with needs follow shops; followers read today's broadcasts."""
