@@ -34,6 +34,7 @@ import networkx as nx
 import numpy as np
 
 from sim.config import ConfigError, GraphConfig
+from sim.graph_cache import load_or_build
 
 Edges = np.ndarray
 
@@ -397,8 +398,8 @@ def graph_for_seed(cfg: GraphConfig, seed: int) -> tuple[int, Edges]:
 
     The graph does not share the dynamics' stream, so every policy and
     intensity run with the same seed sees the same graph (common random
-    numbers). Generated graphs are cached, the most recent one per process:
-    a sweep that varies the seed slowest builds each graph once per worker.
+    numbers). Generated graphs are cached on disk across processes
+    (``sim.graph_cache``) and the most recent one in memory per process.
     """
     if cfg.kind in GENERATED:
         return _cached_graph(astuple(cfg), seed)
@@ -407,7 +408,10 @@ def graph_for_seed(cfg: GraphConfig, seed: int) -> tuple[int, Edges]:
 
 @lru_cache(maxsize=1)
 def _cached_graph(key: tuple, seed: int) -> tuple[int, Edges]:
-    n_users, edges = build_graph(GraphConfig(*key), np.random.default_rng([seed, 1]))
+    cfg = GraphConfig(*key)
+    n_users, edges = load_or_build(
+        cfg, seed, lambda: build_graph(cfg, np.random.default_rng([seed, 1]))
+    )
     edges.setflags(write=False)
     return n_users, edges
 
