@@ -174,13 +174,24 @@ def report_sweeps() -> None:
         status = read_status(folder)
         unfinished = len(status["failed"]) + len(status["missing"])
         if unfinished:
+            names = sorted([*status["failed"], *status["missing"]])
+            named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             print(
                 f"sim: error: {unfinished} of {status['expected']} runs did not finish "
-                f"({len(status['failed'])} failed); see {folder / 'report.md'}; "
+                f"({len(status['failed'])} failed): {named}; see {folder / 'report.md'}; "
                 "re-run the same command to run only those",
                 file=sys.stderr,
             )
             raise SystemExit(1)
+
+
+def register_launcher() -> None:
+    """Register ``hydra/launcher=slurm``'s class (Hydra's scan misses editable installs)."""
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.sim_launcher import SlurmLauncher
+
+    Plugins.instance().register(SlurmLauncher)
 
 
 def main() -> None:
@@ -193,6 +204,7 @@ def main() -> None:
         compare(argv[1:])
         return
     register_configs()
+    register_launcher()
     if not HYDRA_FLAGS_WITHOUT_RUN.intersection(argv):
         preflight(argv)
     try:
