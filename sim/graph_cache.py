@@ -93,6 +93,7 @@ def _store(file: Path, edges: np.ndarray) -> None:
             np.save(out, edges.astype(np.int32), allow_pickle=False)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; others of the group may read it
         os.replace(temporary, file)
     except OSError:
         Path(temporary).unlink(missing_ok=True)
