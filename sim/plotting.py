@@ -216,7 +216,10 @@ def trust_network_figure(model: SocialCommerceModel, seed: int = 0) -> Figure:
 
 
 def calibration_figure(
-    targets: Sequence[Any], best: pd.DataFrame, families: pd.DataFrame | None = None
+    targets: Sequence[Any],
+    best: pd.DataFrame,
+    families: pd.DataFrame | None = None,
+    label: str = "fitted graph",
 ) -> Figure:
     """Fit against target bands: one panel per target, the band shaded, seeds as dots.
 
@@ -226,7 +229,7 @@ def calibration_figure(
     """
     fig = Figure(figsize=(4.2 * len(targets), 3.8), layout="constrained")
     axes = fig.subplots(1, len(targets), squeeze=False)[0]
-    groups = [("fitted graph", best)]
+    groups = [(label, best)]
     if families is not None:
         groups += [(name, table) for name, table in families.groupby("graph", sort=False)]
     for ax, target in zip(axes, targets, strict=True):
