@@ -18,12 +18,17 @@ from pathlib import Path
 
 import solara.server.settings as settings
 
-TEMPLATE = Path(settings.__file__).parent / "templates" / "solara.html.j2"
+SOLARA = Path(settings.__file__).parents[1]
+# The page template, and the components the dashboard uses that load from the CDN.
+SOURCES = (
+    SOLARA / "server" / "templates" / "solara.html.j2",
+    SOLARA / "components" / "markdown.py",
+)
 
 
 def packages() -> list[str]:
-    """Return the ``name@version`` specs the page template loads from the CDN."""
-    text = TEMPLATE.read_text() + settings.assets.fontawesome_path
+    """Return the ``name@version`` specs the page and its components load from the CDN."""
+    text = "".join(source.read_text() for source in SOURCES) + settings.assets.fontawesome_path
     return sorted(set(re.findall(r"/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+)/", text)))
 
 
@@ -53,7 +58,7 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     specs = packages()
     if not specs:
-        sys.exit("solara assets: error: found no CDN package in Solara's page template")
+        sys.exit("solara assets: error: found no CDN package in Solara's sources")
     for spec in specs:
         install(spec, cache)
 

@@ -12,7 +12,7 @@ graph and seed, stepping together):
 - **Sweeps**: a sweep folder's comparison plots and report, read from its
   files (nothing is re-run).
 
-The sidebar is Mesa's SolaraViz machinery: ``ModelController`` (Reset, Play,
+The left column is Mesa's SolaraViz machinery: ``ModelController`` (Reset, Play,
 Step) and ``ModelCreator`` (the model's parameters as controls, applied on
 Reset). Each view is a ``@solara.component`` that reads Mesa's update counter,
 so it redraws after every step. The model knows nothing about the view.
@@ -86,7 +86,7 @@ MODEL_PARAMS: dict[str, dict[str, object]] = {
         "min": 0,
         "max": 20,
         "step": 1,
-        "label": "rectify: daily cap per seller (0 = none)",
+        "label": "rectify: daily cap (0 = none)",
     },
     "enforcement": {"type": "Checkbox", "value": True, "label": "rectify: throttles and bans"},
     "conversion_friction": {
@@ -95,7 +95,7 @@ MODEL_PARAMS: dict[str, dict[str, object]] = {
         "min": 0.0,
         "max": 0.95,
         "step": 0.05,
-        "label": "separate shop: conversion friction",
+        "label": "shop: conversion friction",
     },
     "post_share": {
         "type": "SliderFloat",
@@ -103,7 +103,7 @@ MODEL_PARAMS: dict[str, dict[str, object]] = {
         "min": 0.0,
         "max": 1.0,
         "step": 0.05,
-        "label": "C2B: share of needs posted",
+        "label": "C2B: needs posted",
     },
     "answer_prob": {
         "type": "SliderFloat",
@@ -111,7 +111,7 @@ MODEL_PARAMS: dict[str, dict[str, object]] = {
         "min": 0.0,
         "max": 1.0,
         "step": 0.05,
-        "label": "C2B: answer probability",
+        "label": "C2B: answer chance",
     },
 }
 
@@ -309,7 +309,7 @@ VIEWS = {"Policies": PoliciesView, "Seller's circle": CircleView, "Sweeps": Swee
 
 @solara.component
 def Page() -> None:
-    """Lay out the page: Mesa's controls in the sidebar, one of three views beside them."""
+    """Lay out the page: Mesa's controls on the left, one of three views beside them."""
     initial = solara.use_memo(SideBySideModel, [])
     model = solara.use_reactive(initial)
     parameters = solara.use_reactive({})
@@ -318,24 +318,26 @@ def Page() -> None:
     use_threads = solara.use_reactive(False)
     view = solara.use_reactive(next(iter(VIEWS)))
     solara.Title("sim: policies side by side")
-    with solara.AppBar():
-        solara.AppBarTitle("sim · social commerce: policies side by side")
-    with solara.Sidebar(), solara.Column():
-        with solara.Card("Run"):
-            ModelController(
-                model,
-                model_parameters=parameters,
-                play_interval=play_interval,
-                render_interval=render_interval,
-                use_threads=use_threads,
-            )
-            DayCounter(model.value)
-            solara.SliderInt("play interval (ms)", value=play_interval, min=0, max=1000, step=50)
-        with solara.Card("World and policies (applied on Reset)"):
-            ModelCreator(model, MODEL_PARAMS, model_parameters=parameters)
-    with solara.Column():
-        solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
-        VIEWS[view.value](model.value)
+    with solara.Columns([1, 4], style={"padding": "12px"}):
+        with solara.Column():
+            solara.Markdown("### sim · policies side by side")
+            with solara.Card("Run"):
+                ModelController(
+                    model,
+                    model_parameters=parameters,
+                    play_interval=play_interval,
+                    render_interval=render_interval,
+                    use_threads=use_threads,
+                )
+                DayCounter(model.value)
+                solara.SliderInt(
+                    "play interval (ms)", value=play_interval, min=0, max=1000, step=50
+                )
+            with solara.Card("World and policies (applied on Reset)"):
+                ModelCreator(model, MODEL_PARAMS, model_parameters=parameters)
+        with solara.Column():
+            solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
+            VIEWS[view.value](model.value)
 
 
 def main(argv: list[str] | None = None) -> None:
