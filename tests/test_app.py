@@ -119,17 +119,21 @@ def test_the_circle_keeps_its_layout_and_shows_who_muted():
     assert (states["status"] == "muted").sum() == (arcs.status[span] == 1).sum()
 
 
-def test_the_policies_figure_redraws_the_lines_only_while_limits_hold():
+def test_the_policies_figure_redraws_the_background_only_when_limits_grow():
     model = SideBySideModel(**SMALL)
+    for _ in range(5):
+        model.step()
+    history = model.datacollector.get_model_vars_dataframe()
     figure = PoliciesFigure(model.policies, model.days)
-    figure.render(model.datacollector.get_model_vars_dataframe())
-    background = figure.blitter.background
-    model.step()
-    image = figure.render(model.datacollector.get_model_vars_dataframe())
+    image = figure.render(history)
     assert image.startswith(b"\x89PNG")
-    line = figure.lines["unfriends", "rectify"]
-    assert len(line.get_xdata()) == 2
-    assert figure.blitter.background is background or figure.blitter.background is not None
+    background = figure.blitter.background
+    assert figure.render(history) == image and figure.blitter.background is background
+    assert len(figure.lines["unfriends", "rectify"].get_xdata()) == 6
+    grown = history.copy()
+    grown[column("rectify", "gmv")] *= 100
+    assert figure.render(grown) != image
+    assert figure.blitter.background is not background
 
 
 def day(rc) -> str:
