@@ -41,6 +41,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError
 from sim.outputs import write_atomically, write_csv
+from sim.plotting import calibration_figure, save_figure
 from sim.runner import compose_config, explain, simulate, to_sim_config
 
 FAMILIES = ("holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi")
@@ -302,8 +303,6 @@ def write_outputs(
     families: pd.DataFrame | None,
 ) -> None:
     """Write the trials, the best fit per seed, the figure, the report and the config."""
-    from sim.plotting import calibration_figure, save_figure
-
     write_csv(trials, out / "trials.csv")
     write_csv(best, out / "best_seeds.csv")
     if families is not None:

@@ -106,12 +106,12 @@ class UsersConfig:
     attention_sigma: float = 0.5
     engagement_mean: float = 0.7
     tolerance_mean: float = 0.3
-    mute_threshold_mean: float = 0.32
+    mute_threshold_mean: float = 0.42  # calibrated (ODD 8)
     beta_concentration: float = 10.0
     baseline_trust_a: float = 5.0
     baseline_trust_b: float = 2.5
     engagement_recovery: float = 0.02
-    engagement_loss: float = 0.11
+    engagement_loss: float = 0.17  # calibrated (ODD 8)
     leave_below: float = 0.2
 
     def __post_init__(self) -> None:
@@ -133,7 +133,7 @@ class UsersConfig:
 class TrustConfig:
     """Trust erosion by marketing, organic repair, and the mute/unfriend ladder."""
 
-    erosion_per_item: float = 0.003
+    erosion_per_item: float = 0.0026  # calibrated (ODD 8)
     clutter_gain: float = 4.0
     wearout_onset: float = 6.0
     wearout_slope: float = 0.5
@@ -141,8 +141,8 @@ class TrustConfig:
     repair_rate: float = 0.3
     seller_reader_factor: float = 0.3
     ladder_margin: float = 0.05
-    unfriend_ratio: float = 0.5
-    mute_leak: float = 0.12
+    unfriend_ratio: float = 0.6  # calibrated (ODD 8)
+    mute_leak: float = 0.14  # calibrated (ODD 8)
     complaint_per_mute: float = 0.05
     complaint_per_unfriend: float = 0.3
 

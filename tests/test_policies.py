@@ -239,14 +239,16 @@ def test_a_muted_seller_cannot_recruit_but_shop_broadcasts_can():
         muted.step()
     assert muted.totals.seller_entries == 0
     shop = simulate(
-        small_config("scenario=separate_shop", *recruiting, "sellers.recruit_sales_norm=1")
+        small_config(
+            "scenario=separate_shop", *recruiting, "sellers.recruit_sales_norm=1", "steps=60"
+        )
     )
     assert shop.summary["final"][Column.SELLER_ENTRIES_CUM] > 0
 
 
 def test_adaptive_rectify_steers_density_toward_its_target():
     common = ["scenario=rectify", "policy.daily_cap=20", "market.intensity=3", "steps=150"]
-    common += ["policy.enforcement=false", "policy.detection=false"]
+    common += ["policy.enforcement=false", "policy.detection=false", "sellers.exit_prob=0"]
     fixed = simulate(small_config(*common)).timeseries[Column.MARKETING_SHARE]
     steered = simulate(small_config(*common, "policy.target_density=0.1")).timeseries[
         Column.MARKETING_SHARE
