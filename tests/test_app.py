@@ -131,7 +131,7 @@ def test_the_policies_figure_redraws_the_background_only_when_limits_grow():
     assert figure.render(history) == image and figure.blitter.background is background
     assert len(figure.lines["unfriends", "rectify"].get_xdata()) == 6
     grown = history.copy()
-    grown[column("rectify", "gmv")] *= 100
+    grown[column("rectify", "sellers")] *= 100
     assert figure.render(grown) != image
     assert figure.blitter.background is not background
 
