@@ -86,9 +86,11 @@ class MarketConfig:
     need_prob: float = 0.01
     need_lifetime: int = 14
     order_value: float = 100.0
+    persuasion: float = 0.002
 
     def __post_init__(self) -> None:
         _non_negative("market.intensity", self.intensity)
+        _probability("market.persuasion", self.persuasion)
         _check(1 <= self.categories <= 100, "market.categories", "in [1, 100]", self.categories)
         _probability("market.need_prob", self.need_prob)
         _check(self.need_lifetime >= 1, "market.need_lifetime", ">= 1", self.need_lifetime)
@@ -104,12 +106,12 @@ class UsersConfig:
     attention_sigma: float = 0.5
     engagement_mean: float = 0.7
     tolerance_mean: float = 0.3
-    mute_threshold_mean: float = 0.32
+    mute_threshold_mean: float = 0.42  # calibrated (ODD 8)
     beta_concentration: float = 10.0
     baseline_trust_a: float = 5.0
     baseline_trust_b: float = 2.5
     engagement_recovery: float = 0.02
-    engagement_loss: float = 0.11
+    engagement_loss: float = 0.17  # calibrated (ODD 8)
     leave_below: float = 0.2
 
     def __post_init__(self) -> None:
@@ -131,7 +133,7 @@ class UsersConfig:
 class TrustConfig:
     """Trust erosion by marketing, organic repair, and the mute/unfriend ladder."""
 
-    erosion_per_item: float = 0.003
+    erosion_per_item: float = 0.0026  # calibrated (ODD 8)
     clutter_gain: float = 4.0
     wearout_onset: float = 6.0
     wearout_slope: float = 0.5
@@ -139,8 +141,8 @@ class TrustConfig:
     repair_rate: float = 0.3
     seller_reader_factor: float = 0.3
     ladder_margin: float = 0.05
-    unfriend_ratio: float = 0.5
-    mute_leak: float = 0.12
+    unfriend_ratio: float = 0.6  # calibrated (ODD 8)
+    mute_leak: float = 0.14  # calibrated (ODD 8)
     complaint_per_mute: float = 0.05
     complaint_per_unfriend: float = 0.3
 
@@ -249,10 +251,28 @@ class RectifyConfig:
     detect_above: float = 10.0
     detect_recall: float = 0.5
     detect_precision: float = 0.9
+    target_density: float | None = None
+    cap_gain: float = 0.5
+    cap_max: float = 20.0
 
     def __post_init__(self) -> None:
         if self.daily_cap is not None:
             _non_negative("policy.daily_cap", self.daily_cap)
+        if self.target_density is not None:
+            _check(
+                0.0 < self.target_density < 1.0,
+                "policy.target_density",
+                "in (0, 1) or null",
+                self.target_density,
+            )
+            _check(
+                self.daily_cap is not None,
+                "policy.daily_cap",
+                "set (the starting cap) when policy.target_density is set",
+                self.daily_cap,
+            )
+        _positive("policy.cap_gain", self.cap_gain)
+        _positive("policy.cap_max", self.cap_max)
         _probability("policy.expand_prob", self.expand_prob)
         _check(
             self.complaints_to_throttle >= 1,
@@ -283,7 +303,7 @@ class SeparateShopConfig:
     follow_prob: float = 0.3
     follow_min_trust: float = 0.4
     recommend_follow_prob: float = 0.1
-    conversion_multiplier: float = 0.3
+    conversion_friction: float = 0.3
 
     def __post_init__(self) -> None:
         _check(
@@ -302,7 +322,12 @@ class SeparateShopConfig:
         _probability("policy.follow_prob", self.follow_prob)
         _probability("policy.follow_min_trust", self.follow_min_trust)
         _probability("policy.recommend_follow_prob", self.recommend_follow_prob)
-        _non_negative("policy.conversion_multiplier", self.conversion_multiplier)
+        _check(
+            0.0 <= self.conversion_friction < 1.0,
+            "policy.conversion_friction",
+            "in [0, 1)",
+            self.conversion_friction,
+        )
 
 
 @dataclass
@@ -310,10 +335,12 @@ class C2BConfig:
     """C2B: buyers post needs, seller friends answer; no push marketing."""
 
     name: str = "c2b"
+    post_share: float = 0.5
     answer_prob: float = 0.5
     answer_conversion: float = 0.3
 
     def __post_init__(self) -> None:
+        _probability("policy.post_share", self.post_share)
         _probability("policy.answer_prob", self.answer_prob)
         _probability("policy.answer_conversion", self.answer_conversion)
 

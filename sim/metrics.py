@@ -50,6 +50,9 @@ class Column(StrEnum):
     FALSE_POSITIVES_CUM = "false_positives_cum"
     SHOP_FOLLOWERS = "shop_followers"
     UNFOLLOWS_CUM = "unfollows_cum"
+    NEEDS_PERSUADED_CUM = "needs_persuaded_cum"
+    SELLER_FRIENDS_KEPT = "seller_friends_kept"
+    SELLER_FRIENDS_REACHED = "seller_friends_reached"
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Totals:
     bans: int = 0
     false_positives: int = 0
     unfollows: int = 0
+    persuaded: int = 0
 
 
 def marketing_share(model: SocialCommerceModel) -> float:
@@ -134,6 +138,32 @@ def seller_income(model: SocialCommerceModel) -> float:
     return float(people.rolling_sales[people.seller].mean() * model.cfg.market.order_value)
 
 
+def _seller_friend_share(model: SocialCommerceModel, keep: ArcStatus | None) -> float:
+    """Share of current sellers' day-0 friends whose arc from the seller is still ``keep``.
+
+    ``keep=None`` counts arcs not removed (still friends); ``ArcStatus.VISIBLE``
+    those still seeing the seller (not muted). Pooled over sellers; NaN when
+    nobody sells.
+    """
+    sellers = np.flatnonzero(model.people.seller)
+    start = int(model.friends_at_start[sellers].sum())
+    if not start:
+        return float("nan")
+    status = model.arcs.status[model.arcs.of_authors(sellers)]
+    kept = status != ArcStatus.REMOVED if keep is None else status == keep
+    return int(np.count_nonzero(kept)) / start
+
+
+def seller_friends_kept(model: SocialCommerceModel) -> float:
+    """Return the share of sellers' day-0 friends they still have (the essay's thesis)."""
+    return _seller_friend_share(model, None)
+
+
+def seller_friends_reached(model: SocialCommerceModel) -> float:
+    """Return the share of sellers' day-0 friends who still see them (not muted)."""
+    return _seller_friend_share(model, ArcStatus.VISIBLE)
+
+
 REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {
     Column.MARKETING_SHARE: marketing_share,
     Column.MEAN_TRUST_SELLER_ARCS: mean_trust_seller_arcs,
@@ -162,4 +192,7 @@ REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {
     Column.FALSE_POSITIVES_CUM: lambda m: m.totals.false_positives,
     Column.SHOP_FOLLOWERS: lambda m: int(np.count_nonzero(m.arcs.following)),
     Column.UNFOLLOWS_CUM: lambda m: m.totals.unfollows,
+    Column.NEEDS_PERSUADED_CUM: lambda m: m.totals.persuaded,
+    Column.SELLER_FRIENDS_KEPT: seller_friends_kept,
+    Column.SELLER_FRIENDS_REACHED: seller_friends_reached,
 }

@@ -2,9 +2,10 @@
 
 One step is one day. The order within a day is the one the brief's
 prototype found free of artefacts: needs -> posting -> reading -> trust
-(erosion, then repair) -> purchases -> response ladder -> the policy's
-other channel (shop, C2B) -> recruitment -> sellers' reviews and exits ->
-engagement -> platform enforcement (which takes effect the next day).
+(erosion, persuasion, repair) -> purchases -> the policy's other channel
+(shop, C2B) -> one response ladder over every arc whose trust fell today ->
+recruitment -> sellers' reviews and exits -> engagement -> platform
+enforcement (which takes effect the next day).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sim.submodels import (
     lognormal_with_median,
     marketing_density,
     one_per_key,
+    persuaded,
     purchase_probability,
     read_fraction,
     recruit_probability,
@@ -91,6 +93,9 @@ class SocialCommerceModel(mesa.Model):
         self.users = [User(self, node) for node in range(n_users)]
         self.platform = Platform(self, make_policy(cfg.policy, self))
         self._exposed: list[tuple[np.ndarray, np.ndarray]] = []
+        self._lowered: list[tuple[np.ndarray, np.ndarray]] = []  # (arcs, trust before)
+        self._disappointed: list[np.ndarray] = []
+        self.friends_at_start = np.diff(self.arcs.start)
         self._marked = np.zeros(n_users, dtype=bool)  # scratch: a buyer's friends (word of mouth)
         self.seed_sellers()
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
@@ -156,7 +161,7 @@ class SocialCommerceModel(mesa.Model):
         """Simulate one day in the order of ODD section 3."""
         self.day += 1
         self.today = DailyTally()
-        self._exposed = []
+        self._exposed, self._lowered, self._disappointed = [], [], []
         policy = self.platform.policy
         self.people.start_sales_day(self.day)
         arisen = arise_needs(
@@ -169,8 +174,9 @@ class SocialCommerceModel(mesa.Model):
         organic, marketing = self.draft_posts(arisen)
         feed = policy.route(organic, marketing)
         reading = self.read_moments(feed)
-        self.respond_in_moments(feed, reading)
+        self.trade_in_moments(feed, reading)
         policy.run_channel(marketing, arisen)
+        self.respond()
         self.recruit()
         sellers = self.agents_by_type.get(Seller)
         if sellers is not None:
@@ -200,38 +206,43 @@ class SocialCommerceModel(mesa.Model):
         read items of visible friends; when more is posted than their attention
         budget, each item is read with probability ``attention / available``.
         Ordinary items read are drawn per reader (the binomial total), and per
-        arc only where repair needs them (``repair``); marketing is drawn per arc. Muted arcs
-        still leak ``trust.mute_leak`` of the author's marketing (private
-        broadcasts, group chats: prototype lesson 2), outside Moments.
+        arc only where repair needs them (``repair``); marketing is drawn per arc.
+        Muted arcs still leak ``trust.mute_leak`` of the author's marketing
+        (private messages, group chats: prototype lesson 2). The leak comes
+        through other channels, so it reaches its reader whether or not they
+        opened Moments today (or still use it), outside attention and density.
         """
         arcs, people, n = self.arcs, self.people, self.n_users
         opened = people.in_moments & (self.rng.random(n) < people.engagement)
         organic_available = arcs.visible_sum(feed.organic) * opened
         ads = arcs.of_authors(np.flatnonzero(feed.shown + feed.folded > 0))
-        ads = ads[opened[arcs.reader[ads]] & (arcs.status[ads] != ArcStatus.REMOVED)]
+        status = arcs.status[ads]
+        leaking = ads[status == ArcStatus.MUTED] if self.cfg.trust.mute_leak > 0 else ads[:0]
+        ads = ads[(status == ArcStatus.VISIBLE) & opened[arcs.reader[ads]]]
         author, reader = arcs.author[ads], arcs.reader[ads]
-        visible = arcs.status[ads] == ArcStatus.VISIBLE
-        marketing = np.where(visible, feed.shown[author], 0)
+        marketing = feed.shown[author]
         if feed.folded.any():
-            expands = visible & (self.rng.random(len(ads)) < self.platform.policy.expand_prob)
+            expands = self.rng.random(len(ads)) < self.platform.policy.expand_prob
             marketing = marketing + np.where(expands, feed.folded[author], 0)
         marketing_available = np.bincount(reader, weights=marketing, minlength=n)
         share = read_fraction(organic_available + marketing_available, people.attention)
         marketing_read = items_read(marketing, share[reader], self.rng)
         organic_per_user = items_read(organic_available.astype(np.int64), share, self.rng)
         marketing_per_user = np.bincount(reader, weights=marketing_read, minlength=n)
-        if self.cfg.trust.mute_leak > 0 and not visible.all():
-            muted = ~visible
-            leaked = feed.shown[author[muted]] + feed.folded[author[muted]]
-            marketing_read[muted] = self.rng.binomial(leaked, self.cfg.trust.mute_leak)
+        leak_author = arcs.author[leaking]
+        leaked = self.rng.binomial(
+            feed.shown[leak_author] + feed.folded[leak_author], self.cfg.trust.mute_leak
+        )
         buyers = ~people.seller
         self.today.marketing_read = int(marketing_per_user[buyers].sum())
         self.today.organic_read = int(organic_per_user[buyers].sum())
         self.today.folded = int(feed.folded.sum())
-        hit = marketing_read > 0
+        exposed = np.concatenate([ads, leaking])
+        items = np.concatenate([marketing_read, leaked])
+        hit = items > 0
         return MomentsReading(
-            exposed=ads[hit],
-            marketing=marketing_read[hit],
+            exposed=exposed[hit],
+            marketing=items[hit],
             opened=opened,
             share=share,
             clutter=clutter(
@@ -254,26 +265,43 @@ class SocialCommerceModel(mesa.Model):
             arcs.trust[due], arcs.baseline[due], items, self.cfg.trust.repair_rate
         )
 
-    def respond_in_moments(self, feed: Feed, reading: MomentsReading) -> None:
-        """ODD 7.4-7.6: erosion and repair of trust, purchases, then the response ladder.
-
-        Trust falls only through marketing (erosion, a disappointing purchase), so
-        the ladder looks only at arcs that carried marketing today.
-        """
+    def trade_in_moments(self, feed: Feed, reading: MomentsReading) -> None:
+        """ODD 7.4-7.5: erosion, persuasion and repair of trust, then purchases in Moments."""
         arcs = self.arcs
         exposed, items = reading.exposed, reading.marketing
-        before = arcs.trust[exposed]
-        self.expose(exposed, items, reading.clutter[arcs.reader[exposed]])
+        self.take_in_marketing(exposed, items, reading.clutter[arcs.reader[exposed]])
         self.repair(feed.organic, reading)
         self.buy(
             exposed, purchase_probability(arcs.trust[exposed], items, self.cfg.purchase.conversion)
         )
-        self.respond(exposed, before)
 
-    def respond(self, idx: np.ndarray, before: np.ndarray) -> None:
-        """ODD 7.6 Response ladder on arcs ``idx`` whose trust was ``before`` this morning."""
+    def take_in_marketing(
+        self, idx: np.ndarray, items: np.ndarray, clutter_level: np.ndarray
+    ) -> None:
+        """Marketing read along arcs ``idx`` in any channel: erosion, then persuasion."""
+        self.expose(idx, items, clutter_level)
+        self.persuade(idx, items)
+
+    def respond(self) -> None:
+        """ODD 7.6 One response ladder over every arc whose trust was lowered today.
+
+        Whatever lowered it (Moments marketing, the mute leak, shop broadcasts,
+        unsolicited C2B answers, a disappointing purchase in any channel), an arc
+        responds if its trust now is below its trust before today's first
+        lowering event. A followed shop takes the first rung (unfollow) unless a
+        purchase from it disappointed today: a bad product is a matter between
+        friends, so the reader may mute at once.
+        """
+        if not self._lowered:
+            return
         arcs, trust_cfg = self.arcs, self.cfg.trust
-        mute, unfriend = ladder(
+        touched = np.concatenate([idx for idx, _ in self._lowered])
+        before = np.concatenate([level for _, level in self._lowered])
+        idx, first = np.unique(touched, return_index=True)
+        before = before[first]
+        following = arcs.following[idx]
+        disappointed = np.isin(idx, np.concatenate(self._disappointed or [idx[:0]]))
+        unfollow, mute, unfriend = ladder(
             arcs.trust[idx],
             arcs.baseline[idx],
             arcs.trust[idx] < before,
@@ -281,7 +309,11 @@ class SocialCommerceModel(mesa.Model):
             trust_cfg.ladder_margin,
             trust_cfg.unfriend_ratio,
             arcs.status[idx] == ArcStatus.VISIBLE,
+            following & ~disappointed,
         )
+        quits = unfollow | (mute & following)
+        arcs.following[idx[quits]] = False
+        self.totals.unfollows += int(quits.sum())
         self.apply_ladder(idx[mute], idx[unfriend])
 
     def expose(self, idx: np.ndarray, items: np.ndarray, clutter_level: np.ndarray) -> None:
@@ -291,8 +323,10 @@ class SocialCommerceModel(mesa.Model):
         other sellers are annoyed ``trust.seller_reader_factor`` as much
         (prototype lesson 6). Exposed arcs are remembered for recruitment.
         ``clutter_level`` is the reader's clutter per arc (0 in an opt-in space).
+        The trust before erosion is noted for today's response ladder.
         """
         arcs, cfg = self.arcs, self.cfg.trust
+        self._lowered.append((idx, arcs.trust[idx]))
         exposure = (
             decayed_exposure(arcs.exposure[idx], arcs.exposure_day[idx], self.day, cfg.wear_window)
             + items
@@ -312,6 +346,28 @@ class SocialCommerceModel(mesa.Model):
             reader_factor,
         )
         self.remember_exposure(idx, items)
+
+    def persuade(self, idx: np.ndarray, items: np.ndarray) -> None:
+        """ODD 7.5 Persuasion: marketing read may create a need in the seller's category.
+
+        Only where the reader has no open need in that category and is not a
+        competitor; the new need lasts ``market.need_lifetime`` days.
+        """
+        persuasion = self.cfg.market.persuasion
+        if persuasion <= 0 or not len(idx):
+            return
+        arcs, people = self.arcs, self.people
+        author, reader = arcs.author[idx], arcs.reader[idx]
+        category = np.maximum(people.category[author], 0)
+        open_need = people.need_expiry[reader, category] >= self.day
+        competitor = people.seller[reader] & (people.category[reader] == category)
+        hit = persuaded(items, persuasion, self.rng) & people.seller[author]
+        hit &= ~open_need & ~competitor
+        people.need_expiry[reader[hit], category[hit]] = (
+            self.day + self.cfg.market.need_lifetime - 1
+        )
+        keys = reader[hit].astype(np.int64) * self.cfg.market.categories + category[hit]
+        self.totals.persuaded += len(np.unique(keys))
 
     def remember_exposure(self, idx: np.ndarray, items: np.ndarray) -> None:
         """Note that readers of arcs ``idx`` saw ``items`` offers today (for recruitment)."""
@@ -346,6 +402,8 @@ class SocialCommerceModel(mesa.Model):
         arcs, people, cfg = self.arcs, self.people, self.cfg.purchase
         author, reader = arcs.author[idx], arcs.reader[idx]
         satisfied = self.rng.random(len(idx)) < people.quality[author]
+        self._lowered.append((idx[~satisfied], arcs.trust[idx[~satisfied]]))
+        self._disappointed.append(idx[~satisfied])
         arcs.trust[idx] = np.where(
             satisfied,
             satisfied_trust(arcs.trust[idx], cfg.satisfied_gain),
@@ -392,7 +450,12 @@ class SocialCommerceModel(mesa.Model):
         self.platform.receive_complaints(arcs.author[complained])
 
     def recruit(self) -> None:
-        """ODD 7.7 Recruitment: readers may join a trusted, visibly selling seller's downline."""
+        """ODD 7.7 Recruitment: readers may join a trusted, visibly selling seller's downline.
+
+        Any commercial channel recruits (Moments, shop broadcasts, C2B answers),
+        but only along visible arcs: a muted seller's success is hidden from the
+        reader, so the leak cannot recruit.
+        """
         if not self._exposed:
             return
         arcs, people, cfg = self.arcs, self.people, self.cfg.sellers
@@ -403,7 +466,7 @@ class SocialCommerceModel(mesa.Model):
             & ~people.seller[reader]
             & people.recruitable[reader]
             & people.in_moments[reader]
-            & (arcs.status[idx] != ArcStatus.REMOVED)
+            & (arcs.status[idx] == ArcStatus.VISIBLE)
         )
         probability = recruit_probability(
             arcs.trust[idx],

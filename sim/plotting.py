@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -211,4 +212,35 @@ def trust_network_figure(model: SocialCommerceModel, seed: int = 0) -> Figure:
     ax.legend(handles=handles, loc="lower left", fontsize=8)
     ax.set_title(f"Day {model.day}: friendships around sellers")
     ax.set_axis_off()
+    return fig
+
+
+def calibration_figure(
+    targets: Sequence[Any],
+    best: pd.DataFrame,
+    families: pd.DataFrame | None = None,
+    label: str = "fitted graph",
+) -> Figure:
+    """Fit against target bands: one panel per target, the band shaded, seeds as dots.
+
+    ``targets`` have ``metric``, ``low``, ``high`` and ``source``; ``best`` has a
+    row per seed of the fitted run; ``families`` (optional) a row per graph
+    family and seed with the same columns.
+    """
+    fig = Figure(figsize=(4.2 * len(targets), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(targets), squeeze=False)[0]
+    groups = [(label, best)]
+    if families is not None:
+        groups += [(name, table) for name, table in families.groupby("graph", sort=False)]
+    for ax, target in zip(axes, targets, strict=True):
+        ax.axhspan(target.low, target.high, color="#009E73", alpha=0.15, label="target band")
+        for x, (_, table) in enumerate(groups):
+            values = table[target.metric].astype(float)
+            ax.scatter(np.full(len(values), x), values, s=14, color="#555555", zorder=3)
+            ax.scatter([x], [values.mean()], marker="_", s=400, color="black", zorder=4)
+        ax.set_xticks(range(len(groups)), [name for name, _ in groups], rotation=30, ha="right")
+        ax.set_title(target.metric.replace("_", " "))
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+    axes[0].legend(loc="best", fontsize="small")
+    fig.suptitle("Calibration: fitted runs (dots: seeds, bar: mean) against the survey bands")
     return fig

@@ -123,6 +123,17 @@ def purchase_probability(trust: Array, items: Array, conversion: float) -> Array
     return 1.0 - (1.0 - conversion * trust**2) ** items
 
 
+def persuaded(items: Array, persuasion: float, rng: np.random.Generator) -> Array:
+    """ODD 7.5 Persuasion: ``m`` marketing items read create a need w.p. ``1 - (1 - p)^m``.
+
+    Advertising has informative and persuasive effects (Bagwell 2007); the
+    persuasive one is modelled as the simplest term, a small chance per item
+    read that the reader comes to want the product. No source pins ``p``
+    (``market.persuasion``, unpinned; range in ODD 7.5).
+    """
+    return rng.random(len(items)) < 1.0 - (1.0 - persuasion) ** items
+
+
 def satisfied_trust(trust: Array, gain: float) -> Array:
     """ODD 7.5 A satisfying purchase (or good word of mouth): ``T += gain (1 - T)``."""
     return trust + gain * (1.0 - trust)
@@ -131,6 +142,20 @@ def satisfied_trust(trust: Array, gain: float) -> Array:
 def unsatisfied_trust(trust: Array, factor: float) -> Array:
     """ODD 7.5 A disappointing purchase: ``T *= factor``."""
     return trust * factor
+
+
+def answer_items(
+    eligible: int, answer_prob: float, intensity: float, rng: np.random.Generator
+) -> Array:
+    """ODD 7.12 C2B answers: items each eligible seller sends in reply to a need post.
+
+    A seller friend of the need's category is minded to answer with probability
+    ``answer_prob`` and then sends ``Poisson(intensity)`` items (a reply and
+    follow-ups); one who would send none does not answer. Intensity is the push
+    in each answer and keeps its meaning at any level.
+    """
+    minded = rng.random(eligible) < answer_prob
+    return np.where(minded, rng.poisson(intensity, eligible), 0)
 
 
 def one_per_key(keys: Array, rng: np.random.Generator) -> Array:
@@ -148,17 +173,22 @@ def ladder(
     margin: float,
     unfriend_ratio: float,
     visible: Array,
-) -> tuple[Array, Array]:
-    """ODD 7.6 Response ladder: returns masks ``(mute, unfriend)``.
+    first_rung: Array | bool = False,
+) -> tuple[Array, Array, Array]:
+    """ODD 7.6 Response ladder: returns masks ``(unfollow, mute, unfriend)``.
 
     Only arcs whose trust fell today and sits below ``baseline - margin``
     respond (brief, prototype lesson 3). Below ``unfriend_ratio x threshold``
-    the reader unfriends; below the threshold a visible arc is muted.
+    the reader unfriends; below the threshold an arc that has a channel's own
+    first rung (``first_rung``: a followed shop annoying its follower) takes
+    that rung, and otherwise a visible arc is muted.
     """
     responds = fell & (trust < baseline - margin)
     unfriend = responds & (trust < unfriend_ratio * mute_threshold)
-    mute = responds & ~unfriend & visible & (trust < mute_threshold)
-    return mute, unfriend
+    below = responds & ~unfriend & (trust < mute_threshold)
+    unfollow = below & first_rung
+    mute = below & ~unfollow & visible
+    return unfollow, mute, unfriend
 
 
 def recruit_probability(

@@ -104,9 +104,37 @@ def test_ladder_fires_only_on_fallen_arcs_below_baseline_margin():
     fell = np.array([True, True, False, True, True])
     threshold = np.full(5, 0.32)
     visible = np.array([True, True, True, True, False])
-    mute, unfriend = sm.ladder(trust, baseline, fell, threshold, 0.05, 0.5, visible)
+    unfollow, mute, unfriend = sm.ladder(trust, baseline, fell, threshold, 0.05, 0.5, visible)
     assert mute.tolist() == [True, False, False, False, False]
     assert unfriend.tolist() == [False, True, False, False, True]
+    assert not unfollow.any()
+
+
+def test_a_followed_shop_takes_the_first_rung_but_unfriending_still_fires():
+    trust = np.array([0.25, 0.25, 0.10])
+    baseline = np.full(3, 0.6)
+    fell = np.ones(3, dtype=bool)
+    threshold = np.full(3, 0.32)
+    first_rung = np.array([True, False, True])
+    unfollow, mute, unfriend = sm.ladder(
+        trust, baseline, fell, threshold, 0.05, 0.5, np.ones(3, dtype=bool), first_rung
+    )
+    assert unfollow.tolist() == [True, False, False]
+    assert mute.tolist() == [False, True, False]
+    assert unfriend.tolist() == [False, False, True]
+
+
+def test_persuasion_creates_needs_at_one_minus_one_minus_p_to_the_items(rng):
+    items = np.full(200_000, 3)
+    share = sm.persuaded(items, 0.05, rng).mean()
+    assert share == pytest.approx(1 - 0.95**3, abs=0.004)
+    assert not sm.persuaded(items, 0.0, rng).any()
+
+
+def test_c2b_answer_items_keep_growing_with_intensity(rng):
+    means = [sm.answer_items(200_000, 0.5, level, rng).mean() for level in (1.0, 2.0, 3.0)]
+    assert means == pytest.approx([0.5, 1.0, 1.5], rel=0.02)
+    assert not sm.answer_items(1000, 0.5, 0.0, rng).any()
 
 
 def test_recruitment_needs_trust_and_visible_sales():

@@ -12,6 +12,12 @@
   day are flagged with probability ``detect_recall``; with precision below 1
   the platform also flags ordinary users (false positives), whose posts then
   reach nobody for ``throttle_days``: the reach cost of imperfect detection.
+- Adaptive cap (``target_density``, off by default): the platform watches its
+  feed (brief, "Platform ... observes aggregate feed quality"). At the end of
+  each day it measures the day's marketing density and moves the cap toward a
+  target: ``cap + 1 *= exp(-cap_gain (density - target) / target)`` (the
+  ``+ 1`` lets a cap that reached 0 recover), within ``[0, cap_max]``; the
+  items shown per seller are the cap rounded down.
 - The 5,000 friend cap (Tencent, May 2014) is not a lever here: the model
   never adds friendships, and the default graphs' largest degree (about
   1,300 at 5,000 users) stays far below 5,000, so the cap could not bind.
@@ -30,6 +36,7 @@ import numpy as np
 
 from sim.agents import ExitReason
 from sim.config import RectifyConfig
+from sim.metrics import marketing_share
 from sim.policies.base import Feed, Policy
 
 if TYPE_CHECKING:
@@ -51,6 +58,7 @@ class Rectify(Policy):
         self.strikes = np.zeros(n, dtype=np.int64)
         self.complaint_log = np.zeros((cfg.complaint_window, n), dtype=np.int64)
         self.drafted = np.zeros(n, dtype=np.int64)
+        self.cap = None if cfg.daily_cap is None else float(cfg.daily_cap)
 
     def route(self, organic: np.ndarray, marketing: np.ndarray) -> Feed:
         """Throttled sellers reach nobody; the rest enter Moments up to the cap, then fold."""
@@ -58,8 +66,8 @@ class Rectify(Policy):
         self.drafted = marketing
         shown = np.where(self.throttled_until >= day, 0, marketing)
         folded = np.zeros_like(shown)
-        if self.cfg.daily_cap is not None:
-            folded = np.maximum(0, shown - self.cfg.daily_cap)
+        if self.cap is not None:
+            folded = np.maximum(0, shown - int(self.cap))
             shown = shown - folded
         organic = np.where(self.silenced_until >= day, 0, organic)
         return Feed(organic=organic, shown=shown, folded=folded)
@@ -75,6 +83,14 @@ class Rectify(Policy):
                 self.penalize(seller)
         if self.cfg.detection:
             self.detect()
+        if self.cfg.target_density is not None:
+            self.steer_cap(marketing_share(self.model))
+
+    def steer_cap(self, density: float) -> None:
+        """Move the daily cap toward the target density (multiplicative, within bounds)."""
+        target = self.cfg.target_density
+        step = np.exp(-self.cfg.cap_gain * (density - target) / target)
+        self.cap = float(np.clip((self.cap + 1.0) * step - 1.0, 0.0, self.cfg.cap_max))
 
     def log_complaints(self, complaints: np.ndarray) -> None:
         """Keep the last ``complaint_window`` days of complaints per author."""

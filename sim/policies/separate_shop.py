@@ -14,9 +14,13 @@ circle of friends is purified while people with a real need still see offers.
   ``items_per_broadcast_max``: intensity means how much a broadcast pushes.
 - Reading: only followers read shop items, within ``shop_attention`` items a
   day, outside Moments; the items wear trust down (wear-out, no clutter:
-  the space is opted into) and convert at ``conversion_multiplier`` x the
-  Moments rate (the jump out of Moments).
-- Annoyance ends in an unfollow, never a mute or an unfriend.
+  the space is opted into), may persuade, and convert at ``1 -
+  conversion_friction`` x the Moments rate (the jump out of Moments costs a
+  share ``conversion_friction`` of conversions).
+- Annoyance takes the shop's own first rung, an unfollow; the friendship's
+  ladder (mute, unfriend) still runs on the same arc (ODD 7.6), so a follower
+  whose trust keeps falling, or who is sold a disappointing product, can mute
+  or unfriend the seller.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from sim.submodels import items_read, purchase_probability, read_fraction
 
 
 class SeparateShop(Policy):
-    """Shops in their own space: opt-in following, capped broadcasts, unfollows."""
+    """Shops in their own space: opt-in following, capped broadcasts, unfollows first."""
 
     name: ClassVar[str] = "separate_shop"
     marketing_in_moments: ClassVar[bool] = False
@@ -70,24 +74,9 @@ class SeparateShop(Policy):
         total = np.bincount(reader, weights=available, minlength=model.n_users)
         read = items_read(available, read_fraction(total, cfg.shop_attention)[reader], model.rng)
         idx, read = idx[read > 0], read[read > 0]
-        before = arcs.trust[idx]
-        model.expose(idx, read, np.zeros(len(idx)))
-        conversion = model.cfg.purchase.conversion * cfg.conversion_multiplier
+        model.take_in_marketing(idx, read, np.zeros(len(idx)))
+        conversion = model.cfg.purchase.conversion * (1.0 - cfg.conversion_friction)
         model.buy(idx, purchase_probability(arcs.trust[idx], read, conversion))
-        self.unfollow(idx, before)
-
-    def unfollow(self, idx: np.ndarray, before: np.ndarray) -> None:
-        """Followers whose trust fell below their mute threshold unfollow the shop."""
-        model = self.model
-        arcs, margin = model.arcs, model.cfg.trust.ladder_margin
-        trust = arcs.trust[idx]
-        leaves = (
-            (trust < before)
-            & (trust < arcs.baseline[idx] - margin)
-            & (trust < model.people.mute_threshold[arcs.reader[idx]])
-        )
-        arcs.following[idx[leaves]] = False
-        model.totals.unfollows += int(leaves.sum())
 
     def on_satisfied(self, buyer: int, seller: int, common_arcs: np.ndarray) -> None:
         """Let a satisfied buyer recommend the shop: common friends may follow."""

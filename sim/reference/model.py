@@ -37,6 +37,9 @@ HEADLINE = (
     "shop_followers",
     "unfollows_cum",
     "penalties_cum",
+    "needs_persuaded_cum",
+    "seller_friends_kept",
+    "seller_friends_reached",
 )
 
 
@@ -56,7 +59,16 @@ class ReferenceModel(mesa.Model):
                 level = float(self.rng.beta(users.baseline_trust_a, users.baseline_trust_b))
                 self.people[reader].trust[author] = level
                 self.people[reader].baseline[author] = level
+        self.friends_at_start = [len(p.trust) for p in self.people]
         self.mutes = self.unfriends = self.sales = self.penalties = self.unfollows = 0
+        self.persuaded = 0
+        self.cap = (
+            None
+            if getattr(self.policy, "daily_cap", None) is None
+            else float(self.policy.daily_cap)
+        )
+        self.lowered: dict[tuple[int, int], float] = {}
+        self.disappointed: set[tuple[int, int]] = set()
         self.throttled_until: dict[int, int] = {}
         self.silenced_until: dict[int, int] = {}
         self.strikes: dict[int, int] = {}
@@ -95,15 +107,18 @@ class ReferenceModel(mesa.Model):
     def step(self) -> None:
         """One day in the order of ODD section 3, user by user."""
         self.day += 1
+        self.lowered, self.disappointed = {}, set()
         arisen = self.arise_needs()
-        self.post(arisen)
+        posted = self.post(arisen)
         shown, folded = self.route()
         reads = self.read_moments(shown, folded)
-        exposures = self.respond_in_moments(reads)
-        exposures += self.run_channel(arisen)
+        exposures = self.trade_in_moments(reads)
+        exposures += self.run_channel(posted)
+        self.respond()
         self.recruit(exposures)
         self.review_sellers()
         self.update_engagement(reads)
+        self.today_density = self.density(reads)
         self.enforce()
         self.rows.append(self.observe(reads))
 
@@ -120,8 +135,8 @@ class ReferenceModel(mesa.Model):
                         arisen.append((person, category))
         return arisen
 
-    def post(self, arisen: list[tuple[Person, int]]) -> None:
-        """ODD 7.2: ordinary posts (and C2B need posts), marketing drafts."""
+    def post(self, arisen: list[tuple[Person, int]]) -> list[tuple[Person, int]]:
+        """ODD 7.2: ordinary posts (and C2B need posts), marketing drafts; returns need posts."""
         for person in self.people:
             person.organic_posts = (
                 int(self.rng.poisson(self.cfg.users.organic_rate)) if person.in_moments else 0
@@ -131,10 +146,13 @@ class ReferenceModel(mesa.Model):
                 if person.selling
                 else 0
             )
+        posted = []
         if self.policy.name == "c2b":
-            for person, _ in arisen:
-                if person.in_moments:
+            for person, category in arisen:
+                if person.in_moments and self.rng.random() < self.policy.post_share:
                     person.organic_posts += 1
+                    posted.append((person, category))
+        return posted
 
     def route(self) -> tuple[dict[int, int], dict[int, int]]:
         """ODD 7.9-7.12: the marketing each author gets into Moments, shown and folded."""
@@ -148,7 +166,7 @@ class ReferenceModel(mesa.Model):
                     drafted = 0
                 if self.silenced_until.get(person.node, 0) >= self.day:
                     person.organic_posts = 0
-                cap = self.policy.daily_cap
+                cap = None if self.cap is None else int(self.cap)
                 if cap is not None and drafted > cap:
                     folded[person.node] = drafted - cap
                     drafted = cap
@@ -161,14 +179,27 @@ class ReferenceModel(mesa.Model):
         expand = getattr(self.policy, "expand_prob", 0.0)
         reads: dict[int, dict] = {}
         for person in self.people:
+            leaked = {}
+            if leak > 0:
+                for friend in sorted(person.muted):
+                    hidden = shown[friend] + folded.get(friend, 0)
+                    leaked[friend] = sum(self.rng.random() < leak for _ in range(hidden))
             if not person.in_moments or self.rng.random() >= person.engagement:
+                if any(leaked.values()):
+                    reads[person.node] = {
+                        "buyer": not person.selling,
+                        "organic": {},
+                        "marketing": leaked,
+                        "clutter": 0.0,
+                        "organic_total": 0,
+                        "marketing_total": 0,
+                        "opened": False,
+                    }
                 continue
-            organic, marketing, leaked = {}, {}, {}
+            organic, marketing = {}, {}
             for friend in person.trust:
                 author = self.people[friend]
                 if friend in person.muted:
-                    hidden = shown[friend] + folded.get(friend, 0)
-                    leaked[friend] = sum(self.rng.random() < leak for _ in range(hidden))
                     continue
                 organic[friend] = author.organic_posts
                 marketing[friend] = shown[friend]
@@ -193,6 +224,7 @@ class ReferenceModel(mesa.Model):
                 "clutter": max(0.0, density - person.tolerance),
                 "organic_total": total_organic,
                 "marketing_total": total_marketing,
+                "opened": True,
             }
         return reads
 
@@ -200,8 +232,29 @@ class ReferenceModel(mesa.Model):
         """Read each of ``items`` with probability ``share``."""
         return items if share >= 1.0 else sum(self.rng.random() < share for _ in range(items))
 
+    def lower(self, person: Person, friend: int) -> None:
+        """Note ``person``'s trust in ``friend`` before today's first lowering event."""
+        self.lowered.setdefault((person.node, friend), person.trust[friend])
+
+    def take_in_marketing(self, person: Person, friend: int, items: int, clutter: float) -> None:
+        """Marketing read in any channel: erosion, then persuasion (ODD 7.4-7.5)."""
+        self.expose(person, friend, items, clutter)
+        seller, persuasion = self.people[friend], self.cfg.market.persuasion
+        if persuasion <= 0:
+            return
+        chance = 1.0 - (1.0 - persuasion) ** items
+        if self.rng.random() < chance and seller.selling:
+            category = seller.category
+            if person.needs.get(category, -1) >= self.day:
+                return
+            if person.selling and person.category == category:
+                return
+            person.needs[category] = self.day + self.cfg.market.need_lifetime - 1
+            self.persuaded += 1
+
     def expose(self, person: Person, friend: int, items: int, clutter: float) -> None:
         """ODD 7.4 erosion of ``person``'s trust in ``friend`` by ``items`` marketing items."""
+        self.lower(person, friend)
         cfg = self.cfg.trust
         memory, last = person.exposure.get(friend, (0.0, self.day))
         exposure = memory * math.exp(-(self.day - last) / cfg.wear_window) + items
@@ -211,16 +264,15 @@ class ReferenceModel(mesa.Model):
         rate = cfg.erosion_per_item * (1.0 + cfg.clutter_gain * clutter) * wear * factor
         person.trust[friend] *= math.exp(-rate * items)
 
-    def respond_in_moments(self, reads: dict[int, dict]) -> list[tuple[Person, int]]:
-        """ODD 7.4-7.6: erosion, repair, purchases, then the ladder, reader by reader."""
-        before, exposures, offers = {}, [], []
+    def trade_in_moments(self, reads: dict[int, dict]) -> list[tuple[Person, int]]:
+        """ODD 7.4-7.5: erosion, persuasion, repair, then purchases, reader by reader."""
+        exposures, offers = [], []
         conversion = self.cfg.purchase.conversion
         for node, read in reads.items():
             person = self.people[node]
             for friend, items in read["marketing"].items():
                 if items > 0:
-                    before[(node, friend)] = person.trust[friend]
-                    self.expose(person, friend, items, read["clutter"])
+                    self.take_in_marketing(person, friend, items, read["clutter"])
                     exposures.append((person, friend))
             for friend, items in read["organic"].items():
                 if items > 0 and person.trust[friend] < person.baseline[friend]:
@@ -233,19 +285,32 @@ class ReferenceModel(mesa.Model):
                     t = person.trust[friend]
                     offers.append((person, friend, 1.0 - (1.0 - conversion * t * t) ** items))
         self.buy(offers)
+        return exposures
+
+    def respond(self) -> None:
+        """ODD 7.6: one ladder over every arc whose trust was lowered today, in any channel."""
+        cfg = self.cfg.trust
         decisions = []
-        for (node, friend), level in before.items():
+        for (node, friend), level in self.lowered.items():
             person = self.people[node]
             if friend not in person.trust:
                 continue
             t = person.trust[friend]
-            if t < level and t < person.baseline[friend] - self.cfg.trust.ladder_margin:
-                if t < self.cfg.trust.unfriend_ratio * person.mute_threshold:
-                    decisions.append((person, friend, "unfriend"))
-                elif friend not in person.muted and t < person.mute_threshold:
+            if not (t < level and t < person.baseline[friend] - cfg.ladder_margin):
+                continue
+            if t < cfg.unfriend_ratio * person.mute_threshold:
+                decisions.append((person, friend, "unfriend"))
+            elif t < person.mute_threshold:
+                following = friend in person.following
+                if following and (node, friend) not in self.disappointed:
+                    person.following.discard(friend)
+                    self.unfollows += 1
+                elif friend not in person.muted:
+                    if following:
+                        person.following.discard(friend)
+                        self.unfollows += 1
                     decisions.append((person, friend, "mute"))
         self.apply_ladder(decisions)
-        return exposures
 
     def buy(self, offers: list[tuple[Person, int, float]]) -> None:
         """ODD 7.5: offers convert buyers with an open need; one purchase per need; outcomes."""
@@ -269,6 +334,8 @@ class ReferenceModel(mesa.Model):
                 buyer.trust[friend] += self.cfg.purchase.satisfied_gain * (1 - buyer.trust[friend])
                 satisfied.append((buyer, seller))
             else:
+                self.lower(buyer, friend)
+                self.disappointed.add((node, friend))
                 buyer.trust[friend] *= self.cfg.purchase.unsatisfied_factor
             buyer.needs.pop(seller.category, None)
             seller.sales[-1] += 1
@@ -313,12 +380,12 @@ class ReferenceModel(mesa.Model):
             x.exposure.pop(y.node, None)
             x.following.discard(y.node)
 
-    def run_channel(self, arisen: list[tuple[Person, int]]) -> list[tuple[Person, int]]:
+    def run_channel(self, posted: list[tuple[Person, int]]) -> list[tuple[Person, int]]:
         """ODD 7.11-7.12: the shop space or C2B answers."""
         if self.policy.name == "separate_shop":
             return self.run_shop()
         if self.policy.name == "c2b":
-            return self.answer_needs(arisen)
+            return self.answer_needs(posted)
         return []
 
     def run_shop(self) -> list[tuple[Person, int]]:
@@ -338,7 +405,7 @@ class ReferenceModel(mesa.Model):
                 if self.rng.random() < policy.follow_prob:
                     person.following.add(friend)
         cap = policy.broadcasts_per_day * policy.items_per_broadcast_max
-        before, offers = {}, []
+        offers = []
         for person in self.people:
             items = {f: min(self.people[f].marketing_drafted, cap) for f in person.following}
             items = {f: k for f, k in items.items() if k > 0}
@@ -349,41 +416,38 @@ class ReferenceModel(mesa.Model):
             for friend, k in items.items():
                 read = self.thin(k, share)
                 if read:
-                    before[(person.node, friend)] = person.trust[friend]
-                    self.expose(person, friend, read, 0.0)
+                    self.take_in_marketing(person, friend, read, 0.0)
                     exposures.append((person, friend))
                     t = person.trust[friend]
-                    c = self.cfg.purchase.conversion * policy.conversion_multiplier
+                    c = self.cfg.purchase.conversion * (1.0 - policy.conversion_friction)
                     offers.append((person, friend, 1.0 - (1.0 - c * t * t) ** read))
         self.buy(offers)
-        for (node, friend), level in before.items():
-            person = self.people[node]
-            if friend not in person.following:
-                continue
-            t = person.trust[friend]
-            if (
-                t < level
-                and t < person.baseline[friend] - self.cfg.trust.ladder_margin
-                and t < person.mute_threshold
-            ):
-                person.following.discard(friend)
-                self.unfollows += 1
         return exposures
 
-    def answer_needs(self, arisen: list[tuple[Person, int]]) -> list[tuple[Person, int]]:
-        """ODD 7.12: seller friends of the category answer a need post; answers may convert."""
-        eagerness = min(1.0, self.policy.answer_prob * self.cfg.market.intensity)
+    def answer_needs(self, posted: list[tuple[Person, int]]) -> list[tuple[Person, int]]:
+        """ODD 7.12: seller friends answer need posts; extra items erode; answers may convert."""
+        policy, intensity = self.policy, self.cfg.market.intensity
         exposures, offers = [], []
-        for person, category in arisen:
-            if not person.in_moments:
-                continue
+        for person, category in posted:
+            answers = []
             for friend in person.trust:
                 seller = self.people[friend]
-                if seller.selling and seller.category == category and self.rng.random() < eagerness:
-                    exposures.append((person, friend))
-                    offers.append(
-                        (person, friend, self.policy.answer_conversion * person.trust[friend])
-                    )
+                if not (seller.selling and seller.category == category):
+                    continue
+                if self.rng.random() < policy.answer_prob:
+                    items = int(self.rng.poisson(intensity))
+                    if items:
+                        answers.append((friend, items))
+            if not answers:
+                continue
+            first = int(self.rng.integers(len(answers)))
+            for k, (friend, items) in enumerate(answers):
+                unsolicited = items - (k == first)
+                if unsolicited:
+                    self.take_in_marketing(person, friend, unsolicited, 0.0)
+                exposures.append((person, friend))
+                t = person.trust[friend]
+                offers.append((person, friend, 1.0 - (1.0 - policy.answer_conversion * t) ** items))
         self.buy(offers)
         return exposures
 
@@ -400,7 +464,7 @@ class ReferenceModel(mesa.Model):
                 or not person.in_moments
             ):
                 continue
-            if friend not in person.trust:
+            if friend not in person.trust or friend in person.muted:
                 continue
             t = person.trust[friend]
             p = cfg.recruit_prob * t * min(1.0, seller.rolling_sales / cfg.recruit_sales_norm)
@@ -438,6 +502,15 @@ class ReferenceModel(mesa.Model):
         complaints, self.complaints_today = self.complaints_today, {}
         if self.policy.name != "rectify":
             return
+        policy = self.policy
+        self.enforce_complaints_and_detect(complaints)
+        if policy.target_density is not None:
+            gap = (self.today_density - policy.target_density) / policy.target_density
+            step = math.exp(-policy.cap_gain * gap)
+            self.cap = min(policy.cap_max, max(0.0, (self.cap + 1.0) * step - 1.0))
+
+    def enforce_complaints_and_detect(self, complaints: dict[int, int]) -> None:
+        """ODD 7.10: complaint-driven penalties, then detection of heavy posters."""
         policy = self.policy
         if policy.enforcement:
             for node, count in complaints.items():
@@ -486,17 +559,26 @@ class ReferenceModel(mesa.Model):
 
     # -- observation ------------------------------------------------------------------
 
+    @staticmethod
+    def density(reads: dict[int, dict]) -> float:
+        """Marketing share of what non-sellers read in Moments today."""
+        marketing = sum(r["marketing_total"] for r in reads.values() if r["buyer"])
+        organic = sum(r["organic_total"] for r in reads.values() if r["buyer"])
+        return marketing / (marketing + organic) if marketing + organic else 0.0
+
     def observe(self, reads: dict[int, dict]) -> dict[str, float]:
         """Count the headline daily metrics agent by agent."""
         buyers = [p for p in self.people if not p.selling]
-        marketing = sum(r["marketing_total"] for r in reads.values() if r["buyer"])
-        organic = sum(r["organic_total"] for r in reads.values() if r["buyer"])
+        sellers = [p for p in self.people if p.selling]
+        start = sum(self.friends_at_start[s.node] for s in sellers)
+        kept = sum(len(s.trust) for s in sellers)
+        reached = sum(1 for s in sellers for f in s.trust if s.node not in self.people[f].muted)
         seller_trust = [
             p.trust[s.node] for s in self.people if s.selling for p in self.non_seller_friends(s)
         ]
         return {
             "day": self.day,
-            "marketing_share": marketing / (marketing + organic) if marketing + organic else 0.0,
+            "marketing_share": self.today_density,
             "mean_trust_seller_arcs": float(np.mean(seller_trust))
             if seller_trust
             else float("nan"),
@@ -509,6 +591,9 @@ class ReferenceModel(mesa.Model):
             "shop_followers": sum(len(p.following) for p in self.people),
             "unfollows_cum": self.unfollows,
             "penalties_cum": self.penalties,
+            "needs_persuaded_cum": self.persuaded,
+            "seller_friends_kept": kept / start if start else float("nan"),
+            "seller_friends_reached": reached / start if start else float("nan"),
         }
 
     def non_seller_friends(self, seller: Person) -> Iterator[Person]:

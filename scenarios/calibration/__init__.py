@@ -1,0 +1,1 @@
+"""Config group ``sweep``: named sweeps (``python -m sim -m +sweep=NAME``)."""
