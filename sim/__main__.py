@@ -234,6 +234,22 @@ def hydra_main(cfg: DictConfig) -> None:
         run_single(cfg, out_dir)
 
 
+def hide_schemas_from_completion() -> None:
+    """Keep the internal ``*_schema`` configs out of tab completion.
+
+    Hydra completes config-group options from the ConfigStore too, where the
+    typed schemas live next to the scenarios; they are not choices for a user.
+    """
+    from hydra.plugins.completion_plugin import CompletionPlugin
+
+    query = CompletionPlugin._query
+
+    def filtered(self: CompletionPlugin, config_name: str | None, line: str) -> list[str]:
+        return [item for item in query(self, config_name, line) if "_schema" not in item]
+
+    CompletionPlugin._query = filtered  # type: ignore[method-assign]
+
+
 def report_sweeps() -> None:
     """After a multirun: exit non-zero, in one line, if any run did not finish or is damaged."""
     for folder in SWEEPS_STARTED:
@@ -260,6 +276,8 @@ def main() -> None:
         return
     register_configs()
     os.environ[MAIN_ENV] = str(os.getpid())
+    if "-sc" in argv or "--shell-completion" in argv:
+        hide_schemas_from_completion()
     if not HYDRA_FLAGS_WITHOUT_RUN.intersection(argv):
         sys.argv = [sys.argv[0], *preflight(argv)]
     try:

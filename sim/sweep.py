@@ -168,7 +168,8 @@ def resume_conflict(sweep_dir: Path, overrides: list[str], settings: DictConfig)
 
     params = [f"{key}={value}" for key, value in (settings.sweeper.get("params") or {}).items()]
     parser = OverridesParser.create()
-    parsed = parser.parse_overrides(params + overrides)
+    task = [o for o in params + overrides if not o.lstrip("+~").startswith("hydra")]
+    parsed = parser.parse_overrides(task)
     jobs = [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
     names = settings.job.config.override_dirname
     user_groups = set(groups())
@@ -180,13 +181,13 @@ def resume_conflict(sweep_dir: Path, overrides: list[str], settings: DictConfig)
         chosen = tuple(
             text
             for text, item in zip(job, parser.parse_overrides(job), strict=True)
-            if item.key_or_group in user_groups or item.key_or_group.startswith("hydra")
+            if item.key_or_group in user_groups
         )
         if chosen not in base:
             base[chosen] = compose_config(list(chosen))
         current = base[chosen].copy()
         for item in parser.parse_overrides(job):
-            if item.key_or_group not in user_groups and not item.key_or_group.startswith("hydra"):
+            if item.key_or_group not in user_groups:
                 OmegaConf.update(current, item.key_or_group, item.value(), force_add=True)
         stored = OmegaConf.to_container(OmegaConf.load(folder / CONFIG), resolve=True)
         difference = config_difference(stored, OmegaConf.to_container(current, resolve=True))
