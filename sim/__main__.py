@@ -6,7 +6,8 @@ bad sweep fails in about a second instead of after the first batch. A bad
 override, an unknown option or a bad graph file ends with one line on stderr,
 exit status 2, and no results left behind.
 
-``sim compare SWEEP_DIR`` aggregates a sweep (``python -m sim.compare``).
+``sim compare SWEEP_DIR`` aggregates a sweep (``python -m sim.compare``);
+``sim app [SWEEP_DIR]`` starts the browser dashboard (``python -m sim.app``).
 """
 
 from __future__ import annotations
@@ -273,6 +274,11 @@ def main() -> None:
         from sim.compare import main as compare
 
         compare(argv[1:])
+        return
+    if argv[:1] == ["app"]:
+        from sim.app import main as app
+
+        app(argv[1:])
         return
     register_configs()
     os.environ[MAIN_ENV] = str(os.getpid())
