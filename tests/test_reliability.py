@@ -187,7 +187,7 @@ def test_empty_run_dir_is_refused():
 # 6. Size before memory; 7. the environment's errors are one line.
 def test_a_graph_too_big_is_refused_before_it_is_built(tmp_path):
     cfg = to_sim_config(compose_config(["graph.n_users=1000000000"]))
-    with pytest.raises(ConfigError, match="GB of memory; 1.0 GB is available"):
+    with pytest.raises(ConfigError, match=r"GB of memory; 1\.0 GB is available"):
         check_memory(cfg.graph, available=10**9)
     out = sim("graph.n_users=1000000000", cwd=tmp_path, timeout=60)
     one_line_error(out, "GB of memory")
