@@ -259,7 +259,9 @@ def report_sweeps() -> None:
         if unfinished:
             print(
                 f"sim: error: {unfinished} of {status['expected']} runs did not finish "
-                f"({len(status['failed'])} failed, {len(status['damaged'])} damaged); "
+                f"({len(status['failed'])} failed"
+                + (f", {len(status['damaged'])} damaged" if status["damaged"] else "")
+                + "); "
                 f"see {folder / 'report.md'}; re-run the same command to run only those",
                 file=sys.stderr,
             )

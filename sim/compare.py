@@ -357,8 +357,8 @@ def report(sweep: Sweep, figures: list[Path]) -> str:
         f"# Sweep report: `{sweep.folder}`",
         "",
         f"Runs expected {status['expected']}, finished {len(status['complete'])}, "
-        f"failed {len(status['failed'])}, damaged {len(status['damaged'])}, "
-        f"missing {len(status['missing'])}.",
+        f"failed {len(status['failed'])}, missing {len(status['missing'])}."
+        + (f" Damaged {len(status['damaged'])}." if status["damaged"] else ""),
         "",
     ]
     if status["failed"]:
