@@ -257,15 +257,26 @@ def report_sweeps() -> None:
         status = read_status(folder)
         unfinished = len(status["failed"]) + len(status["missing"]) + len(status["damaged"])
         if unfinished:
+            names = sorted([*status["failed"], *status["damaged"], *status["missing"]])
+            named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             print(
                 f"sim: error: {unfinished} of {status['expected']} runs did not finish "
                 f"({len(status['failed'])} failed"
                 + (f", {len(status['damaged'])} damaged" if status["damaged"] else "")
-                + "); "
-                f"see {folder / 'report.md'}; re-run the same command to run only those",
+                + f"): {named}; see {folder / 'report.md'}; "
+                "re-run the same command to run only those",
                 file=sys.stderr,
             )
             raise SystemExit(1)
+
+
+def register_launcher() -> None:
+    """Register ``hydra/launcher=slurm``'s class (Hydra's scan misses editable installs)."""
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.sim_launcher import SlurmLauncher
+
+    Plugins.instance().register(SlurmLauncher)
 
 
 def main() -> None:
@@ -283,6 +294,7 @@ def main() -> None:
         app(argv[1:])
         return
     register_configs()
+    register_launcher()
     os.environ[MAIN_ENV] = str(os.getpid())
     if "-sc" in argv or "--shell-completion" in argv:
         hide_schemas_from_completion()
