@@ -133,7 +133,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("separate shop (follow)", "separate_shop", "policy.follow_prob", 0.2, 0.3),
     Fault("separate shop (friction)", "separate_shop", "policy.conversion_friction", 0.45, 0.3),
     Fault("c2b (answers)", "c2b", "policy.answer_prob", 0.4, 0.5),
-    Fault("c2b (post share)", "c2b", "policy.post_share", 0.4, 0.5),
+    Fault("c2b (post share)", "c2b", "policy.post_share", 0.3, 0.5),
 )
 
 
@@ -186,17 +186,23 @@ def _config(scenario: str, seed: int, overrides: Sequence[str]):
 def run_one(job: tuple[str, str, int, tuple[str, ...], int]) -> dict:
     """Run one engine on one scenario and seed; return its checked rows and samples.
 
-    ``job`` is (engine, scenario, seed, overrides, label): rows are labelled
-    ``label`` for pairing (the seed itself, or its index for a shifted baseline).
+    ``job`` is (engine, scenario, seed, overrides, label). The graph is the one
+    of seed ``label`` and rows are labelled ``label`` for pairing; the dynamics
+    draw from ``seed`` (equal to ``label`` except for a shifted baseline: the
+    same graph with other random draws).
     """
     engine, scenario, seed, overrides, label = job
     cfg = _config(scenario, seed, overrides)
     if engine == "fast":
-        from sim.metrics import seller_arcs
-        from sim.runner import simulate
+        from sim.graphs import graph_for_seed
+        from sim.metrics import Column, seller_arcs
+        from sim.model import SocialCommerceModel
 
-        result = simulate(cfg, progress=False)
-        table, model = result.timeseries, result.model
+        model = SocialCommerceModel(cfg, graph=graph_for_seed(cfg.graph, label))
+        for _ in range(cfg.steps):
+            model.step()
+        table = model.datacollector.get_model_vars_dataframe()
+        table.insert(0, Column.DAY, range(1, len(table) + 1))
         trust = model.arcs.trust[seller_arcs(model)]
         sellers = np.flatnonzero(model.people.seller)
         kept = np.array([len(model.arcs.friends(int(s))) for s in sellers], dtype=float)
@@ -337,21 +343,25 @@ def _ks_row(name: str, day: int, f: np.ndarray, r: np.ndarray, p: float, alpha: 
     }
 
 
-SELF_OFFSET = 1000  # seeds of the "fast" baseline: other graphs, other draws
+SELF_OFFSET = 1000  # dynamics seeds of the "fast" baseline: the same graphs, other draws
 
 
 def baseline_set(
-    scenario: str, baseline: str, seeds: int, pool: ProcessPoolExecutor | None
+    scenario: str,
+    baseline: str,
+    seeds: int,
+    pool: ProcessPoolExecutor | None,
+    common: Sequence[str] = (),
 ) -> RunSet:
     """Return the comparison runs: the reference engine (paired), or the unmodified fast engine.
 
-    ``baseline="fast"`` docks the fast engine against itself on seeds shifted by
-    ``SELF_OFFSET`` (unpaired: other graphs): a check of the test's own power and
-    size that does not depend on the reference engine.
+    ``baseline="fast"`` docks the fast engine against itself: the same graphs,
+    random draws from seeds shifted by ``SELF_OFFSET``. It checks the test's own
+    power and size without depending on the reference engine.
     """
     if baseline == "fast":
-        return collect(scenario, "fast", seeds, (), pool, seed_offset=SELF_OFFSET)
-    return collect(scenario, "reference", seeds, (), pool)
+        return collect(scenario, "fast", seeds, common, pool, seed_offset=SELF_OFFSET)
+    return collect(scenario, "reference", seeds, common, pool)
 
 
 def _pool(workers: int | None) -> ProcessPoolExecutor:
@@ -365,13 +375,18 @@ def dock(
     fast_overrides: Sequence[str] = (),
     workers: int | None = None,
     baseline: str = "reference",
+    common: Sequence[str] = (),
 ) -> list[Verdict]:
-    """Dock the engines on ``scenarios``; ``fast_overrides`` change the fast engine only."""
+    """Dock the engines on ``scenarios``.
+
+    ``fast_overrides`` change the fast engine only; ``common`` changes the
+    docking regime of both engines.
+    """
     verdicts = []
     with _pool(workers) as pool:
         for scenario in scenarios:
-            reference = baseline_set(scenario, baseline, seeds, pool)
-            fast = collect(scenario, "fast", seeds, fast_overrides, pool)
+            reference = baseline_set(scenario, baseline, seeds, pool, common)
+            fast = collect(scenario, "fast", seeds, (*common, *fast_overrides), pool)
             verdicts.append(compare(scenario, fast, reference))
     return verdicts
 
@@ -445,7 +460,7 @@ def power(
     return pd.DataFrame(rows)
 
 
-SIZES = (0.05, 0.1, 0.2, 0.3, 0.5)  # relative fault sizes scanned by ``--sizes``
+SIZES = (0.1, 0.25, 0.5)  # relative fault sizes scanned by ``--sizes``
 
 
 def size_scan(
@@ -523,7 +538,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=("reference", "fast"),
         default="reference",
         help="compare with the reference engine (default) or the unmodified fast engine "
-        "on other seeds (checks the test's own power)",
+        "with other random draws (checks the test's own power)",
+    )
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="common",
+        help="config overrides for both engines (change the docking regime)",
     )
     parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     parser.add_argument(
@@ -541,7 +564,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"--scenario must be one of {', '.join(SCENARIOS)} or all")
     if args.seeds < 3:
         parser.error("--seeds must be >= 3")
-    for item in args.fast:
+    for item in [*args.fast, *args.common]:
         if "=" not in item:
             parser.error(f"--fast expects KEY=VALUE (got {item!r})")
     return args
@@ -558,7 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scenarios = SCENARIOS if args.scenario == "all" else (args.scenario,)
     try:
         for scenario in scenarios:  # fail fast on a bad override, before any run
-            _config(scenario, 0, args.fast)
+            _config(scenario, 0, [*args.common, *args.fast])
     except ConfigError as error:
         print(f"sim.dock: {error}", file=sys.stderr)
         return 2
@@ -578,7 +601,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = 0
     else:
         status = 0
-        for verdict in dock(scenarios, args.seeds, args.fast, args.workers, args.baseline):
+        for verdict in dock(
+            scenarios, args.seeds, args.fast, args.workers, args.baseline, args.common
+        ):
             word = "EQUIVALENT" if verdict.equivalent else "NOT EQUIVALENT"
             print(f"\n== {verdict.scenario}: {word} ({args.seeds} paired seeds)")
             print(format_table(verdict.table))
