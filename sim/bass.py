@@ -173,8 +173,8 @@ def bass_experiment(case: BassCase = BassCase(), workers: int | None = None) -> 
     )
 
 
-def bass_figure_file(path: Path, case: BassCase = BassCase()) -> Path:
-    """Run the Bass experiment and draw it to ``path`` (PNG); return the path."""
+def bass_figure_file(path: Path, case: BassCase = BassCase()) -> tuple[Path, BassResult]:
+    """Run the Bass experiment and draw it to ``path`` (PNG); return the path and result."""
     from sim.outputs import write_atomically
     from sim.plotting import bass_figure
 
@@ -182,4 +182,4 @@ def bass_figure_file(path: Path, case: BassCase = BassCase()) -> Path:
     figure = bass_figure(result)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, lambda handle: figure.savefig(handle, format="png", dpi=120), True)
-    return path
+    return path, result
