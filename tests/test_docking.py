@@ -29,17 +29,17 @@ def pool():
 
 @pytest.fixture(scope="module")
 def baselines(pool):
-    cache: dict[tuple[str, str], dock.RunSet] = {}
+    cache: dict[tuple, dock.RunSet] = {}
 
-    def get(scenario: str, baseline: str) -> dock.RunSet:
+    def get(scenario: str, baseline: str, regime: tuple[str, ...] = ()) -> dock.RunSet:
         """Baseline runs ("reference", "fast"), or the unmodified fast engine ("unmodified")."""
-        if (scenario, baseline) not in cache:
-            cache[scenario, baseline] = (
-                dock.collect(scenario, "fast", dock.SEEDS, (), pool)
+        if (scenario, baseline, regime) not in cache:
+            cache[scenario, baseline, regime] = (
+                dock.collect(scenario, "fast", dock.SEEDS, regime, pool)
                 if baseline == "unmodified"
-                else dock.baseline_set(scenario, baseline, dock.SEEDS, pool)
+                else dock.baseline_set(scenario, baseline, dock.SEEDS, pool, regime)
             )
-        return cache[scenario, baseline]
+        return cache[scenario, baseline, regime]
 
     return get
 
@@ -71,8 +71,9 @@ def test_unmodified_fast_engine_passes_against_itself(scenario, pool, baselines)
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", dock.FAULTS, ids=lambda f: f.override)
 def test_every_negative_control_is_rejected(fault, pool, baselines):
-    fast = dock.collect(fault.scenario, "fast", dock.SEEDS, (fault.override,), pool)
-    verdict = dock.compare(fault.scenario, fast, baselines(fault.scenario, "fast"))
+    overrides = (*fault.regime, fault.override)
+    fast = dock.collect(fault.scenario, "fast", dock.SEEDS, overrides, pool)
+    verdict = dock.compare(fault.scenario, fast, baselines(fault.scenario, "fast", fault.regime))
     assert not verdict.equivalent, f"{fault.override} passed docking"
 
 
