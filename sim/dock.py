@@ -491,7 +491,8 @@ def size_scan(
 
     For each fault key of ``FAULTS`` in laissez-faire and each size, the fast engine
     runs with ``default x (1 + size)``; a metric detects the size when any of its
-    tests fails. The table gives, per metric and key, the smallest size detected.
+    tests fails there and at every larger size. The table gives, per metric and
+    key, the smallest size detected.
     """
     keyed = [f for f in FAULTS if f.scenario == "laissez_faire" and f.default > 0 and not f.regime]
     rows = []
@@ -521,7 +522,12 @@ def size_scan(
                             "detected": bool((failed["quantity"] == name).any()),
                         }
                     )
-    scan = pd.DataFrame(rows)
+    scan = pd.DataFrame(rows).sort_values("size")
+    # A size counts as detected only if every larger size is detected too: a
+    # lone rejection at a small size can be chance (each TOST has power < 1).
+    scan["detected"] = scan.groupby(["metric", "key"])["detected"].transform(
+        lambda hit: hit[::-1].cummin()[::-1]
+    )
     smallest = scan[scan["detected"]].groupby(["metric", "key"])["size"].min().unstack("key")
     smallest = smallest.reindex(
         index=list(dict.fromkeys(scan["metric"])), columns=list(dict.fromkeys(scan["key"]))
