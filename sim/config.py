@@ -45,8 +45,10 @@ GRAPH_KINDS = (
     "watts_strogatz",
     "erdos_renyi",
     "karate",
+    "complete",
     "edgelist",
 )
+RECRUIT_FORMS = ("trust_sales", "bass")
 
 
 @dataclass
@@ -68,7 +70,7 @@ class GraphConfig:
         _check(self.n_users >= 2, "graph.n_users", ">= 2", self.n_users)
         _positive("graph.mean_degree", self.mean_degree)
         _check(
-            self.mean_degree < self.n_users,
+            self.kind == "complete" or self.mean_degree < self.n_users,
             "graph.mean_degree",
             "< graph.n_users",
             self.mean_degree,
@@ -239,6 +241,8 @@ class SellersConfig:
     escalate_factor: float = 1.1
     review_every: int = 7
     sales_window: int = 30
+    innovation_prob: float = 0.0
+    recruit_form: str = "trust_sales"
 
     def __post_init__(self) -> None:
         _probability("sellers.initial_fraction", self.initial_fraction)
@@ -263,6 +267,13 @@ class SellersConfig:
         _check(self.escalate_factor >= 1, "sellers.escalate_factor", ">= 1", self.escalate_factor)
         _check(self.review_every >= 1, "sellers.review_every", ">= 1", self.review_every)
         _check(self.sales_window >= 1, "sellers.sales_window", ">= 1", self.sales_window)
+        _probability("sellers.innovation_prob", self.innovation_prob)
+        _check(
+            self.recruit_form in RECRUIT_FORMS,
+            "sellers.recruit_form",
+            f"one of {', '.join(RECRUIT_FORMS)}",
+            self.recruit_form,
+        )
 
 
 @dataclass

@@ -301,3 +301,49 @@ def calibration_figure(
     axes[0].legend(loc="best", fontsize="small")
     fig.suptitle("Calibration: fitted runs (dots: seeds, bar: mean) against the survey bands")
     return fig
+
+
+def bass_figure(result: Any) -> Figure:
+    """Draw the Bass limit: mean adoption over seeds (band: 3 standard errors) against theory.
+
+    ``result`` is a ``sim.bass.BassResult``; the panel shows the discrete
+    recursion, the continuous closed form and the least-squares Bass fit.
+    """
+    from sim.bass import closed_form, standard_bass
+
+    case = result.case
+    days = np.arange(1, case.steps + 1)
+    figure, (curve, gap) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    curve.fill_between(
+        days,
+        result.mean - 3 * result.se,
+        result.mean + 3 * result.se,
+        color=PALETTE[0],
+        alpha=0.25,
+        label="model, mean +- 3 SE",
+    )
+    curve.plot(days, result.mean, color=PALETTE[0], lw=2, label=f"model ({case.seeds} seeds)")
+    curve.plot(days, result.recursion, color=PALETTE[3], ls="--", label="discrete Bass recursion")
+    curve.plot(
+        days, closed_form(case.p, case.q, days), color=PALETTE[7], ls=":", label="closed form"
+    )
+    p_fit, q_fit = result.fitted
+    curve.plot(
+        days,
+        standard_bass(p_fit, q_fit, case.steps),
+        color=PALETTE[1],
+        ls="-.",
+        label=f"Bass fit p={p_fit:.4f}, q={q_fit:.3f}",
+    )
+    curve.set(
+        xlabel="day",
+        ylabel="cumulative adoption (share of users selling or sold)",
+        title=f"Complete graph, {case.n_users} users, p={case.p:g}, q={case.q:g}",
+    )
+    curve.legend(fontsize=8)
+    gap.axhline(0, color="grey", lw=0.8)
+    gap.fill_between(days, -3 * result.se, 3 * result.se, color=PALETTE[0], alpha=0.25)
+    gap.plot(days, result.mean - result.recursion, color=PALETTE[0], label="model - recursion")
+    gap.set(xlabel="day", ylabel="difference in adoption share", title="model minus recursion")
+    gap.legend(fontsize=8)
+    return figure
