@@ -78,7 +78,7 @@ class GraphConfig:
         _probability("graph.triad_prob", self.triad_prob)
         _probability("graph.rewire_prob", self.rewire_prob)
         built = buildable_degree(self.kind, self.n_users, self.mean_degree)
-        if built is not None and abs(built - self.mean_degree) > 0.1 * self.mean_degree:
+        if built is not None and abs(built - self.mean_degree) > 0.25 * self.mean_degree:
             raise ConfigError(
                 f"graph.mean_degree={self.mean_degree:g} cannot be built by {self.kind} with "
                 f"{self.n_users:,} users (it would give a mean degree of {built:.3g}); "

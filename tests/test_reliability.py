@@ -56,7 +56,7 @@ def test_interrupted_run_keeps_the_users_files(tmp_path):
     mine = tmp_path / "d"
     mine.mkdir()
     (mine / "lab.log").write_text("notes\n")
-    args = ["graph.n_users=2000", "graph.mean_degree=40", "steps=100000", "progress=false"]
+    args = ["graph.n_users=2000", "graph.mean_degree=40", "steps=300000", "progress=false"]
     procs = {
         name: subprocess.Popen(
             [sys.executable, "-m", "sim", *args, f"hydra.run.dir={name}"],
@@ -219,7 +219,7 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
             "seed=0,1,2,3",
             "graph.n_users=2000",
             "graph.mean_degree=40",
-            "steps=100000",
+            "steps=300000",
             "progress=false",
             "plot=false",
             "hydra/launcher=joblib",
