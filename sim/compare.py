@@ -29,12 +29,14 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
+from omegaconf import OmegaConf
 from scipy import stats
 
 from sim.metrics import Column
 from sim.outputs import write_atomically
 from sim.plotting import POLICY_STYLE, plt, save_figure, use_file_backend
 from sim.sweep import MULTIRUN, SUMMARY, job_dirs, read_status
+from sim.uncertainty import is_study
 
 RUN = "run"
 POLICY = "scenario"
@@ -80,8 +82,8 @@ def swept_values(overrides: list[str]) -> dict[str, str]:
     return {o.key_or_group: o.get_value_element_as_str() for o in parsed}
 
 
-def collect(folder: Path) -> Sweep:
-    """Read every finished run of the sweep in ``folder``."""
+def collect(folder: Path, with_timeseries: bool = True) -> Sweep:
+    """Read every finished run of the sweep in ``folder`` (daily tables only if asked)."""
     status = read_status(folder)
     jobs = job_dirs(folder)
     rows, series = [], []
@@ -95,6 +97,7 @@ def collect(folder: Path) -> Sweep:
                 INTENSITY: float(summary["intensity"]),
                 SEED: int(summary["seed"]),
                 "n_users": summary["graph"]["n_users"],
+                "friendships_start": summary["graph"].get("friendships_start"),
                 "steps": summary["steps"],
                 "mean_marketing_share": summary["mean_marketing_share"],
                 "mutes_per_unfriend": summary["mutes_per_unfriend"] or float("nan"),
@@ -102,6 +105,8 @@ def collect(folder: Path) -> Sweep:
         )
         row.update(summary["final"])
         rows.append(row)
+        if not with_timeseries:
+            continue
         table = pd.read_csv(folder / name / "timeseries.csv")
         table.insert(0, RUN, name)
         table.insert(1, POLICY, summary["scenario"])
@@ -112,10 +117,12 @@ def collect(folder: Path) -> Sweep:
     summary_table = pd.DataFrame(rows)
     timeseries = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
     if rows:
-        metrics = [c.value for c in Column if c is not Column.DAY]
-        summary_table = summary_table.astype(timeseries[metrics].dtypes.to_dict())
+        if series:
+            metrics = [c.value for c in Column if c is not Column.DAY]
+            summary_table = summary_table.astype(timeseries[metrics].dtypes.to_dict())
         summary_table = summary_table.sort_values(order, ignore_index=True)
-        timeseries = timeseries.sort_values([*order, Column.DAY.value], ignore_index=True)
+        if series:
+            timeseries = timeseries.sort_values([*order, Column.DAY.value], ignore_index=True)
     return Sweep(folder=folder, summary=summary_table, timeseries=timeseries, status=status)
 
 
@@ -364,8 +371,21 @@ def report(sweep: Sweep, figures: list[Path]) -> str:
 
 def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     """Write a sweep's tables, plots and report; return what was read."""
-    sweep = collect(folder)
+    study = is_study(OmegaConf.load(folder / MULTIRUN))
+    sweep = collect(folder, with_timeseries=not study)
     figures: list[Path] = []
+    if study:
+        # an uncertainty study: one table of runs, then sensitivity and robust ranking
+        from sim.sensitivity import analyze_study
+
+        if not sweep.summary.empty:
+            write_atomically(
+                folder / "summary.parquet",
+                lambda out: sweep.summary.to_parquet(out, index=False),
+                binary=True,
+            )
+            analyze_study(folder, sweep.summary, sweep.status)
+        return sweep
     if not sweep.summary.empty:
         for name, table in (("summary", sweep.summary), ("timeseries", sweep.timeseries)):
             write_atomically(

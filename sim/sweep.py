@@ -27,6 +27,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.outputs import write_json
+from sim.uncertainty import is_study, write_sample
 
 SUMMARY = "summary.json"
 FAILED = "failed.json"
@@ -98,8 +99,11 @@ class AggregateOnMultirunEnd(Callback):
     """Hydra callback: aggregate a sweep when its multirun ends."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Remember the sweep folder, so it can be aggregated even if the multirun aborts."""
-        SWEEPS_STARTED.append(Path(config.hydra.sweep.dir))
+        """Remember the sweep folder (aggregated even on abort); draw a study's sample."""
+        folder = Path(config.hydra.sweep.dir)
+        SWEEPS_STARTED.append(folder)
+        if is_study(config):
+            write_sample(folder, config.study)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Aggregate the sweep's results."""
