@@ -9,11 +9,16 @@ rejected with a message that names the key.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
+
+# The main config's search path includes results/scenarios (scenario files that
+# sim.optimize writes); most folders have none, which is not worth a warning.
+warnings.filterwarnings("ignore", message=r"provider=hydra\.searchpath in main, path=results")
 
 
 class ConfigError(ValueError):

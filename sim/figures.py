@@ -261,3 +261,40 @@ def study_figures(
             )
         )
     return written
+
+
+def frontier_figure(
+    trials: pd.DataFrame, defaults: pd.DataFrame, policy: str, title: str
+) -> Figure:
+    """Return GMV against user experience: every design, the Pareto front, the default policies."""
+    fig, ax = plt.subplots(figsize=(7.5, 5.5), layout="constrained")
+    ax.scatter(trials["gmv"], trials["ux"], s=14, color="#BBBBBB", label="designs tried")
+    front = trials[trials["pareto"]].sort_values("gmv")
+    ax.plot(
+        front["gmv"],
+        front["ux"],
+        "-o",
+        color=colour(policy),
+        markersize=5,
+        label=f"Pareto front ({readable(policy)} designs)",
+    )
+    for row in defaults.to_dict("records"):
+        look = POLICY_STYLE.get(row["policy"], ("#000000", "o"))
+        ax.errorbar(
+            row["gmv"],
+            row["ux"],
+            xerr=row.get("gmv_sd"),
+            yerr=row.get("ux_sd"),
+            fmt=look[1],
+            color=look[0],
+            markersize=9,
+            markeredgecolor="black",
+            capsize=2,
+            label=f"{readable(row['policy'])} (default; bars: sd over seeds)",
+        )
+    ax.set_xlabel("GMV (yuan per user)")
+    ax.set_ylabel("user experience (mean engagement, 0-1)")
+    ax.set_title(f"Win-win frontier - {title}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return fig
