@@ -45,7 +45,7 @@ SEED = "seed"
 
 # Headline outcomes: summary column -> axis label with units.
 OUTCOMES: dict[str, str] = {
-    "mean_marketing_share": "marketing share of items read (year mean)",
+    "mean_marketing_share": "marketing share of items read (mean over the run)",
     Column.MEAN_TRUST_SELLER_ARCS.value: "trust in sellers at the end (0-1)",
     Column.UNFRIENDS_CUM.value: "unfriends (count)",
     Column.ACTED_SHARE.value: "non-sellers who muted/unfriended (share)",
@@ -64,6 +64,11 @@ RIBBONS: dict[str, str] = {
     Column.UX.value: "user experience (engagement)",
 }
 SMOOTHED = {Column.MARKETING_SHARE.value, Column.SALES.value}
+# market.intensity means a different thing under each policy (README, Scenarios).
+INTENSITY_LABEL = (
+    "marketing intensity, x base rate: posts drafted (laissez-faire, rectification),\n"
+    "items per broadcast (separate shop), items per answer (C2B)"
+)
 
 
 @dataclass
@@ -127,13 +132,13 @@ def collect(folder: Path, with_timeseries: bool = True) -> Sweep:
 
 
 def mean_and_interval(values: pd.Series) -> tuple[float, float]:
-    """Return the mean and the half-width of its 95% t-interval (0 for one value)."""
+    """Return the mean and the half-width of its 95% t-interval (NaN for one value)."""
     clean = values.dropna()
     n = len(clean)
     if n == 0:
         return float("nan"), float("nan")
-    if n == 1:
-        return float(clean.iloc[0]), 0.0
+    if n == 1:  # one run: no interval (never drawn or printed as a zero-width one)
+        return float(clean.iloc[0]), float("nan")
     half = stats.t.ppf(0.975, n - 1) * clean.std(ddof=1) / np.sqrt(n)
     return float(clean.mean()), float(half)
 
@@ -175,15 +180,18 @@ def plot_outcome(ax: Axes, summary: pd.DataFrame, outcome: str) -> None:
         x = table[INTENSITY] + (k - (len(names) - 1) / 2) * 0.012 * span
         look = style(policy)
         ax.plot(x, table["mean"], linewidth=1.8, markersize=5, **look)
+        # light fill with a dashed outline: overlapping bands stay readable
         ax.fill_between(
             x,
             np.maximum(0.0, table["mean"] - table["ci95"]),
             table["mean"] + table["ci95"],
-            color=look["color"],
-            alpha=0.18,
-            linewidth=0,
+            facecolor=look["color"],
+            edgecolor=look["color"],
+            alpha=0.12,
+            linewidth=0.8,
+            linestyle="--",
         )
-    ax.set_xlabel("marketing intensity (x base post rate)")
+    ax.set_xlabel(INTENSITY_LABEL, fontsize=8)
     ax.set_ylabel(OUTCOMES[outcome])
     if outcome in COUNTS:
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
@@ -260,8 +268,9 @@ def ribbon_intensity(summary: pd.DataFrame, requested: float | None) -> float:
 
 
 def subtitle(summary: pd.DataFrame) -> str:
-    """Return how many seeds stand behind each point."""
-    return f"{summary[SEED].nunique()} seeds per point, mean and 95% interval"
+    """Return the horizon and how many seeds stand behind each point."""
+    days = int(summary["steps"].iloc[0])
+    return f"after {days} days; {summary[SEED].nunique()} seeds per point, mean and 95% interval"
 
 
 def outcome_figure(summary: pd.DataFrame, outcome: str) -> Figure:
@@ -330,43 +339,40 @@ def write_plots(sweep: Sweep, intensity: float) -> list[Path]:
     return written
 
 
-def report(sweep: Sweep, figures: list[Path]) -> str:
-    """Return the sweep report in Markdown."""
-    status, summary = sweep.status, sweep.summary
-    lines = [
-        f"# Sweep report: `{sweep.folder}`",
-        "",
-        f"Runs expected {status['expected']}, finished {len(status['complete'])}, "
-        f"failed {len(status['failed'])}, missing {len(status['missing'])}.",
-        "",
-    ]
-    if status["failed"]:
-        lines += ["## Failed runs", ""]
-        lines += [f"- `{name}`: {error}" for name, error in status["failed"].items()]
-        lines.append("")
-    if status["missing"]:
-        lines += ["## Missing runs (never finished)", ""]
-        lines += [f"- `{name}`" for name in status["missing"]]
-        lines.append("")
-    if not summary.empty:
-        lines += [
-            "## Means per policy and intensity",
-            "",
-            "Mean across seeds (n seeds), with the half-width of the 95% interval.",
-            "",
-        ]
-        shown = list(OUTCOMES)
-        lines.append("| policy | intensity | n | " + " | ".join(shown) + " |")
-        lines.append("|" + "---|" * (3 + len(shown)))
-        for (policy, intensity), group in summary.groupby([POLICY, INTENSITY], sort=True):
-            cells = []
-            for outcome in shown:
-                mean, half = mean_and_interval(group[outcome])
-                cells.append(f"{mean:,.3g} ± {half:,.2g}")
-            lines.append(f"| {policy} | {intensity:g} | {len(group)} | " + " | ".join(cells) + " |")
-        lines += ["", "## Figures", ""]
-        lines += [f"- [{path.name}](plots/{path.name})" for path in figures]
-    return "\n".join(lines) + "\n"
+def paired_effects(summary: pd.DataFrame, intensity: float) -> pd.DataFrame:
+    """Paired differences from laissez-faire at ``intensity``, seed by seed (same graph per seed).
+
+    One row per policy and outcome (``sim.outcomes``): mean difference, 95%
+    t-interval half-width (NaN from fewer than two seeds), seeds paired, and
+    how many of the policy's runs had the outcome undefined.
+    """
+    from sim.outcomes import available, outcome_table
+
+    at = summary[np.isclose(summary[INTENSITY], intensity)]
+    if at.empty or "laissez_faire" not in set(at[POLICY]):
+        return pd.DataFrame()
+    table = outcome_table(at, [POLICY, SEED])
+    keys = [o.key for o in available(at)]
+    base = table[table[POLICY] == "laissez_faire"].groupby(SEED)[keys].mean()
+    rows = []
+    for policy in [p for p in policies(at) if p != "laissez_faire"]:
+        mine = table[table[POLICY] == policy].groupby(SEED)[keys].mean()
+        common = mine.index.intersection(base.index)
+        for key in keys:
+            diff = (mine.loc[common, key] - base.loc[common, key]).dropna()
+            mean, half = mean_and_interval(diff)
+            rows.append(
+                {
+                    POLICY: policy,
+                    "outcome": key,
+                    "level": float(mine[key].mean()),
+                    "mean": mean,
+                    "ci95": half,
+                    "seeds": len(diff),
+                    "undefined": int(mine[key].isna().sum()),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
@@ -394,7 +400,10 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
                 binary=True,
             )
         figures = write_plots(sweep, ribbon_intensity(sweep.summary, intensity))
-    write_atomically(folder / "report.md", lambda out: out.write(report(sweep, figures)))
+    from sim.sweep_report import report
+
+    text = report(sweep, figures, intensity)
+    write_atomically(folder / "report.md", lambda out: out.write(text))
     status = sweep.status
     print(
         f"sweep {folder}: {len(status['complete'])} of {status['expected']} runs finished, "
