@@ -6,7 +6,8 @@ bad sweep fails in about a second instead of after the first batch. A bad
 override, an unknown option or a bad graph file ends with one line on stderr,
 exit status 2, and no results left behind.
 
-``sim compare SWEEP_DIR`` aggregates a sweep (``python -m sim.compare``).
+``sim compare SWEEP_DIR`` aggregates a sweep (``python -m sim.compare``);
+``sim app [SWEEP_DIR]`` starts the browser dashboard (``python -m sim.app``).
 """
 
 from __future__ import annotations
@@ -189,13 +190,24 @@ def report_sweeps() -> None:
         status = read_status(folder)
         unfinished = len(status["failed"]) + len(status["missing"])
         if unfinished:
+            names = sorted([*status["failed"], *status["missing"]])
+            named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             print(
                 f"sim: error: {unfinished} of {status['expected']} runs did not finish "
-                f"({len(status['failed'])} failed); see {folder / 'report.md'}; "
+                f"({len(status['failed'])} failed): {named}; see {folder / 'report.md'}; "
                 "re-run the same command to run only those",
                 file=sys.stderr,
             )
             raise SystemExit(1)
+
+
+def register_launcher() -> None:
+    """Register ``hydra/launcher=slurm``'s class (Hydra's scan misses editable installs)."""
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.sim_launcher import SlurmLauncher
+
+    Plugins.instance().register(SlurmLauncher)
 
 
 def main() -> None:
@@ -207,7 +219,13 @@ def main() -> None:
 
         compare(argv[1:])
         return
+    if argv[:1] == ["app"]:
+        from sim.app import main as app
+
+        app(argv[1:])
+        return
     register_configs()
+    register_launcher()
     if not HYDRA_FLAGS_WITHOUT_RUN.intersection(argv):
         preflight(argv)
     try:

@@ -3,6 +3,8 @@
 Each case runs in a fresh subprocess (so its peak RSS is its own) and reports
 users, mean degree, days, engine, setup seconds, run seconds, days per second,
 arc-days per second (directed arcs x days / run seconds) and peak RSS. The
+``app-2k`` case times the dashboard's day (``sim.app``): four policies side by
+side, one step each, and the redraw of its figures, in milliseconds. The
 reference (per-agent) and fast engines run side by side on the same graph and
 days, and the table gives the fast engine's speed-up as a ratio. Results are
 printed and written to ``results/bench/bench_<time>.json``.
@@ -45,6 +47,7 @@ CASES = {
         Case("default", "fast", 5_000, 124, 365),
         Case("fast-100k", "fast", 100_000, 50, 365),
         Case("fast-1m", "fast", 1_000_000, 50, 365),
+        Case("app-2k", "app", 2_000, 50, 365),
     )
 }
 QUICK = ("ref-2k", "fast-2k", "default")
@@ -121,8 +124,55 @@ def study_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def measure_app(case: Case) -> dict[str, float | int | str]:
+    """Time the dashboard's day: four policies side by side, one step each, and the redraw.
+
+    The redraw is both live figures (policies, and a seller's circle with the
+    trust histogram) rendered to PNG, as the app sends them; the app itself
+    draws only the view on screen, so this is an upper bound.
+    """
+    import numpy as np
+
+    from sim.live_plots import CircleFigure, PoliciesFigure, neighbourhood
+    from sim.sidebyside import SideBySideModel
+
+    started = time.perf_counter()
+    model = SideBySideModel(n_users=case.n_users, mean_degree=case.mean_degree, days=case.days)
+    circle = neighbourhood(model, int(model.sellers_at_start()[0]))
+    policies = PoliciesFigure(model.policies, model.days)
+    circles = CircleFigure(model.policies, circle)
+    policies.render(model.datacollector.get_model_vars_dataframe())
+    circles.render(model)
+    setup = time.perf_counter() - started
+    days = []
+    for _ in range(case.days):
+        begin = time.perf_counter()
+        model.step()
+        policies.render(model.datacollector.get_model_vars_dataframe())
+        circles.render(model)
+        days.append(time.perf_counter() - begin)
+    ms = 1000 * np.array(days)
+    arcs = sum(len(m.arcs) for m in model.models.values())
+    return {
+        **asdict(case),
+        "actual_mean_degree": len(model.reference.arcs) / case.n_users,
+        "setup_s": setup,
+        "run_s": float(ms.sum() / 1000),
+        "days_per_s": case.days / float(ms.sum() / 1000),
+        "arc_days_per_s": arcs * case.days / float(ms.sum() / 1000),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "policies": len(model.policies),
+        "day_ms_mean": float(ms.mean()),
+        "day_ms_median": float(np.median(ms)),
+        "day_ms_p95": float(np.percentile(ms, 95)),
+        "day_ms_max": float(ms.max()),
+    }
+
+
 def measure(case: Case) -> dict[str, float | int | str]:
     """Run ``case`` in this process and return its figures."""
+    if case.engine == "app":
+        return measure_app(case)
     from sim.reference.model import ReferenceModel
     from sim.runner import compose_config, to_sim_config
 
@@ -189,6 +239,13 @@ def table(rows: list[dict]) -> str:
             f"{r['days']:>5} {r['setup_s']:>8.2f} {r['run_s']:>8.2f} {r['days_per_s']:>8.1f} "
             f"{r['arc_days_per_s']:>11.3g} {r['peak_rss_mb']:>8.0f} {ratio:>8}"
         )
+    for r in rows:
+        if r["engine"] == "app":
+            lines.append(
+                f"{r['name']}: one day of {r['policies']} policies side by side, step and redraw: "
+                f"mean {r['day_ms_mean']:.0f} ms, median {r['day_ms_median']:.0f} ms, "
+                f"95th percentile {r['day_ms_p95']:.0f} ms, max {r['day_ms_max']:.0f} ms"
+            )
     return "\n".join(lines)
 
 

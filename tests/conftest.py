@@ -26,3 +26,11 @@ def rng():
     import numpy as np
 
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def graph_cache_in_tmp(tmp_path_factory):
+    """Keep the on-disk graph cache of the tests (and their subprocesses) out of ~/.cache."""
+    import os
+
+    os.environ.setdefault("SIM_GRAPH_CACHE", str(tmp_path_factory.mktemp("graph_cache")))

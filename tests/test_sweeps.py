@@ -125,7 +125,7 @@ def test_a_failed_run_is_listed_then_resumed(tmp_path):
     folder = tmp_path / "failing"
     out = sweep(folder, *args)
     assert out.returncode == 1
-    assert "1 of 2 runs did not finish (1 failed)" in out.stderr
+    assert "1 of 2 runs did not finish (1 failed): " in out.stderr
     assert "not-an-edge" in (folder / "report.md").read_text()
     assert len(pd.read_parquet(folder / "summary.parquet")) == 1
     shutil.copy(good, bad)

@@ -94,6 +94,7 @@ def test_bad_uncertainty_set_is_one_line_exit_2(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow
 def test_study_end_to_end_resume_and_sensitivity(tmp_path):
     folder = tmp_path / "study"
     out = study(folder, *TINY)
@@ -139,6 +140,7 @@ def test_study_end_to_end_resume_and_sensitivity(tmp_path):
     assert out.returncode == 2 and "not a study folder" in out.stderr
 
 
+@pytest.mark.slow
 def test_frontier_writes_designs_runnable_by_name(tmp_path):
     out = subprocess.run(
         [

@@ -1,0 +1,90 @@
+"""The on-disk graph cache: hits, keys, atomic writes, bad files, off switch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sim.config import GraphConfig
+from sim.graph_cache import cache_dir, cache_file, load_or_build
+from sim.graphs import build_graph
+
+CFG = GraphConfig(kind="holme_kim", n_users=3000, mean_degree=40)
+
+
+def builder(cfg: GraphConfig, seed: int, calls: list[int]):
+    def build():
+        calls.append(seed)
+        return build_graph(cfg, np.random.default_rng([seed, 1]))
+
+    return build
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIM_GRAPH_CACHE", str(tmp_path / "graphs"))
+    return tmp_path / "graphs"
+
+
+def test_second_request_loads_the_same_graph_without_building(cache):
+    calls: list[int] = []
+    first = load_or_build(CFG, 4, builder(CFG, 4, calls))
+    again = load_or_build(CFG, 4, builder(CFG, 4, calls))
+    assert calls == [4]
+    assert first[0] == again[0] == 3000
+    np.testing.assert_array_equal(first[1], again[1])
+    assert again[1].dtype == np.int64
+    [file] = cache.iterdir()
+    assert file.name.startswith("holme_kim-3000-") and np.load(file).dtype == np.int32
+
+
+def test_key_covers_config_and_seed(cache):
+    other = GraphConfig(kind="holme_kim", n_users=3000, mean_degree=40, triad_prob=0.4)
+    names = {cache_file(cache, c, s).name for c in (CFG, other) for s in (0, 1)}
+    assert len(names) == 4
+
+
+def test_a_broken_file_is_rebuilt_and_replaced(cache):
+    calls: list[int] = []
+    cache.mkdir()
+    file = cache_file(cache, CFG, 2)
+    file.write_bytes(b"not a graph")
+    _, edges = load_or_build(CFG, 2, builder(CFG, 2, calls))
+    assert calls == [2]
+    np.testing.assert_array_equal(np.load(file), edges)
+    assert [p.name for p in cache.iterdir()] == [file.name]  # no temporaries left
+
+
+def test_small_graphs_and_off_switch_skip_the_cache(cache, monkeypatch):
+    calls: list[int] = []
+    small = GraphConfig(kind="holme_kim", n_users=400, mean_degree=30)
+    load_or_build(small, 0, builder(small, 0, calls))
+    assert not cache.exists()
+    monkeypatch.setenv("SIM_GRAPH_CACHE", "off")
+    assert cache_dir() is None
+    load_or_build(CFG, 0, builder(CFG, 0, calls))
+    load_or_build(CFG, 0, builder(CFG, 0, calls))
+    assert calls == [0, 0, 0] and not cache.exists()
+
+
+def test_concurrent_writers_leave_one_whole_file(cache):
+    code = (
+        "import numpy as np; from sim.config import GraphConfig;"
+        "from sim.graphs import build_graph;"
+        "from sim.graph_cache import load_or_build;"
+        "cfg = GraphConfig(kind='holme_kim', n_users=3000, mean_degree=40);"
+        "n, e = load_or_build(cfg, 9, lambda: build_graph(cfg, np.random.default_rng([9, 1])));"
+        "print(int(e.sum()))"
+    )
+    env = {"SIM_GRAPH_CACHE": str(cache), "PATH": "/usr/bin:/bin"}
+    writers = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env, text=True)
+        for _ in range(4)
+    ]
+    sums = {w.communicate()[0].strip() for w in writers}
+    assert all(w.returncode == 0 for w in writers) and len(sums) == 1
+    [file] = cache.iterdir()
+    assert str(np.load(file).astype(np.int64).sum()) == sums.pop()

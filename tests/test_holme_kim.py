@@ -1,0 +1,56 @@
+"""The batched Holme-Kim generator against ``networkx.powerlaw_cluster_graph``.
+
+Same model, different code: over a few seeds each, the degree distribution
+(quantiles and tail), the average clustering and the degree assortativity of
+``sim.graphs.holme_kim`` must match networkx's within the spread seeds give.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from sim.graphs import SEQUENTIAL_NODES, holme_kim, to_networkx
+
+
+def graph_statistics(graph: nx.Graph) -> np.ndarray:
+    """Median, 90th and 99th degree percentiles, clustering, assortativity."""
+    degrees = np.array([d for _, d in graph.degree()])
+    quantiles = np.percentile(degrees, [50, 90, 99])
+    return np.r_[
+        quantiles, nx.average_clustering(graph), nx.degree_assortativity_coefficient(graph)
+    ]
+
+
+def compare(n: int, m: int, seeds: int) -> tuple[np.ndarray, np.ndarray]:
+    ours = [
+        graph_statistics(to_networkx(n, holme_kim(n, m, 0.5, np.random.default_rng(s))))
+        for s in range(seeds)
+    ]
+    theirs = [graph_statistics(nx.powerlaw_cluster_graph(n, m, 0.5, seed=s)) for s in range(seeds)]
+    return np.mean(ours, axis=0), np.mean(theirs, axis=0)
+
+
+def assert_same_model(ours: np.ndarray, theirs: np.ndarray) -> None:
+    np.testing.assert_allclose(ours[:3], theirs[:3], rtol=0.08)  # degree quantiles
+    assert ours[3] == pytest.approx(theirs[3], rel=0.04)  # clustering
+    assert ours[4] == pytest.approx(theirs[4], abs=0.015)  # assortativity
+
+
+def test_matches_networkx_at_5000_nodes():
+    assert_same_model(*compare(5000, 10, seeds=4))
+
+
+@pytest.mark.slow
+def test_matches_networkx_at_50000_nodes():
+    assert_same_model(*compare(50_000, 5, seeds=2))
+
+
+def test_batched_growth_is_used_and_reproducible():
+    n = 4 * SEQUENTIAL_NODES
+    first = holme_kim(n, 8, 0.5, np.random.default_rng(3))
+    again = holme_kim(n, 8, 0.5, np.random.default_rng(3))
+    np.testing.assert_array_equal(first, again)
+    assert first[:, 1].max() == n - 1
+    assert (first[:, 0] < first[:, 1]).all() and len(np.unique(first, axis=0)) == len(first)

@@ -1,0 +1,108 @@
+"""The SLURM launcher against a real scheduler (run by ``.ci/slurm.sh``).
+
+Skipped unless ``SIM_SLURM=1`` and ``sinfo`` answers: ``.ci/slurm.sh`` brings up
+a single-node cluster with accounting, runs this module, and tears it down.
+Checks: a sweep under ``hydra/launcher=slurm`` gives the same per-run results
+as under joblib; several runs per array task (``jobs_per_task``) give them
+too; a task cancelled mid-run (``scancel``) ends the sweep with one line naming
+the run and exit status 1, and re-running the command runs only that run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = [
+    pytest.mark.slurm,
+    pytest.mark.skipif(
+        os.environ.get("SIM_SLURM") != "1" or shutil.which("sinfo") is None,
+        reason="needs a SLURM cluster: run .ci/slurm.sh",
+    ),
+]
+
+SWEEP = [
+    "+sweep=quick",
+    "seed=0,1",
+    "scenario=laissez_faire,c2b",
+    "market.intensity=1",
+]
+SLURM = ["hydra/launcher=slurm", "hydra.launcher.mem_gb=1", "hydra.launcher.poll_s=1"]
+TIMING = ("wall_seconds", "setup_seconds")
+
+
+def sweep(
+    folder: Path, *extra: str, wait: bool = True
+) -> subprocess.CompletedProcess | subprocess.Popen:
+    command = [sys.executable, "-m", "sim", "-m", *SWEEP, f"hydra.sweep.dir={folder}", *extra]
+    if not wait:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def per_run(folder: Path) -> pd.DataFrame:
+    table = pd.read_parquet(folder / "summary.parquet")
+    drop = [c for c in table.columns if any(t in c for t in TIMING)]
+    return table.drop(columns=drop).sort_values("run").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def joblib_runs(tmp_path_factory) -> pd.DataFrame:
+    folder = tmp_path_factory.mktemp("joblib")
+    done = sweep(folder)
+    assert done.returncode == 0, done.stderr
+    return per_run(folder)
+
+
+def test_slurm_sweep_equals_joblib(tmp_path, joblib_runs):
+    done = sweep(tmp_path, *SLURM)
+    assert done.returncode == 0, done.stderr
+    assert "submitting 4 runs in 4 array tasks" in done.stderr
+    pd.testing.assert_frame_equal(per_run(tmp_path), joblib_runs)
+
+
+def test_several_runs_per_array_task(tmp_path, joblib_runs):
+    done = sweep(tmp_path, *SLURM, "hydra.launcher.jobs_per_task=2")
+    assert done.returncode == 0, done.stderr
+    assert "submitting 4 runs in 2 array tasks" in done.stderr
+    pd.testing.assert_frame_equal(per_run(tmp_path), joblib_runs)
+
+
+def running_task(deadline: float) -> str:
+    """The id (``<array>_<task>``) of a task SLURM reports as running."""
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            ["squeue", "-h", "-r", "-t", "R", "-o", "%i"], capture_output=True, text=True
+        ).stdout.split()
+        if out:
+            return out[0]
+        time.sleep(0.5)
+    raise AssertionError("no SLURM task started running")
+
+
+def test_cancelled_task_is_named_and_rerun_alone(tmp_path):
+    slow = ["steps=365", "graph.n_users=2000"]  # runs long enough to cancel mid-run
+    process = sweep(tmp_path, *SLURM, *slow, wait=False)
+    task = running_task(time.monotonic() + 120)
+    subprocess.run(["scancel", task], check=True)
+    _, stderr = process.communicate(timeout=400)
+    assert process.returncode == 1, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("sim: error: 1 of 4 runs did not finish (0 failed): ")
+    unfinished = [p.name for p in tmp_path.glob("market*") if not (p / "summary.json").is_file()]
+    assert len(unfinished) == 1 and unfinished[0] in last
+    finished = {p: p.stat().st_mtime_ns for p in tmp_path.glob("market*/summary.json")}
+    assert len(finished) == 3
+
+    again = sweep(tmp_path, *SLURM, *slow)
+    assert again.returncode == 0, again.stderr
+    assert "submitting 1 runs in 1 array tasks (3 finished earlier)" in again.stderr
+    assert {p: p.stat().st_mtime_ns for p in finished} == finished
+    assert (tmp_path / unfinished[0] / "summary.json").is_file()
