@@ -9,8 +9,9 @@ rejected with a message that names the key.
 
 from __future__ import annotations
 
+import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -49,8 +50,10 @@ GRAPH_KINDS = (
     "watts_strogatz",
     "erdos_renyi",
     "karate",
+    "complete",
     "edgelist",
 )
+RECRUIT_FORMS = ("trust_sales", "bass")
 
 
 @dataclass
@@ -65,21 +68,57 @@ class GraphConfig:
     path: str | None = None
 
     def __post_init__(self) -> None:
+        check_finite(self, "graph.")
         _check(
             self.kind in GRAPH_KINDS, "graph.kind", f"one of {', '.join(GRAPH_KINDS)}", self.kind
         )
         _check(self.n_users >= 2, "graph.n_users", ">= 2", self.n_users)
         _positive("graph.mean_degree", self.mean_degree)
         _check(
-            self.mean_degree < self.n_users,
+            self.kind == "complete" or self.mean_degree < self.n_users,
             "graph.mean_degree",
             "< graph.n_users",
             self.mean_degree,
         )
         _probability("graph.triad_prob", self.triad_prob)
         _probability("graph.rewire_prob", self.rewire_prob)
+        built = buildable_degree(self.kind, self.n_users, self.mean_degree)
+        if built is not None and abs(built - self.mean_degree) > 0.1 * self.mean_degree:
+            raise ConfigError(
+                f"graph.mean_degree={self.mean_degree:g} cannot be built by {self.kind} with "
+                f"{self.n_users:,} users (it would give a mean degree of {built:.3g}); "
+                "choose a mean degree the family can build"
+            )
         if self.kind == "edgelist":
             _check(bool(self.path), "graph.path", "set for graph=edgelist", self.path)
+
+
+def buildable_degree(kind: str, n_users: int, mean_degree: float) -> float | None:
+    """Return the mean degree a generated family builds for the requested one (None: a file).
+
+    Holme-Kim and Barabasi-Albert attach ``m = round(d / 2)`` ties per new user
+    (``m (n - m)`` ties in all), Watts-Strogatz links ``k // 2`` neighbours on each
+    side, Erdos-Renyi caps ``p`` at 1 (see ``sim.graphs``).
+    """
+    if kind in ("holme_kim", "barabasi_albert"):
+        m = max(1, round(mean_degree / 2))
+        return 2 * m * (n_users - m) / n_users if m < n_users else 0.0
+    if kind == "watts_strogatz":
+        return float(2 * (round(mean_degree) // 2))
+    if kind == "erdos_renyi":
+        return min(mean_degree, n_users - 1)
+    return None
+
+
+def check_finite(node: object, prefix: str = "") -> None:
+    """Raise ``ConfigError`` naming the first number in ``node`` that is not finite."""
+    for item in fields(node):  # type: ignore[arg-type]
+        value = getattr(node, item.name)
+        key = f"{prefix}{item.name}"
+        if is_dataclass(value):
+            check_finite(value, f"{key}.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number (got {value!r})")
 
 
 @dataclass
@@ -207,6 +246,8 @@ class SellersConfig:
     escalate_factor: float = 1.1
     review_every: int = 7
     sales_window: int = 30
+    innovation_prob: float = 0.0
+    recruit_form: str = "trust_sales"
 
     def __post_init__(self) -> None:
         _probability("sellers.initial_fraction", self.initial_fraction)
@@ -231,6 +272,13 @@ class SellersConfig:
         _check(self.escalate_factor >= 1, "sellers.escalate_factor", ">= 1", self.escalate_factor)
         _check(self.review_every >= 1, "sellers.review_every", ">= 1", self.review_every)
         _check(self.sales_window >= 1, "sellers.sales_window", ">= 1", self.sales_window)
+        _probability("sellers.innovation_prob", self.innovation_prob)
+        _check(
+            self.recruit_form in RECRUIT_FORMS,
+            "sellers.recruit_form",
+            f"one of {', '.join(RECRUIT_FORMS)}",
+            self.recruit_form,
+        )
 
 
 @dataclass
@@ -417,6 +465,7 @@ class SimConfig:
     def __post_init__(self) -> None:
         _check(self.seed >= 0, "seed", ">= 0", self.seed)
         _check(self.steps >= 1, "steps", ">= 1", self.steps)
+        check_finite(self)
 
 
 def register_configs() -> None:

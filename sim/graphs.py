@@ -336,6 +336,12 @@ def erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator) -> Edges:
     return edges
 
 
+def complete(n: int) -> Edges:
+    """Return the complete graph on ``n`` users: every pair are friends (Bass limit, ODD 7.7)."""
+    low, high = np.triu_indices(n, k=1)
+    return np.stack([low, high], axis=1).astype(np.int64)
+
+
 def karate() -> tuple[int, Edges]:
     """Zachary's karate club (34 members, 78 ties), from networkx."""
     graph = nx.karate_club_graph()
@@ -387,6 +393,8 @@ def build_graph(cfg: GraphConfig, rng: np.random.Generator) -> tuple[int, Edges]
         return n, erdos_renyi(n, cfg.mean_degree, rng)
     if cfg.kind == "karate":
         return karate()
+    if cfg.kind == "complete":
+        return n, complete(n)
     return read_edgelist(str(cfg.path))
 
 

@@ -25,6 +25,7 @@ from sim.policies.base import Feed
 from sim.population import Population
 from sim.submodels import (
     arise_needs,
+    bass_hazard,
     beta_with_mean,
     clutter,
     decayed_exposure,
@@ -433,8 +434,15 @@ class SocialCommerceModel(mesa.Model):
         self.platform.policy.on_satisfied(buyer, seller, common)
 
     def apply_ladder(self, mute: np.ndarray, unfriend: np.ndarray) -> None:
-        """ODD 7.6: mute and unfriend, and file complaints against the authors."""
+        """ODD 7.6: mute and unfriend, and file complaints against the authors.
+
+        Two friends who unfriend each other on the same day end one friendship:
+        it counts (and may be complained about) once, by the lower-numbered
+        reader, as in the reference engine, which handles users in node order.
+        """
         arcs, cfg = self.arcs, self.cfg.trust
+        mutual = np.isin(arcs.twin[unfriend], unfriend)
+        unfriend = unfriend[~mutual | (arcs.reader[unfriend] < arcs.author[unfriend])]
         arcs.mute(mute)
         arcs.remove(unfriend)
         self.totals.mutes += len(mute)
@@ -449,14 +457,50 @@ class SocialCommerceModel(mesa.Model):
         )
         self.platform.receive_complaints(arcs.author[complained])
 
+    def enter_by_bass(self) -> None:
+        """ODD 7.7 Bass-form entry: innovation, and imitation of selling friends.
+
+        Every recruitable non-seller enters with ``bass_hazard(p, q, F)``, where
+        ``F`` is the share of their friends who sell today; ``q`` is
+        ``sellers.recruit_prob`` in the ``bass`` form and 0 otherwise (then only
+        innovation, ``sellers.innovation_prob``, acts). The upline is a random
+        selling friend, if any. Draws are made only when the hazard can be positive.
+        """
+        cfg = self.cfg.sellers
+        imitation = cfg.recruit_prob if cfg.recruit_form == "bass" else 0.0
+        if cfg.innovation_prob <= 0 and imitation <= 0:
+            return
+        arcs, people = self.arcs, self.people
+        candidates = np.flatnonzero(people.recruitable & ~people.seller)
+        if not len(candidates):
+            return
+        live = (arcs.status != ArcStatus.REMOVED).astype(float)
+        friends = np.bincount(arcs.reader, weights=live, minlength=self.n_users)
+        selling = np.bincount(
+            arcs.reader, weights=live * people.seller[arcs.author], minlength=self.n_users
+        )
+        share = np.divide(selling, friends, out=np.zeros(self.n_users), where=friends > 0)
+        hazard = bass_hazard(cfg.innovation_prob, imitation, share[candidates])
+        entering = candidates[self.rng.random(len(candidates)) < hazard]
+        uplines = []
+        for node in entering.tolist():
+            friends_now = self.arcs.friends(node)
+            sellers = friends_now[people.seller[friends_now]]
+            uplines.append(int(self.rng.choice(sellers)) if len(sellers) else -1)
+        for node, upline in zip(entering.tolist(), uplines, strict=True):
+            self.open_business(node, upline)
+            self.totals.seller_entries += 1
+
     def recruit(self) -> None:
         """ODD 7.7 Recruitment: readers may join a trusted, visibly selling seller's downline.
 
         Any commercial channel recruits (Moments, shop broadcasts, C2B answers),
         but only along visible arcs: a muted seller's success is hidden from the
-        reader, so the leak cannot recruit.
+        reader, so the leak cannot recruit. Bass-form entry (``enter_by_bass``)
+        comes first; in the ``bass`` form it replaces the trust-and-sales rule.
         """
-        if not self._exposed:
+        self.enter_by_bass()
+        if self.cfg.sellers.recruit_form == "bass" or not self._exposed:
             return
         arcs, people, cfg = self.arcs, self.people, self.cfg.sellers
         idx = np.concatenate([arcs for arcs, _ in self._exposed])

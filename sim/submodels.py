@@ -203,6 +203,16 @@ def recruit_probability(
     return np.where(trust > min_trust, base_prob * trust * np.minimum(1.0, sales / sales_norm), 0.0)
 
 
+def bass_hazard(innovation: float, imitation: float, seller_share: Array | float) -> Array:
+    """ODD 7.7 Bass-form entry hazard per day: ``1 - (1 - p)(1 - q F)``.
+
+    ``p`` is the innovation probability (entry without a recruiting seller),
+    ``q`` the imitation probability and ``F`` the share of the user's friends
+    who sell. With ``q = 0`` it is the innovation chance alone.
+    """
+    return 1.0 - (1.0 - innovation) * (1.0 - imitation * np.asarray(seller_share, dtype=float))
+
+
 def review_post_rate(
     rate: Array, base_rate: Array, sales: Array, below: float, factor: float, cap: float
 ) -> Array:

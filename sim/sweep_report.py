@@ -74,6 +74,10 @@ def report(sweep: Sweep, figures: list[Path], intensity: float | None = None) ->
         lines += ["## Failed runs", ""]
         lines += [f"- `{name}`: {error}" for name, error in status["failed"].items()]
         lines.append("")
+    if status.get("damaged"):
+        lines += ["## Damaged runs (results unreadable; not aggregated)", ""]
+        lines += [f"- `{name}`: {reason}" for name, reason in status["damaged"].items()]
+        lines.append("")
     if status["missing"]:
         lines += ["## Missing runs (never finished)", ""]
         lines += [f"- `{name}`" for name in status["missing"]]

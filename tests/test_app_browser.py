@@ -99,6 +99,7 @@ def figure(page) -> bytes:
     return page.locator("img.sim-policies").screenshot()
 
 
+@pytest.mark.slow
 def test_the_dashboard_in_chromium(server, tmp_path):
     from playwright.sync_api import sync_playwright
 

@@ -451,9 +451,36 @@ class ReferenceModel(mesa.Model):
         self.buy(offers)
         return exposures
 
-    def recruit(self, exposures: list[tuple[Person, int]]) -> None:
-        """ODD 7.7: trusted, visibly selling sellers recruit readers into their downline."""
+    def enter_by_bass(self) -> None:
+        """ODD 7.7 Bass-form entry: ``1 - (1 - p)(1 - q F)`` per recruitable non-seller."""
         cfg = self.cfg.sellers
+        q = cfg.recruit_prob if cfg.recruit_form == "bass" else 0.0
+        if cfg.innovation_prob <= 0 and q <= 0:
+            return
+        entering = []
+        for person in self.people:
+            if person.selling or not person.recruitable:
+                continue
+            selling = [f for f in sorted(person.trust) if self.people[f].selling]
+            share = len(selling) / len(person.trust) if person.trust else 0.0
+            if self.rng.random() < 1.0 - (1.0 - cfg.innovation_prob) * (1.0 - q * share):
+                entering.append((person, selling))
+        for person, selling in entering:
+            if selling:
+                upline = self.people[int(selling[self.rng.integers(len(selling))])]
+                person.start_selling(upline.category, upline.node)
+            else:
+                person.start_selling(int(self.rng.integers(self.cfg.market.categories)), -1)
+
+    def recruit(self, exposures: list[tuple[Person, int]]) -> None:
+        """ODD 7.7: trusted, visibly selling sellers recruit readers into their downline.
+
+        Bass-form entry comes first; in the ``bass`` form it replaces this rule.
+        """
+        cfg = self.cfg.sellers
+        self.enter_by_bass()
+        if cfg.recruit_form == "bass":
+            return
         joins: dict[int, list[int]] = {}
         for person, friend in exposures:
             seller = self.people[friend]

@@ -1,0 +1,160 @@
+"""Analytic limits and accounting identities (issue 10, item 4).
+
+Each check compares the model with a number computed independently of it:
+a closed-form expectation, or an identity between counters kept in different
+places (arc statuses, counters, the daily table).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.metrics import Column
+from sim.model import SocialCommerceModel
+from sim.network import ArcStatus
+from sim.runner import simulate
+
+from .conftest import small_config
+
+
+def star_model(seed: int, leaves: int, rate: float, erosion: float) -> SocialCommerceModel:
+    """A star: user 0 sells to ``leaves`` friends; only erosion acts on trust."""
+    cfg = small_config(
+        f"seed={seed}",
+        "steps=30",
+        "sellers.initial_fraction=0",
+        "sellers.recruitable_fraction=0",
+        f"sellers.rate_median={rate}",
+        "sellers.rate_sigma=0",
+        "sellers.escalate_factor=1",
+        "sellers.exit_prob=0",
+        "sellers.recruit_prob=0",
+        f"trust.erosion_per_item={erosion}",
+        "trust.repair_rate=0",
+        "trust.clutter_gain=0",
+        "trust.wearout_slope=0",
+        "trust.mute_leak=0",
+        "trust.ladder_margin=1",
+        "users.attention_median=10000",
+        "users.engagement_loss=0",
+        "purchase.conversion=0",
+        "market.persuasion=0",
+    )
+    edges = np.stack([np.zeros(leaves, dtype=np.int64), np.arange(1, leaves + 1)], axis=1)
+    model = SocialCommerceModel(cfg, graph=(leaves + 1, edges))
+    model.open_business(0, upline=-1)
+    return model
+
+
+def test_star_mean_trust_follows_repeated_multiplicative_erosion():
+    """E[T_t] = mean_i T0_i (1 - e_i (1 - exp(-lambda (1 - exp(-d)))))^t.
+
+    The seller posts K ~ Poisson(lambda) items a day; leaf i opens Moments with
+    its engagement e_i (constant: no clutter), reads all K (attention is
+    unlimited) and its trust is multiplied by exp(-d K). Averaging over K and
+    the opening gives the daily factor above; days are independent.
+    """
+    rate, erosion, days, seeds = 2.0, 0.02, 30, 12
+    simulated = np.zeros((seeds, days))
+    expected = np.zeros((seeds, days))
+    for seed in range(seeds):
+        model = star_model(seed, leaves=300, rate=rate, erosion=erosion)
+        arcs = model.arcs
+        leaf_arcs = arcs.of_authors(np.array([0]))
+        t0 = arcs.trust[leaf_arcs].copy()
+        engaged = model.people.engagement_base[arcs.reader[leaf_arcs]]
+        daily = 1.0 - engaged * (1.0 - np.exp(-rate * (1.0 - np.exp(-erosion))))
+        for day in range(days):
+            model.step()
+            simulated[seed, day] = arcs.trust[leaf_arcs].mean()
+            expected[seed, day] = np.mean(t0 * daily ** (day + 1))
+        assert (arcs.status[leaf_arcs] == ArcStatus.VISIBLE).all()
+    gap = (simulated - expected).mean(axis=0)
+    se = (simulated - expected).std(axis=0, ddof=1) / np.sqrt(seeds)
+    assert (np.abs(gap) <= 3 * se + 1e-12).all(), np.abs(gap / se).max()
+    # the erosion is real: trust fell by a sizeable, predicted amount
+    assert expected[:, -1].mean() < 0.8 * expected[:, 0].mean()
+
+
+def test_star_check_can_fail():
+    """The same closed form misses a run with 10% more erosion (the check has power)."""
+    rate, erosion, days = 2.0, 0.02, 30
+    model = star_model(0, leaves=300, rate=rate, erosion=erosion * 1.1)
+    arcs = model.arcs
+    leaf_arcs = arcs.of_authors(np.array([0]))
+    t0 = arcs.trust[leaf_arcs].copy()
+    engaged = model.people.engagement_base[arcs.reader[leaf_arcs]]
+    daily = 1.0 - engaged * (1.0 - np.exp(-rate * (1.0 - np.exp(-erosion))))
+    model.cfg.steps = days
+    for _ in range(days):
+        model.step()
+    assert arcs.trust[leaf_arcs].mean() < np.mean(t0 * daily**days) - 0.01
+
+
+@pytest.mark.parametrize("scenario", ["laissez_faire", "rectify", "separate_shop", "c2b"])
+def test_accounting_identities_hold_every_day(scenario):
+    model = SocialCommerceModel(
+        small_config(
+            f"scenario={scenario}",
+            "market.intensity=3",
+            "sellers.recruit_prob=0.02",
+            "sellers.grace_days=10",
+            "sellers.innovation_prob=0.002",
+        )
+    )
+    arcs = model.arcs
+    initial = len(model.business_of)
+    total_arcs = len(arcs)
+    previous = {"visible": total_arcs, "live": total_arcs, "mutes": 0, "unfriends": 0}
+    for _ in range(model.cfg.steps):
+        model.step()
+        totals = model.totals
+        assert len(model.business_of) == initial + totals.seller_entries - totals.seller_exits
+        removed = int((arcs.status == ArcStatus.REMOVED).sum())
+        assert removed == 2 * totals.unfriends
+        assert totals.gmv == pytest.approx(totals.sales * model.cfg.market.order_value)
+        # today's mutes need visible arcs; today's unfriends need live friendships
+        assert totals.mutes - previous["mutes"] <= previous["visible"]
+        assert 2 * (totals.unfriends - previous["unfriends"]) <= previous["live"]
+        counts = np.bincount(arcs.status, minlength=3)
+        assert counts.sum() == total_arcs
+        previous = {
+            "visible": int(counts[ArcStatus.VISIBLE]),
+            "live": total_arcs - removed,
+            "mutes": totals.mutes,
+            "unfriends": totals.unfriends,
+        }
+    assert model.totals.unfriends > 0 and model.totals.seller_exits > 0
+    assert model.totals.seller_entries > 0
+
+
+def test_daily_table_accounting():
+    cfg = small_config(
+        "market.intensity=3",
+        "sellers.recruit_prob=0.02",
+        "sellers.grace_days=10",
+        "sellers.innovation_prob=0.002",
+    )
+    result = simulate(cfg)
+    table = result.timeseries
+    initial = table[Column.SELLERS].iloc[0] - (
+        table[Column.SELLER_ENTRIES_CUM].iloc[0] - table[Column.SELLER_EXITS_CUM].iloc[0]
+    )
+    assert initial == round(cfg.sellers.initial_fraction * cfg.graph.n_users)
+    assert (
+        table[Column.SELLERS]
+        == initial + table[Column.SELLER_ENTRIES_CUM] - table[Column.SELLER_EXITS_CUM]
+    ).all()
+    assert (table[Column.ARCS_REMOVED] == 2 * table[Column.UNFRIENDS_CUM]).all()
+    assert np.allclose(table[Column.GMV_CUM], table[Column.SALES_CUM] * cfg.market.order_value)
+    assert (table[Column.SALES].cumsum() == table[Column.SALES_CUM]).all()
+
+
+def test_two_friends_unfriending_each_other_end_one_friendship():
+    model = SocialCommerceModel(small_config())
+    arcs = model.arcs
+    arc = int(np.flatnonzero(arcs.status == ArcStatus.VISIBLE)[0])
+    model.apply_ladder(np.zeros(0, dtype=np.int64), np.array([arc, int(arcs.twin[arc])]))
+    assert model.totals.unfriends == 1
+    assert (arcs.status == ArcStatus.REMOVED).sum() == 2
