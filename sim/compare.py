@@ -408,6 +408,7 @@ def paired_effects(summary: pd.DataFrame, intensity: float) -> pd.DataFrame:
 
 def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     """Write a sweep's tables, plots and report; return what was read."""
+    job_dirs(folder)  # a damaged multirun.yaml ends here, in one line naming it (ValueError)
     study = is_study(OmegaConf.load(folder / MULTIRUN))
     sweep = collect(folder, with_timeseries=not study)
     figures: list[Path] = []
