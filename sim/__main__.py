@@ -48,7 +48,7 @@ from sim.sweep import (
     read_status,
     resume_conflict,
 )
-from sim.uncertainty import WORLD_KEY, apply_values, apply_world, load_uncertainty
+from sim.uncertainty import WORLD_KEY, apply_values, apply_world, check_sample, load_uncertainty
 
 HYDRA_FLAGS_WITHOUT_RUN = {
     "--help",
@@ -142,6 +142,9 @@ def preflight(argv: list[str]) -> list[str]:
                 raise ConfigError("hydra.sweep.dir must not be empty")
             folder = Path(str(settings.sweep.dir))
             writable_folder(folder, "hydra.sweep.dir")
+            study = compose_config(variants[0]).study
+            if study.world is not None:
+                check_sample(folder, study)
             check_resume(folder, overrides, settings)
             return pin(argv, "hydra.sweep.dir", str(folder))
         composed = compose_config(overrides, with_hydra=True)

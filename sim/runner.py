@@ -64,12 +64,23 @@ class RunResult:
     model: SocialCommerceModel
 
 
+# Where commands write scenario files a user runs by name (``python -m sim.optimize``
+# writes the frontier's designs here); the same folder as ``hydra.searchpath`` in
+# ``scenarios/config.yaml``, relative to the folder the command runs in.
+USER_CONFIGS = Path("results") / "scenarios"
+
+
 def options(group: str) -> list[str]:
-    """Return the available options of a config group (e.g. ``"scenario"``)."""
+    """Return the available options of a config group (e.g. ``"scenario"``).
+
+    The package's own files, and those a command wrote under ``results/scenarios/``.
+    """
     folder = resources.files(CONFIG_MODULE) / group
-    return sorted(
-        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-    )
+    names = {p.name for p in folder.iterdir() if p.name.endswith(".yaml")}
+    user = USER_CONFIGS / group
+    if user.is_dir():
+        names |= {p.name for p in user.glob("*.yaml")}
+    return sorted(name.removesuffix(".yaml") for name in names)
 
 
 def groups() -> list[str]:

@@ -165,6 +165,7 @@ def resume_conflict(sweep_dir: Path, overrides: list[str], settings: DictConfig)
     in a few seconds. Returns the first difference, naming the run folder.
     """
     from sim.runner import compose_config, groups  # the runner imports the model: load late
+    from sim.uncertainty import apply_world  # a study job runs with its world's sampled values
 
     params = [f"{key}={value}" for key, value in (settings.sweeper.get("params") or {}).items()]
     parser = OverridesParser.create()
@@ -189,6 +190,7 @@ def resume_conflict(sweep_dir: Path, overrides: list[str], settings: DictConfig)
         for item in parser.parse_overrides(job):
             if item.key_or_group not in user_groups:
                 OmegaConf.update(current, item.key_or_group, item.value(), force_add=True)
+        current = apply_world(current, sweep_dir)
         stored = OmegaConf.to_container(OmegaConf.load(folder / CONFIG), resolve=True)
         difference = config_difference(stored, OmegaConf.to_container(current, resolve=True))
         if difference:

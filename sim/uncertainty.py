@@ -195,6 +195,31 @@ def study_settings(study: DictConfig | Any) -> dict[str, Any]:
     }
 
 
+def check_sample(folder: Path, study: DictConfig) -> pd.DataFrame | None:
+    """Return the sample already in ``folder`` if it is this study's (None if there is none).
+
+    Called before launching (a Hydra callback cannot stop a multirun), and when
+    the sample is written.
+
+    Raises:
+        ConfigError: the folder holds a different study's sample.
+
+    """
+    problem_file = folder / PROBLEM
+    if not (problem_file.is_file() and (folder / SAMPLE).is_file()):
+        return None
+    _, table = draw_sample(study)
+    earlier = json.loads(problem_file.read_text())
+    on_disk = pd.read_csv(folder / SAMPLE)
+    same = earlier.get("study") == study_settings(study) and on_disk.shape == table.shape
+    if not same or not np.allclose(on_disk.to_numpy(), table.to_numpy(), rtol=1e-9):
+        raise ConfigError(
+            f"{folder} holds a different study's sample ({earlier.get('study')}); "
+            "use another hydra.sweep.dir"
+        )
+    return on_disk
+
+
 def write_sample(folder: Path, study: DictConfig) -> pd.DataFrame:
     """Draw the study's sample into ``folder`` once; on resume check it is the same sample.
 
@@ -202,19 +227,12 @@ def write_sample(folder: Path, study: DictConfig) -> pd.DataFrame:
         ConfigError: the folder holds a different study's sample.
 
     """
+    on_disk = check_sample(folder, study)
+    if on_disk is not None:
+        return on_disk
     uset, table = draw_sample(study)
     settings = study_settings(study)
     problem_file = folder / PROBLEM
-    if problem_file.is_file() and (folder / SAMPLE).is_file():
-        earlier = json.loads(problem_file.read_text())
-        on_disk = pd.read_csv(folder / SAMPLE)
-        same = earlier.get("study") == settings and on_disk.shape == table.shape
-        if not same or not np.allclose(on_disk.to_numpy(), table.to_numpy(), rtol=1e-9):
-            raise ConfigError(
-                f"{folder} holds a different study's sample ({earlier.get('study')}); "
-                "use another hydra.sweep.dir"
-            )
-        return on_disk
     problem = uset.problem()
     problem["sources"] = [p.source for p in uset.parameters]
     write_json({"study": settings, "problem": problem}, problem_file)
