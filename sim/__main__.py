@@ -13,7 +13,7 @@ exit status 2, and no results left behind.
 from __future__ import annotations
 
 import logging
-import shutil
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import ConfigError, register_configs
+from sim.config import ConfigError, SimConfig, register_configs
 from sim.outputs import write_atomically
 from sim.plotting import use_file_backend
 from sim.runner import (
@@ -36,13 +36,17 @@ from sim.runner import (
     to_sim_config,
     write_results,
 )
+from sim.safety import RunPlan, check_memory, plan_run, writable_folder
 from sim.sweep import (
     CONFIG,
+    MAIN_ENV,
     SWEEPS_STARTED,
     clear_failure,
+    exit_with_parent,
     is_complete,
     mark_failed,
     read_status,
+    resume_conflict,
 )
 
 HYDRA_FLAGS_WITHOUT_RUN = {
@@ -57,6 +61,9 @@ HYDRA_FLAGS_WITHOUT_RUN = {
     "--shell-completion",
     "-sc",
 }
+
+
+PLAN: RunPlan | None = None  # the single run's folder, checked before Hydra starts
 
 
 def fail(message: str) -> None:
@@ -97,42 +104,100 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
     return variants
 
 
-def preflight(argv: list[str]) -> None:
-    """Compose and validate the run's config from the command line, or exit with one line."""
+def quote(value: str) -> str:
+    """Quote ``value`` for a Hydra override (paths with spaces, commas, quotes)."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def pin(argv: list[str], key: str, value: str) -> list[str]:
+    """Return ``argv`` with ``key`` set to ``value`` (replacing the user's own ``key=...``)."""
+    return [arg for arg in argv if not arg.startswith(f"{key}=")] + [f"{key}={quote(value)}"]
+
+
+def preflight(argv: list[str]) -> list[str]:
+    """Validate the run's config and folders from the command line, or exit with one line.
+
+    Returns the command line with the run (or sweep) folder pinned to the one
+    checked, so Hydra writes exactly where the checks looked.
+    """
+    global PLAN
     overrides = [arg for arg in argv if not arg.startswith("-")]
     multirun = "-m" in argv or "--multirun" in argv
     try:
-        for variant in sweep_variants(overrides) if multirun else [overrides]:
-            config = to_sim_config(compose_config(variant))
-            if config.graph.kind == "edgelist" and not Path(str(config.graph.path)).is_file():
-                raise ConfigError(f"graph.path: no such edge-list file: {config.graph.path}")
+        if multirun:
+            variants = sweep_variants(overrides)
+            for variant in variants:
+                check_inputs(to_sim_config(compose_config(variant)))
+            settings = compose_config(variants[0], with_hydra=True).hydra
+            if not str(settings.sweep.dir).strip():
+                raise ConfigError("hydra.sweep.dir must not be empty")
+            folder = Path(str(settings.sweep.dir))
+            writable_folder(folder, "hydra.sweep.dir")
+            check_resume(folder, overrides, settings)
+            return pin(argv, "hydra.sweep.dir", str(folder))
+        composed = compose_config(overrides, with_hydra=True)
+        check_inputs(to_sim_config(composed))
+        PLAN = plan_run(str(composed.hydra.run.dir))
+        return pin(argv, "hydra.run.dir", str(PLAN.folder))
     except (HydraException, OmegaConfBaseException, ConfigError) as error:
         fail(explain(error))
+    raise AssertionError("unreachable")
 
 
-def discard(out_dir: Path) -> None:
-    """Remove what a failed single run wrote into ``out_dir`` (never anything else)."""
-    shutil.rmtree(out_dir / ".hydra", ignore_errors=True)
-    for log in out_dir.glob("*.log"):
-        log.unlink(missing_ok=True)
-    for folder in (out_dir, *out_dir.parents):
-        try:
-            folder.rmdir()
-        except OSError:
-            break
+def check_inputs(config: SimConfig) -> None:
+    """Check what a config needs from the machine: a readable graph file, enough memory."""
+    if config.graph.kind == "edgelist":
+        path = Path(str(config.graph.path))
+        if not path.is_file():
+            raise ConfigError(f"graph.path: no such edge-list file: {config.graph.path}")
+        if not os.access(path, os.R_OK):
+            raise ConfigError(f"graph.path: {path} is not readable (permission denied)")
+    check_memory(config.graph)
+
+
+def check_resume(folder: Path, overrides: list[str], settings: DictConfig) -> None:
+    """Refuse to resume a sweep whose finished runs were made with another config."""
+    if not folder.is_dir():
+        return
+    difference = resume_conflict(folder, overrides, settings)
+    if difference:
+        raise ConfigError(
+            f"hydra.sweep.dir: {folder} holds finished runs made with another config "
+            f"({difference}); use another hydra.sweep.dir or the original command"
+        )
+
+
+def environment_error(error: OSError) -> str:
+    """One line for a fault of the machine: the path and the reason."""
+    path = error.filename or ""
+    reason = error.strerror or type(error).__name__
+    return f"{path}: {reason}" if path else reason
 
 
 def run_single(cfg: DictConfig, out_dir: Path) -> None:
-    """Run one simulation; on bad input, leave nothing behind and exit with one line."""
+    """Run one simulation; on bad input or a fault, leave nothing behind and exit with one line."""
+    plan = PLAN if PLAN is not None and PLAN.folder.resolve() == out_dir.resolve() else None
+    plan = plan or RunPlan(folder=out_dir, existed_before={".hydra"})
     try:
         config = to_sim_config(cfg)
         result = simulate(config)
         write_results(result, out_dir, plot=config.plot)
     except ConfigError as error:
-        discard(out_dir)
+        plan.discard()
         fail(str(error))
+    except OSError as error:
+        plan.discard()
+        fail(environment_error(error))
+    except MemoryError:
+        plan.discard()
+        fail("out of memory while running; try a smaller graph.n_users or graph.mean_degree")
+    except KeyboardInterrupt:
+        plan.discard()
+        print("sim: interrupted; the run's files were removed", file=sys.stderr)
+        raise SystemExit(130) from None
     except BaseException:
-        discard(out_dir)
+        plan.discard()
         raise
     print(summary_table(result.summary))
     print(f"results: {out_dir}")
@@ -140,6 +205,7 @@ def run_single(cfg: DictConfig, out_dir: Path) -> None:
 
 def run_sweep_job(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> None:
     """Run one job of a sweep, unless it already finished; a failure is recorded, not raised."""
+    exit_with_parent()
     if is_complete(out_dir):
         print(f"kept (finished earlier): {out_dir.name}")
         return
@@ -169,17 +235,35 @@ def hydra_main(cfg: DictConfig) -> None:
         run_single(cfg, out_dir)
 
 
+def hide_schemas_from_completion() -> None:
+    """Keep the internal ``*_schema`` configs out of tab completion.
+
+    Hydra completes config-group options from the ConfigStore too, where the
+    typed schemas live next to the scenarios; they are not choices for a user.
+    """
+    from hydra.plugins.completion_plugin import CompletionPlugin
+
+    query = CompletionPlugin._query
+
+    def filtered(self: CompletionPlugin, config_name: str | None, line: str) -> list[str]:
+        return [item for item in query(self, config_name, line) if "_schema" not in item]
+
+    CompletionPlugin._query = filtered  # type: ignore[method-assign]
+
+
 def report_sweeps() -> None:
-    """After a multirun: exit non-zero, in one line, if any run did not finish."""
+    """After a multirun: exit non-zero, in one line, if any run did not finish or is damaged."""
     for folder in SWEEPS_STARTED:
         status = read_status(folder)
-        unfinished = len(status["failed"]) + len(status["missing"])
+        unfinished = len(status["failed"]) + len(status["missing"]) + len(status["damaged"])
         if unfinished:
-            names = sorted([*status["failed"], *status["missing"]])
+            names = sorted([*status["failed"], *status["damaged"], *status["missing"]])
             named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             print(
                 f"sim: error: {unfinished} of {status['expected']} runs did not finish "
-                f"({len(status['failed'])} failed): {named}; see {folder / 'report.md'}; "
+                f"({len(status['failed'])} failed"
+                + (f", {len(status['damaged'])} damaged" if status["damaged"] else "")
+                + f"): {named}; see {folder / 'report.md'}; "
                 "re-run the same command to run only those",
                 file=sys.stderr,
             )
@@ -211,8 +295,11 @@ def main() -> None:
         return
     register_configs()
     register_launcher()
+    os.environ[MAIN_ENV] = str(os.getpid())
+    if "-sc" in argv or "--shell-completion" in argv:
+        hide_schemas_from_completion()
     if not HYDRA_FLAGS_WITHOUT_RUN.intersection(argv):
-        preflight(argv)
+        sys.argv = [sys.argv[0], *preflight(argv)]
     try:
         hydra_main()
     except SystemExit:

@@ -34,7 +34,7 @@ from scipy import stats
 from sim.metrics import Column
 from sim.outputs import write_atomically
 from sim.plotting import POLICY_STYLE, plt, save_figure, use_file_backend
-from sim.sweep import MULTIRUN, SUMMARY, job_dirs, read_status
+from sim.sweep import MULTIRUN, SUMMARY, TIMESERIES, job_dirs, read_status
 
 RUN = "run"
 POLICY = "scenario"
@@ -81,32 +81,18 @@ def swept_values(overrides: list[str]) -> dict[str, str]:
 
 
 def collect(folder: Path) -> Sweep:
-    """Read every finished run of the sweep in ``folder``."""
+    """Read every finished run of the sweep in ``folder``; unreadable runs are listed as damaged."""
     status = read_status(folder)
     jobs = job_dirs(folder)
     rows, series = [], []
-    for name in status["complete"]:
-        summary = json.loads((folder / name / SUMMARY).read_text())
-        row: dict[str, Any] = {RUN: name}
-        row.update({f"override.{k}": v for k, v in swept_values(jobs[name]).items()})
-        row.update(
-            {
-                POLICY: summary["scenario"],
-                INTENSITY: float(summary["intensity"]),
-                SEED: int(summary["seed"]),
-                "n_users": summary["graph"]["n_users"],
-                "steps": summary["steps"],
-                "mean_marketing_share": summary["mean_marketing_share"],
-                "mutes_per_unfriend": summary["mutes_per_unfriend"] or float("nan"),
-            }
-        )
-        row.update(summary["final"])
+    for name in list(status["complete"]):
+        try:
+            row, table = read_run(folder / name, jobs[name])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            status["complete"].remove(name)
+            status["damaged"][name] = f"{folder / name}: {error}"
+            continue
         rows.append(row)
-        table = pd.read_csv(folder / name / "timeseries.csv")
-        table.insert(0, RUN, name)
-        table.insert(1, POLICY, summary["scenario"])
-        table.insert(2, INTENSITY, float(summary["intensity"]))
-        table.insert(3, SEED, int(summary["seed"]))
         series.append(table)
     order = [POLICY, INTENSITY, SEED, RUN]
     summary_table = pd.DataFrame(rows)
@@ -117,6 +103,46 @@ def collect(folder: Path) -> Sweep:
         summary_table = summary_table.sort_values(order, ignore_index=True)
         timeseries = timeseries.sort_values([*order, Column.DAY.value], ignore_index=True)
     return Sweep(folder=folder, summary=summary_table, timeseries=timeseries, status=status)
+
+
+def read_run(job_dir: Path, overrides: list[str]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Read one finished run: its summary row and its daily table.
+
+    Raises:
+        ValueError: a file is not what a run writes (its path in the message).
+
+    """
+    summary = json.loads((job_dir / SUMMARY).read_text())
+    row: dict[str, Any] = {RUN: job_dir.name}
+    row.update({f"override.{k}": v for k, v in swept_values(overrides).items()})
+    row.update(
+        {
+            POLICY: summary["scenario"],
+            INTENSITY: float(summary["intensity"]),
+            SEED: int(summary["seed"]),
+            "n_users": summary["graph"]["n_users"],
+            "steps": summary["steps"],
+            "mean_marketing_share": summary["mean_marketing_share"],
+            "mutes_per_unfriend": summary["mutes_per_unfriend"] or float("nan"),
+        }
+    )
+    row.update(summary["final"])
+    path = job_dir / TIMESERIES
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: unreadable ({str(error).strip().splitlines()[0]})") from None
+    absent = [c.value for c in Column if c.value not in table.columns]
+    if absent or len(table) != int(summary["steps"]):
+        detail = (
+            f"no column {absent[0]}" if absent else f"{len(table)} days, not {summary['steps']}"
+        )
+        raise ValueError(f"{path}: not this run's daily table ({detail})")
+    table.insert(0, RUN, job_dir.name)
+    table.insert(1, POLICY, summary["scenario"])
+    table.insert(2, INTENSITY, float(summary["intensity"]))
+    table.insert(3, SEED, int(summary["seed"]))
+    return row, table
 
 
 def mean_and_interval(values: pd.Series) -> tuple[float, float]:
@@ -244,10 +270,11 @@ def plot_ribbons(axes: np.ndarray, timeseries: pd.DataFrame, intensity: float) -
 
 def ribbon_intensity(summary: pd.DataFrame, requested: float | None) -> float:
     """Return the intensity for ribbons: as requested, else 1 if swept, else the median."""
-    levels = sorted(summary[INTENSITY].unique())
+    levels = sorted(float(level) for level in summary[INTENSITY].unique())
     if requested is not None:
         if not np.isclose(levels, requested).any():
-            raise ValueError(f"intensity {requested:g} is not in the sweep (has {levels})")
+            shown = ", ".join(f"{level:g}" for level in levels)
+            raise ValueError(f"intensity {requested:g} is not in the sweep (has {shown})")
         return requested
     return 1.0 if np.isclose(levels, 1.0).any() else float(levels[len(levels) // 2])
 
@@ -330,12 +357,17 @@ def report(sweep: Sweep, figures: list[Path]) -> str:
         f"# Sweep report: `{sweep.folder}`",
         "",
         f"Runs expected {status['expected']}, finished {len(status['complete'])}, "
-        f"failed {len(status['failed'])}, missing {len(status['missing'])}.",
+        f"failed {len(status['failed'])}, missing {len(status['missing'])}."
+        + (f" Damaged {len(status['damaged'])}." if status["damaged"] else ""),
         "",
     ]
     if status["failed"]:
         lines += ["## Failed runs", ""]
         lines += [f"- `{name}`: {error}" for name, error in status["failed"].items()]
+        lines.append("")
+    if status["damaged"]:
+        lines += ["## Damaged runs (results unreadable; not aggregated)", ""]
+        lines += [f"- `{name}`: {reason}" for name, reason in status["damaged"].items()]
         lines.append("")
     if status["missing"]:
         lines += ["## Missing runs (never finished)", ""]
@@ -374,13 +406,18 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
                 binary=True,
             )
         figures = write_plots(sweep, ribbon_intensity(sweep.summary, intensity))
+    else:  # no run to aggregate: tables of an earlier aggregation would be stale
+        for name in ("summary", "timeseries"):
+            (folder / f"{name}.parquet").unlink(missing_ok=True)
     write_atomically(folder / "report.md", lambda out: out.write(report(sweep, figures)))
     status = sweep.status
     print(
         f"sweep {folder}: {len(status['complete'])} of {status['expected']} runs finished, "
-        f"{len(status['failed'])} failed, {len(status['missing'])} missing; "
-        f"report: {folder / 'report.md'}"
+        f"{len(status['failed'])} failed, {len(status['damaged'])} damaged, "
+        f"{len(status['missing'])} missing; report: {folder / 'report.md'}"
     )
+    for reason in status["damaged"].values():
+        print(f"sim: error: damaged run, not aggregated: {reason}", file=sys.stderr)
     return sweep
 
 
@@ -400,9 +437,11 @@ def main(argv: list[str] | None = None) -> None:
             2, f"sim compare: error: {args.sweep_dir} is not a sweep folder (no {MULTIRUN})\n"
         )
     try:
-        aggregate(args.sweep_dir, args.intensity)
+        sweep = aggregate(args.sweep_dir, args.intensity)
     except ValueError as error:
         parser.exit(2, f"sim compare: error: {error}\n")
+    if sweep.status["damaged"]:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

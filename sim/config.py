@@ -9,7 +9,8 @@ rejected with a message that names the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -62,6 +63,7 @@ class GraphConfig:
     path: str | None = None
 
     def __post_init__(self) -> None:
+        check_finite(self, "graph.")
         _check(
             self.kind in GRAPH_KINDS, "graph.kind", f"one of {', '.join(GRAPH_KINDS)}", self.kind
         )
@@ -75,8 +77,43 @@ class GraphConfig:
         )
         _probability("graph.triad_prob", self.triad_prob)
         _probability("graph.rewire_prob", self.rewire_prob)
+        built = buildable_degree(self.kind, self.n_users, self.mean_degree)
+        if built is not None and abs(built - self.mean_degree) > 0.25 * self.mean_degree:
+            raise ConfigError(
+                f"graph.mean_degree={self.mean_degree:g} cannot be built by {self.kind} with "
+                f"{self.n_users:,} users (it would give a mean degree of {built:.3g}); "
+                "choose a mean degree the family can build"
+            )
         if self.kind == "edgelist":
             _check(bool(self.path), "graph.path", "set for graph=edgelist", self.path)
+
+
+def buildable_degree(kind: str, n_users: int, mean_degree: float) -> float | None:
+    """Return the mean degree a generated family builds for the requested one (None: a file).
+
+    Holme-Kim and Barabasi-Albert attach ``m = round(d / 2)`` ties per new user
+    (``m (n - m)`` ties in all), Watts-Strogatz links ``k // 2`` neighbours on each
+    side, Erdos-Renyi caps ``p`` at 1 (see ``sim.graphs``).
+    """
+    if kind in ("holme_kim", "barabasi_albert"):
+        m = max(1, round(mean_degree / 2))
+        return 2 * m * (n_users - m) / n_users if m < n_users else 0.0
+    if kind == "watts_strogatz":
+        return float(2 * (round(mean_degree) // 2))
+    if kind == "erdos_renyi":
+        return min(mean_degree, n_users - 1)
+    return None
+
+
+def check_finite(node: object, prefix: str = "") -> None:
+    """Raise ``ConfigError`` naming the first number in ``node`` that is not finite."""
+    for item in fields(node):  # type: ignore[arg-type]
+        value = getattr(node, item.name)
+        key = f"{prefix}{item.name}"
+        if is_dataclass(value):
+            check_finite(value, f"{key}.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number (got {value!r})")
 
 
 @dataclass
@@ -383,6 +420,7 @@ class SimConfig:
     def __post_init__(self) -> None:
         _check(self.seed >= 0, "seed", ">= 0", self.seed)
         _check(self.steps >= 1, "steps", ">= 1", self.steps)
+        check_finite(self)
 
 
 def register_configs() -> None:

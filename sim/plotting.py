@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.metrics import Column
 from sim.network import ArcStatus
@@ -30,7 +31,12 @@ POLICY_STYLE: dict[str, tuple[str, str]] = {
     "c2b": ("#CC79A7", "D"),
 }
 
-PANELS: tuple[tuple[str, tuple[tuple[Column, str], ...], str], ...] = (
+# (title, series on the left axis, left label, series on a right axis, right label, counts?)
+# A series that is zero all run (a policy without bans, shops or folding) is not drawn;
+# a quantity on another scale (thousands of shop follows beside tens of sellers) gets
+# the right axis. Trust follows the README's column definition.
+Panel = tuple[str, tuple[tuple[Column, str], ...], str, tuple[tuple[Column, str], ...], str, bool]
+PANELS: tuple[Panel, ...] = (
     (
         "Moments feed",
         (
@@ -38,11 +44,17 @@ PANELS: tuple[tuple[str, tuple[tuple[Column, str], ...], str], ...] = (
             (Column.UX, "user experience (engagement)"),
         ),
         "share",
+        (),
+        "",
+        False,
     ),
     (
         "Trust in sellers",
-        ((Column.MEAN_TRUST_SELLER_ARCS, "mean trust, seller -> non-seller arcs"),),
-        "trust [0-1]",
+        ((Column.MEAN_TRUST_SELLER_ARCS, "non-sellers' mean trust in sellers still friends"),),
+        "mean trust of non-seller -> seller arcs [0-1]",
+        (),
+        "",
+        False,
     ),
     (
         "Responses (cumulative)",
@@ -50,36 +62,81 @@ PANELS: tuple[tuple[str, tuple[tuple[Column, str], ...], str], ...] = (
             (Column.MUTES_CUM, "mutes"),
             (Column.UNFRIENDS_CUM, "unfriends"),
             (Column.COMPLAINTS_CUM, "complaints"),
+            (Column.PENALTIES_CUM, "throttles"),
+            (Column.BANS_CUM, "bans"),
+            (Column.UNFOLLOWS_CUM, "shop unfollows"),
         ),
         "count",
+        (),
+        "",
+        True,
     ),
     (
         "Users",
         ((Column.ACTED_SHARE, "muted/unfriended a seller"), (Column.LEFT_SHARE, "left Moments")),
         "share of non-sellers",
+        (),
+        "",
+        False,
     ),
     (
         "Sellers",
-        ((Column.SELLERS, "active sellers"), (Column.SHOP_FOLLOWERS, "shop follows")),
-        "count",
+        ((Column.SELLERS, "active sellers"),),
+        "sellers (count)",
+        ((Column.SHOP_FOLLOWERS, "shop follows"),),
+        "shop follows (count)",
+        True,
     ),
-    ("Commerce", ((Column.SALES, "sales per day (7-day mean)"),), "orders per day"),
+    (
+        "Commerce",
+        ((Column.SALES, "sales per day (7-day mean)"),),
+        "orders per day",
+        ((Column.FOLDED, "items folded per day (7-day mean)"),),
+        "folded items per day",
+        False,
+    ),
 )
+SMOOTHED_DAILY = {Column.SALES, Column.FOLDED}
+
+
+def _draw(ax: Any, table: pd.DataFrame, series: Sequence[tuple[Column, str]], colours) -> list:
+    """Plot the series of ``table`` that are not zero all run; return the lines drawn."""
+    lines = []
+    for colour, (column, label) in zip(colours, series, strict=False):
+        values = table[column]
+        if not np.any(values.fillna(0).to_numpy() != 0):
+            continue
+        if column in SMOOTHED_DAILY:
+            values = values.rolling(7, min_periods=1).mean()
+        lines += ax.plot(table[Column.DAY], values, color=colour, label=label, linewidth=1.6)
+    return lines
 
 
 def timeseries_figure(table: pd.DataFrame, title: str = "") -> Figure:
-    """Return a 2 x 3 panel figure of a run's daily metrics against day."""
+    """Return a 2 x 3 panel figure of a run's daily metrics against day (policy-aware)."""
     fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharex=True, layout="constrained")
-    for ax, (name, series, ylabel) in zip(axes.flat, PANELS, strict=True):
-        for colour, (column, label) in zip(PALETTE, series, strict=False):
-            values = table[column]
-            if column is Column.SALES:
-                values = values.rolling(7, min_periods=1).mean()
-            ax.plot(table[Column.DAY], values, color=colour, label=label, linewidth=1.6)
+    for ax, (name, left, ylabel, right, rlabel, counts) in zip(axes.flat, PANELS, strict=True):
+        lines = _draw(ax, table, left, PALETTE)
+        if right:
+            twin_colours = PALETTE[len(left) :]
+            if any(np.any(table[column].fillna(0).to_numpy() != 0) for column, _ in right):
+                twin = ax.twinx()
+                lines += _draw(twin, table, right, twin_colours)
+                twin.set_ylabel(rlabel)
+                twin.set_ylim(bottom=0)
+                twin.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if not lines:
+            ax.text(0.5, 0.5, "none this run", ha="center", va="center", transform=ax.transAxes)
+            ax.set_ylim(0, 1)
+            ax.set_yticks([0])
+        elif counts:
+            ax.set_ylim(bottom=0)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
+        if lines:
+            ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="best")
     for ax in axes[-1]:
         ax.set_xlabel("day")
     if title:

@@ -12,7 +12,9 @@ This is the Python API the CLI, the notebooks and the tests share::
 
 from __future__ import annotations
 
+import difflib
 import math
+import platform
 import re
 import subprocess
 import time
@@ -25,12 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from hydra import compose, initialize_config_module
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import ConfigCompositionException, MissingConfigException
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import BooleanNode, DictConfig, FloatNode, IntegerNode, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from sim.config import ConfigError, SimConfig, register_configs
+from sim.config import POLICY_CONFIGS, ConfigError, SimConfig, register_configs
 from sim.metrics import Column
 from sim.model import SocialCommerceModel
 from sim.outputs import write_csv, write_json
@@ -69,8 +72,76 @@ def options(group: str) -> list[str]:
     )
 
 
+def groups() -> list[str]:
+    """Return the config groups a user can choose from (``scenario``, ``graph``, ...)."""
+    folder = resources.files(CONFIG_MODULE)
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def known_keys() -> list[str]:
+    """Every settable key: the default config's, and every scenario's ``policy.*`` keys."""
+    container = OmegaConf.to_container(compose_config([]), resolve=False)
+    keys: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            else:
+                keys.append(f"{prefix}{key}")
+
+    walk(container, "")
+    keys += [f"policy.{name}" for name in policy_keys()]
+    return sorted(set(keys))
+
+
+def policy_keys() -> dict[str, str]:
+    """Map each ``policy.*`` key to the scenario that owns it (first owner)."""
+    owners: dict[str, str] = {}
+    for scenario, schema in POLICY_CONFIGS.items():
+        for name in schema.__dataclass_fields__:
+            if name != "name":
+                owners.setdefault(name, scenario)
+    return owners
+
+
+def unknown_key(key: str) -> str:
+    """Return a one-line explanation of an unknown key, with its owner or a suggestion."""
+    name = key.removeprefix("policy.")
+    owners = policy_keys()
+    if key.startswith("policy.") and name in owners:
+        return (
+            f"{key} belongs to scenario={owners[name]}, not the chosen scenario "
+            f"(add scenario={owners[name]})"
+        )
+    close = difflib.get_close_matches(key, known_keys(), n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]}?" if close else "; see python -m sim --cfg job"
+    return f"unknown key {key}{hint}"
+
+
 def explain(error: BaseException) -> str:
     """Turn a Hydra, OmegaConf or model input error into one line."""
+    message = str(error)
+    found = re.search(r"Could not override '([^']+)'[.:]? Key '[^']+' not in", message)
+    if found is None and error.__cause__ is not None:
+        found = re.search(r"Key '[^']+' not in", str(error.__cause__)) and re.search(
+            r"Could not override '([^']+)'", message
+        )
+    if found:
+        return unknown_key(found.group(1))
+    found = re.search(r"Could not override '([^']+)'\. No match in the defaults list", message)
+    if found:
+        group = found.group(1)
+        return (
+            f"'{group}' is not chosen by default: add it with +{group}=NAME "
+            f"(for example: python -m sim -m +{group}={next(iter(options(group)), 'NAME')})"
+            if group in groups()
+            else f"cannot override '{group}'"
+        )
+    found = re.match(r"Error parsing override '([^'=]+)'", message)
+    if found:
+        key = found.group(1)
+        return f"'{key}' needs a value: write {key}=VALUE, with no spaces around '='"
     if isinstance(error, MissingConfigException):
         found = re.search(r"Could not find '([^/']+)/([^']+)'", str(error))
         if found:
@@ -97,7 +168,57 @@ def compose_config(overrides: Sequence[str] = (), with_hydra: bool = False) -> D
     """
     register_configs()
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-        return compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=with_hydra)
+        cfg = compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=with_hydra)
+    check_overrides(overrides, cfg)
+    return cfg
+
+
+def check_overrides(overrides: Sequence[str], cfg: DictConfig) -> None:
+    """Reject what composition lets through: added model keys, schema options, loose types.
+
+    ``+market.intesity=3`` would add a key the model never reads; a ``*_schema``
+    entry is an internal type, not a scenario; ``policy.enforcement=2`` would be
+    taken as true and ``seed=true`` as 1.
+
+    Raises:
+        ConfigError: one line naming the key.
+
+    """
+    model_keys = set(SimConfig.__dataclass_fields__)
+    user_groups = set(groups())
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        key = override.key_or_group
+        if key.startswith("hydra") or override.is_delete():
+            continue
+        value = override.value()
+        if key in user_groups:
+            for choice in (
+                override.sweep_string_iterator() if override.is_sweep_override() else [str(value)]
+            ):
+                if choice not in options(key):
+                    raise ConfigError(
+                        f"unknown {key} '{choice}'; available: {', '.join(options(key))}"
+                    )
+            continue
+        if override.is_add() and key.split(".")[0] in model_keys:
+            raise ConfigError(unknown_key(key) + " ('+' adds a key the model never reads)")
+        if override.is_sweep_override():
+            continue
+        node = _node(cfg, key)
+        if isinstance(node, BooleanNode) and not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false (got {value!r})")
+        if isinstance(node, (IntegerNode, FloatNode)) and isinstance(value, bool):
+            raise ConfigError(f"{key} must be a number (got {value!r})")
+
+
+def _node(cfg: DictConfig, key: str) -> Any:
+    """Return the OmegaConf node at dotted ``key``, or None."""
+    node: Any = cfg
+    for part in key.split("."):
+        if not isinstance(node, DictConfig) or part not in node:
+            return None
+        node = node._get_node(part)
+    return node
 
 
 def to_sim_config(cfg: DictConfig | SimConfig) -> SimConfig:
@@ -140,6 +261,33 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def git_dirty() -> bool | None:
+    """Whether the source checkout had uncommitted changes (None: not a git checkout)."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries that produce a run's numbers."""
+    versions = {"python": platform.python_version()}
+    for name in ("numpy", "mesa", "networkx", "hydra-core"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
 
 
 def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None) -> RunResult:
@@ -197,8 +345,11 @@ def summarize(
             "active_users": final[Column.ACTIVE_USERS],
             "sellers_end": final[Column.SELLERS],
         },
+        "folded_total": int(table[Column.FOLDED].sum()),
         "version": package_version(),
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        "versions": library_versions(),
         "wall_seconds": round(wall_seconds, 3),
         "setup_seconds": round(setup_seconds, 3),
     }
@@ -241,18 +392,39 @@ def run(overrides: Sequence[str] = (), out_dir: str | Path | None = None) -> Run
     return result
 
 
+# Rows the console summary adds for a policy that has them.
+POLICY_ROWS: dict[str, tuple[str, ...]] = {
+    "rectify": ("folded_total", Column.PENALTIES_CUM, Column.BANS_CUM, Column.FALSE_POSITIVES_CUM),
+    "separate_shop": (Column.SHOP_FOLLOWERS, Column.UNFOLLOWS_CUM),
+    "c2b": (),
+    "laissez_faire": (),
+}
+
+
 def summary_table(summary: dict[str, Any]) -> str:
-    """Return a short plain-text table of a run's headline results, for the console."""
+    """Return a short plain-text table of a run's headline results, for the console.
+
+    The policy's own outcomes (folded items, throttles and bans; shop follows
+    and unfollows) follow the headline rows; a metric the run leaves undefined
+    (trust in sellers when none is left) prints as ``n/a``.
+    """
     final = summary["final"]
-    rows = [(column.value, final[column]) for column in HEADLINE]
+    rows: list[tuple[str, Any]] = [(column.value, final.get(column)) for column in HEADLINE]
+    for key in POLICY_ROWS.get(str(summary["scenario"]), ()):
+        value = summary.get(key) if key == "folded_total" else final.get(key)
+        rows.append((str(key), value))
     rows.append(("wall_seconds", summary["wall_seconds"]))
     width = max(len(name) for name, _ in rows)
     lines = [f"{summary['scenario']} (seed {summary['seed']}, {summary['steps']} days)"]
     for name, value in rows:
-        shown = (
-            f"{value:,.3f}"
-            if isinstance(value, float) and not float(value).is_integer()
-            else f"{value:,.0f}"
-        )
-        lines.append(f"  {name:<{width}}  {shown:>14}")
+        lines.append(f"  {name:<{width}}  {_shown(value):>14}")
     return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    """Format a number for the console: separators, 3 decimals, None as n/a."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.3f}"
+    return f"{value:,.0f}"

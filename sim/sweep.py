@@ -16,6 +16,9 @@ everything is read back from these files (``sim.compare``).
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,6 @@ from typing import Any
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.outputs import write_json
@@ -31,12 +33,30 @@ from sim.outputs import write_json
 SUMMARY = "summary.json"
 FAILED = "failed.json"
 CONFIG = "config.yaml"
+TIMESERIES = "timeseries.csv"
+IGNORED_KEYS = ("progress", "plot")  # do not change results; may differ on resume
 MULTIRUN = "multirun.yaml"
 
 
 def is_complete(job_dir: Path) -> bool:
-    """Whether the job in ``job_dir`` finished and wrote its results."""
-    return (job_dir / SUMMARY).is_file()
+    """Whether the job in ``job_dir`` finished: a readable ``summary.json`` and its daily table."""
+    return damage(job_dir) is None and (job_dir / SUMMARY).is_file()
+
+
+def damage(job_dir: Path) -> str | None:
+    """Why a job folder's ``summary.json`` cannot be read back (None: it can, or none)."""
+    summary = job_dir / SUMMARY
+    if not summary.is_file():
+        return None
+    try:
+        data = json.loads(summary.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        return f"{summary}: unreadable summary ({error})"
+    if not isinstance(data, dict) or not {"scenario", "final", "seed"} <= set(data):
+        return f"{summary}: not a run summary"
+    if not (job_dir / TIMESERIES).is_file():
+        return f"{job_dir / TIMESERIES}: missing"
+    return None
 
 
 def mark_failed(job_dir: Path, overrides: list[str], error: BaseException) -> None:
@@ -74,38 +94,181 @@ def expected_jobs(multirun: DictConfig) -> list[list[str]]:
 
 
 def job_dirs(sweep_dir: Path) -> dict[str, list[str]]:
-    """Map each expected job's folder name to its overrides."""
-    multirun = OmegaConf.load(sweep_dir / MULTIRUN)
-    assert isinstance(multirun, DictConfig)
-    settings = multirun.hydra.job.config.override_dirname
-    return {override_dirname(job, settings): job for job in expected_jobs(multirun)}
+    """Map each expected job's folder name to its overrides.
+
+    Raises:
+        ValueError: ``multirun.yaml`` is missing or not a sweep's (one line naming it).
+
+    """
+    path = sweep_dir / MULTIRUN
+    try:
+        multirun = OmegaConf.load(path)
+        assert isinstance(multirun, DictConfig)
+        settings = multirun.hydra.job.config.override_dirname
+        return {override_dirname(job, settings): job for job in expected_jobs(multirun)}
+    except Exception as error:  # any damage: YAML syntax, wrong shape, bad overrides
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{path}: not a readable multirun.yaml ({first})") from None
 
 
 def read_status(sweep_dir: Path) -> dict[str, Any]:
-    """Which expected jobs are complete, failed, or missing (never finished)."""
+    """Which expected jobs are complete, failed, damaged (unreadable results) or missing."""
     jobs = job_dirs(sweep_dir)
     complete = sorted(name for name in jobs if is_complete(sweep_dir / name))
-    failed = {
-        name: json.loads((sweep_dir / name / FAILED).read_text())["error"]
-        for name in jobs
-        if not is_complete(sweep_dir / name) and (sweep_dir / name / FAILED).is_file()
+    damaged = {name: reason for name in jobs if (reason := damage(sweep_dir / name)) is not None}
+    failed = {}
+    for name in jobs:
+        marker = sweep_dir / name / FAILED
+        if name in complete or name in damaged or not marker.is_file():
+            continue
+        try:
+            failed[name] = json.loads(marker.read_text())["error"]
+        except (OSError, ValueError, KeyError, TypeError):
+            failed[name] = f"{marker}: unreadable failure record"
+    missing = sorted(set(jobs) - set(complete) - set(failed) - set(damaged))
+    return {
+        "expected": len(jobs),
+        "complete": complete,
+        "failed": failed,
+        "damaged": damaged,
+        "missing": missing,
     }
-    missing = sorted(set(jobs) - set(complete) - set(failed))
-    return {"expected": len(jobs), "complete": complete, "failed": failed, "missing": missing}
 
 
-class AggregateOnMultirunEnd(Callback):
-    """Hydra callback: aggregate a sweep when its multirun ends."""
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Remember the sweep folder, so it can be aggregated even if the multirun aborts."""
-        SWEEPS_STARTED.append(Path(config.hydra.sweep.dir))
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Aggregate the sweep's results."""
-        from sim.compare import aggregate
-
-        aggregate(Path(config.hydra.sweep.dir))
+def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """Return a nested dict as ``{dotted.key: value}``."""
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
+def config_difference(stored: dict[str, Any], current: dict[str, Any]) -> str | None:
+    """Name the first key whose value differs between two run configs (None: the same)."""
+    old, new = flatten(stored), flatten(current)
+    for key in sorted(set(old) | set(new)):
+        if key.split(".")[0] in IGNORED_KEYS:
+            continue
+        if old.get(key, "<absent>") != new.get(key, "<absent>"):
+            return f"{key} was {old.get(key, '<absent>')!r}, now {new.get(key, '<absent>')!r}"
+    return None
+
+
+def resume_conflict(sweep_dir: Path, overrides: list[str], settings: DictConfig) -> str | None:
+    """Compare each finished run in ``sweep_dir`` with the config it would be run with now.
+
+    Composes once per choice of config groups (scenario, graph, ...) and sets
+    the job's plain values on a copy, so a sweep of hundreds of runs is checked
+    in a few seconds. Returns the first difference, naming the run folder.
+    """
+    from sim.runner import compose_config, groups  # the runner imports the model: load late
+
+    params = [f"{key}={value}" for key, value in (settings.sweeper.get("params") or {}).items()]
+    parser = OverridesParser.create()
+    task = [o for o in params + overrides if not o.lstrip("+~").startswith("hydra")]
+    parsed = parser.parse_overrides(task)
+    jobs = [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    names = settings.job.config.override_dirname
+    user_groups = set(groups())
+    base: dict[tuple[str, ...], Any] = {}
+    for job in jobs:
+        folder = sweep_dir / override_dirname(job, names)
+        if not is_complete(folder) or not (folder / CONFIG).is_file():
+            continue
+        chosen = tuple(
+            text
+            for text, item in zip(job, parser.parse_overrides(job), strict=True)
+            if item.key_or_group in user_groups
+        )
+        if chosen not in base:
+            base[chosen] = compose_config(list(chosen))
+        current = base[chosen].copy()
+        for item in parser.parse_overrides(job):
+            if item.key_or_group not in user_groups:
+                OmegaConf.update(current, item.key_or_group, item.value(), force_add=True)
+        stored = OmegaConf.to_container(OmegaConf.load(folder / CONFIG), resolve=True)
+        difference = config_difference(stored, OmegaConf.to_container(current, resolve=True))
+        if difference:
+            return f"{folder.name}: {difference}"
+    return None
+
+
+def exit_with_parent(poll_seconds: float = 1.0) -> None:
+    """In a sweep worker: exit when the process that started it dies (no orphans).
+
+    Joblib's workers outlive a parent killed with ``kill -9``; a daemon thread
+    watches the parent's id and ends the worker once it changes (the worker
+    was re-parented). Started once per process; harmless in the main process.
+    """
+    global _WATCHING
+    if _WATCHING:
+        return
+    _WATCHING = True
+    parent = os.getppid()
+    if str(os.getpid()) == os.environ.get(MAIN_ENV, ""):
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_seconds)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def report_progress(sweep_dir: Path) -> None:
+    """Print one line: runs done of the total, failures so far, and the time left."""
+    try:
+        status = read_status(sweep_dir)
+    except ValueError:
+        return
+    done = len(status["complete"])
+    failed = len(status["failed"]) + len(status["damaged"])
+    total = status["expected"]
+    started, done_at_start = _sweep_start()
+    line = f"sweep: {done + failed}/{total} runs done, {failed} failed"
+    finished_now = done + failed - done_at_start
+    remaining = total - done - failed
+    if started is not None and finished_now > 0 and remaining > 0:
+        left = (time.time() - started) / finished_now * remaining
+        line += f", about {_duration(left)} left"
+    print(line, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _sweep_start() -> tuple[float | None, int]:
+    text = os.environ.get(START_ENV, "")
+    try:
+        started, done = text.split(",")
+        return float(started), int(done)
+    except ValueError:
+        return None, 0
+
+
+def mark_sweep_start(sweep_dir: Path) -> None:
+    """Record for the workers (in the environment) when the sweep started, and what was done."""
+    done = 0
+    if (sweep_dir / MULTIRUN).is_file():
+        try:
+            status = read_status(sweep_dir)
+            done = len(status["complete"])
+        except ValueError:
+            done = 0
+    os.environ[START_ENV] = f"{time.time()},{done}"
+
+
+START_ENV = "SIM_SWEEP_START"
+MAIN_ENV = "SIM_MAIN_PID"  # set by the CLI: the process that launches the sweep
+_WATCHING = False
 SWEEPS_STARTED: list[Path] = []

@@ -2,10 +2,10 @@
 
 Skipped unless ``SIM_SLURM=1`` and ``sinfo`` answers: ``.ci/slurm.sh`` brings up
 a single-node cluster with accounting, runs this module, and tears it down.
-Checks: a sweep under ``hydra/launcher=slurm`` gives the same per-run results
-as under joblib; several runs per array task (``jobs_per_task``) give them
-too; a task cancelled mid-run (``scancel``) ends the sweep with one line naming
-the run and exit status 1, and re-running the command runs only that run.
+Checks: several runs per array task (``jobs_per_task=2``) give the same
+per-run results as joblib; a task cancelled mid-run (``scancel``) ends the
+sweep with one line naming the run and exit status 1; re-running the command
+runs only that run, and the resumed sweep's per-run results equal joblib's.
 """
 
 from __future__ import annotations
@@ -53,26 +53,25 @@ def per_run(folder: Path) -> pd.DataFrame:
     return table.drop(columns=drop).sort_values("run").reset_index(drop=True)
 
 
+SLOW = ["steps=365", "graph.n_users=2000"]  # runs long enough to cancel one mid-run
+
+
 @pytest.fixture(scope="module")
 def joblib_runs(tmp_path_factory) -> pd.DataFrame:
     folder = tmp_path_factory.mktemp("joblib")
-    done = sweep(folder)
+    done = sweep(folder, *SLOW)
     assert done.returncode == 0, done.stderr
     return per_run(folder)
 
 
-def test_slurm_sweep_equals_joblib(tmp_path, joblib_runs):
-    done = sweep(tmp_path, *SLURM)
-    assert done.returncode == 0, done.stderr
-    assert "submitting 4 runs in 4 array tasks" in done.stderr
-    pd.testing.assert_frame_equal(per_run(tmp_path), joblib_runs)
-
-
-def test_several_runs_per_array_task(tmp_path, joblib_runs):
-    done = sweep(tmp_path, *SLURM, "hydra.launcher.jobs_per_task=2")
+def test_grouped_slurm_sweep_equals_joblib(tmp_path_factory):
+    grouped, single = tmp_path_factory.mktemp("grouped"), tmp_path_factory.mktemp("joblib1")
+    done = sweep(grouped, *SLURM, "hydra.launcher.jobs_per_task=2")
     assert done.returncode == 0, done.stderr
     assert "submitting 4 runs in 2 array tasks" in done.stderr
-    pd.testing.assert_frame_equal(per_run(tmp_path), joblib_runs)
+    reference = sweep(single)
+    assert reference.returncode == 0, reference.stderr
+    pd.testing.assert_frame_equal(per_run(grouped), per_run(single))
 
 
 def running_task(deadline: float) -> str:
@@ -87,8 +86,8 @@ def running_task(deadline: float) -> str:
     raise AssertionError("no SLURM task started running")
 
 
-def test_cancelled_task_is_named_and_rerun_alone(tmp_path):
-    slow = ["steps=365", "graph.n_users=2000"]  # runs long enough to cancel mid-run
+def test_cancelled_task_is_named_and_rerun_alone(tmp_path, joblib_runs):
+    slow = SLOW
     process = sweep(tmp_path, *SLURM, *slow, wait=False)
     task = running_task(time.monotonic() + 120)
     subprocess.run(["scancel", task], check=True)
@@ -106,3 +105,4 @@ def test_cancelled_task_is_named_and_rerun_alone(tmp_path):
     assert "submitting 1 runs in 1 array tasks (3 finished earlier)" in again.stderr
     assert {p: p.stat().st_mtime_ns for p in finished} == finished
     assert (tmp_path / unfinished[0] / "summary.json").is_file()
+    pd.testing.assert_frame_equal(per_run(tmp_path), joblib_runs)

@@ -1,0 +1,319 @@
+"""Nothing lost, nothing silent (issue 11): run folders, resume, damaged runs, faults, help."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import psutil
+import pytest
+from omegaconf import OmegaConf
+
+from sim.config import ConfigError
+from sim.plotting import timeseries_figure
+from sim.runner import compose_config, simulate, summary_table, to_sim_config
+from sim.safety import RunPlan, check_memory, plan_run
+from sim.sweep import config_difference
+
+from .conftest import SMALL
+
+TINY_SWEEP = [
+    "scenario=laissez_faire,rectify",
+    "seed=0",
+    "steps=20",
+    "graph.n_users=200",
+    "graph.mean_degree=20",
+    "progress=false",
+    "plot=false",
+]
+
+
+def sim(*args, cwd, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_line_error(out, expected, status=2):
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == status, out.stderr
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("sim: error:") and expected in lines[0], lines[0]
+
+
+# 1. A failed or interrupted run removes only what it created.
+def test_interrupted_run_keeps_the_users_files(tmp_path):
+    mine = tmp_path / "d"
+    mine.mkdir()
+    (mine / "lab.log").write_text("notes\n")
+    args = ["graph.n_users=2000", "graph.mean_degree=40", "steps=300000", "progress=false"]
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "sim", *args, f"hydra.run.dir={name}"],
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("d", "new/deep")
+    }
+    deadline = time.time() + 60
+    while time.time() < deadline and not all(
+        (tmp_path / name / ".hydra").is_dir() for name in procs
+    ):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    for proc in procs.values():
+        proc.send_signal(signal.SIGINT)
+    for proc in procs.values():
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
+    assert sorted(p.name for p in mine.iterdir()) == ["lab.log"]
+    assert (mine / "lab.log").read_text() == "notes\n"
+    assert not (tmp_path / "new").exists()  # folders the run created are gone
+
+
+def test_discard_removes_only_new_run_outputs(tmp_path):
+    (tmp_path / "notes.log").write_text("mine")
+    (tmp_path / "data.csv").write_text("mine")
+    plan = plan_run(str(tmp_path))
+    (tmp_path / ".hydra").mkdir()
+    (tmp_path / "timeseries.csv").write_text("run")
+    (tmp_path / "sim.log").write_text("run")
+    plan.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "notes.log"]
+    RunPlan(folder=tmp_path, existed_before=set()).discard()  # never a non-output file
+    assert tmp_path.is_dir() and (tmp_path / "data.csv").exists()
+
+
+# 2. A folder holding another run's results is refused.
+def test_a_folder_with_a_run_is_refused_and_left_alone(tmp_path):
+    first = sim(*SMALL, "hydra.run.dir=d", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "d").iterdir()}
+    again = sim(*SMALL, "seed=1", "hydra.run.dir=d", cwd=tmp_path)
+    one_line_error(again, "already holds a run's results")
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "d").iterdir()} == before
+
+
+# 3. Sweep folders do not collide; resume compares configs.
+def test_default_sweep_folders_are_unique_to_the_microsecond():
+    settings = compose_config([], with_hydra=True).hydra
+    raw = OmegaConf.to_container(settings.sweep, resolve=False)["dir"]
+    assert raw.endswith("%S-%f}")  # seconds alone let two sweeps share a folder
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reliability") / "sweep"
+    out = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={folder}", cwd=folder.parent)
+    assert out.returncode == 0, out.stderr
+    return folder, out
+
+
+def test_resume_with_another_config_is_refused(tiny_sweep, tmp_path):
+    folder, _ = tiny_sweep
+    copy = tmp_path / "sweep"
+    subprocess.run(["cp", "-r", str(folder), str(copy)], check=True)
+    run = sorted(p for p in copy.iterdir() if (p / "config.yaml").is_file())[-1]
+    text = (run / "config.yaml").read_text()
+    (run / "config.yaml").write_text(text.replace("steps: 20", "steps: 25"))  # made otherwise
+    out = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={copy}", cwd=tmp_path)
+    one_line_error(out, f"{run.name}: steps was 25, now 20")
+    (run / "config.yaml").write_text(text)
+    same = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={copy}", cwd=tmp_path)
+    assert same.returncode == 0 and same.stdout.count("kept (finished earlier)") == 2
+
+
+def test_config_difference_names_the_first_key():
+    assert config_difference({"a": {"b": 1}, "plot": True}, {"a": {"b": 1}, "plot": False}) is None
+    assert config_difference({"a": {"b": 1}}, {"a": {"b": 2}}) == "a.b was 1, now 2"
+
+
+# 4. Damaged runs are listed, the rest aggregated, the exit status non-zero.
+def test_damaged_runs_are_reported_and_the_rest_aggregated(tiny_sweep, tmp_path):
+    folder, _ = tiny_sweep
+    copy = tmp_path / "sweep"
+    subprocess.run(["cp", "-r", str(folder), str(copy)], check=True)
+    runs = sorted(p for p in copy.iterdir() if (p / "summary.json").is_file())
+    (runs[0] / "timeseries.csv").unlink()
+    out = sim("compare", str(copy), cwd=tmp_path)
+    one_line_error(out, f"{runs[0] / 'timeseries.csv'}", status=1)
+    assert len(pd.read_parquet(copy / "summary.parquet")) == len(runs) - 1
+    assert runs[0].name in (copy / "report.md").read_text()
+    (runs[1] / "summary.json").write_text("{ not json")
+    out = sim("compare", str(copy), cwd=tmp_path)
+    assert out.returncode == 1 and str(runs[1] / "summary.json") in out.stderr
+    assert not (copy / "summary.parquet").exists()  # no stale table of an earlier aggregation
+    (copy / "multirun.yaml").write_text("hydra: [unclosed\n")
+    out = sim("compare", str(copy), cwd=tmp_path)
+    assert out.returncode == 2 and "multirun.yaml" in out.stderr and "Traceback" not in out.stderr
+
+
+# 5. Values that used to slip through validation.
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["market.intensity=inf"], "market.intensity must be a finite number"),
+        (["market.order_value=inf"], "market.order_value must be a finite number"),
+        (["users.organic_rate=inf"], "users.organic_rate must be a finite number"),
+        (["scenario=rectify", "policy.enforcement=2"], "policy.enforcement must be true or false"),
+        (["+market.intesity=3"], "did you mean market.intensity?"),
+        (["graph.n_users=600", "graph.mean_degree=599"], "mean degree of 300"),
+        (["graph.n_users=600", "graph.mean_degree=0.5"], "mean degree of 2"),
+        (["scenario=rectify_schema"], "unknown scenario 'rectify_schema'"),
+    ],
+)
+def test_validation_holds_for_every_value(overrides, expected):
+    with pytest.raises(ConfigError, match=expected.replace("?", r"\?")):
+        to_sim_config(compose_config(overrides))
+
+
+def test_empty_run_dir_is_refused():
+    with pytest.raises(ConfigError, match="must not be empty"):
+        plan_run("")
+
+
+# 6. Size before memory; 7. the environment's errors are one line.
+def test_a_graph_too_big_is_refused_before_it_is_built(tmp_path):
+    cfg = to_sim_config(compose_config(["graph.n_users=1000000000"]))
+    with pytest.raises(ConfigError, match=r"GB of memory; 1\.0 GB is available"):
+        check_memory(cfg.graph, available=10**9)
+    out = sim("graph.n_users=1000000000", cwd=tmp_path, timeout=60)
+    one_line_error(out, "GB of memory")
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_output_folder_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    out = sim(*SMALL, "hydra.run.dir=taken/run", cwd=tmp_path)
+    one_line_error(out, "taken is a file")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_an_unwritable_folder_is_one_line(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    out = sim(*SMALL, "hydra.run.dir=locked/run", cwd=tmp_path)
+    one_line_error(out, "is not writable")
+
+
+# 8. Killed sweeps leave no orphans.
+def test_workers_exit_when_the_sweep_is_killed(tmp_path):
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "-m",
+            "seed=0,1,2,3",
+            "graph.n_users=2000",
+            "graph.mean_degree=40",
+            "steps=300000",
+            "progress=false",
+            "plot=false",
+            "hydra/launcher=joblib",
+            "hydra.launcher.n_jobs=2",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    parent = psutil.Process(proc.pid)
+    sweep_dir = tmp_path / "sweep"
+    deadline = time.time() + 120
+    while time.time() < deadline and (
+        not sweep_dir.is_dir() or sum(p.is_dir() for p in sweep_dir.iterdir()) < 2
+    ):
+        time.sleep(0.5)
+    time.sleep(2.0)  # both workers are inside their runs
+    children = parent.children(recursive=True)
+    assert len(children) >= 2, "no joblib workers started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=20)
+    for process in alive:
+        process.kill()
+    assert not alive, [" ".join(p.cmdline())[-80:] for p in alive]
+
+
+# 9-11. A command line that explains itself.
+def test_help_explains_the_tool_without_schema_entries(tmp_path):
+    out = sim("--help", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "+sweep=quick" in out.stdout and "sim.compare" in out.stdout
+    assert "sim.bench" in out.stdout and "separate_shop" in out.stdout
+    assert "schema" not in out.stdout and "powered by Hydra" not in out.stdout
+    env = {**os.environ, "COMP_LINE": "sim scenario="}
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "-sc", "query=bash"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "scenario=rectify" in done.stdout and "schema" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["scenario", "rectify"], "write scenario=VALUE"),
+        (["-m", "sweep=quick"], "add it with +sweep=NAME"),
+        (["market.intesity=3"], "did you mean market.intensity?"),
+        (["policy.daily_cap=5"], "belongs to scenario=rectify"),
+    ],
+)
+def test_errors_teach(tmp_path, args, expected):
+    one_line_error(sim(*args, cwd=tmp_path, timeout=120), expected)
+
+
+def test_compare_prints_plain_numbers(tiny_sweep, tmp_path):
+    folder, _ = tiny_sweep
+    out = sim("compare", str(folder), "--intensity", "5", cwd=tmp_path)
+    assert out.returncode == 2 and "(has 1)" in out.stderr and "np.float64" not in out.stderr
+
+
+def test_a_sweep_shows_progress(tiny_sweep):
+    _, out = tiny_sweep
+    assert "sweep: 1/2 runs done, 0 failed" in out.stdout
+    assert "sweep: 2/2 runs done, 0 failed" in out.stdout
+
+
+# 12. Policy-aware summary and figure; a run without sellers does not crash.
+def test_summary_and_figure_are_policy_aware():
+    shop = simulate(compose_config([*SMALL, "scenario=separate_shop"]), progress=False)
+    plain = simulate(compose_config(list(SMALL)), progress=False)
+    assert "shop_followers" in summary_table(shop.summary)
+    assert "shop_followers" not in summary_table(plain.summary)
+    assert "bans_cum" in summary_table({**plain.summary, "scenario": "rectify"})
+    shop_figure, plain_figure = (
+        timeseries_figure(shop.timeseries),
+        timeseries_figure(plain.timeseries),
+    )
+    assert len(shop_figure.axes) == 7 and len(plain_figure.axes) == 6  # follows get their own axis
+    labels = [label for ax in plain_figure.axes for label in ax.get_legend_handles_labels()[1]]
+    assert "bans" not in labels and "shop follows" not in labels
+    plt.close("all")
+
+
+def test_a_run_without_sellers_ends_cleanly(tmp_path):
+    out = sim("graph=karate", "sellers.initial_fraction=0.1", "hydra.run.dir=k", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "n/a" in out.stdout
+    summary = json.loads((tmp_path / "k" / "summary.json").read_text())
+    # 13. Provenance.
+    assert isinstance(summary["git_dirty"], bool | None)
+    assert set(summary["versions"]) == {"python", "numpy", "mesa", "networkx", "hydra-core"}
