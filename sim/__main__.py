@@ -48,6 +48,7 @@ from sim.sweep import (
     read_status,
     resume_conflict,
 )
+from sim.uncertainty import WORLD_KEY, apply_values, apply_world, load_uncertainty
 
 HYDRA_FLAGS_WITHOUT_RUN = {
     "--help",
@@ -98,7 +99,7 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
     first = first_values(items)
     variants = [first]
     for override in parsed.values():
-        if override.is_sweep_override():
+        if override.is_sweep_override() and override.key_or_group != WORLD_KEY:
             for value in list(override.sweep_string_iterator())[1:]:
                 variants.append([*first, f"{override.get_key_element()}={value}"])
     return variants
@@ -128,7 +129,14 @@ def preflight(argv: list[str]) -> list[str]:
         if multirun:
             variants = sweep_variants(overrides)
             for variant in variants:
-                check_inputs(to_sim_config(compose_config(variant)))
+                composed = compose_config(variant)
+                check_inputs(to_sim_config(composed))
+                if composed.study.world is not None:
+                    # a study: every sampled parameter at both ends of its range must be valid
+                    uset = load_uncertainty(str(composed.study.uncertainty))
+                    for end in ("low", "high"):
+                        values = {p.key: getattr(p, end) for p in uset.parameters}
+                        to_sim_config(apply_values(composed, values))
             settings = compose_config(variants[0], with_hydra=True).hydra
             if not str(settings.sweep.dir).strip():
                 raise ConfigError("hydra.sweep.dir must not be empty")
@@ -203,14 +211,21 @@ def run_single(cfg: DictConfig, out_dir: Path) -> None:
     print(f"results: {out_dir}")
 
 
-def run_sweep_job(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> None:
-    """Run one job of a sweep, unless it already finished; a failure is recorded, not raised."""
+def run_sweep_job(
+    cfg: DictConfig, out_dir: Path, overrides: list[str], sweep_dir: Path | None = None
+) -> None:
+    """Run one job of a sweep, unless it already finished; a failure is recorded, not raised.
+
+    In an uncertainty study the job's sampled world is read from ``sweep_dir``.
+    """
+    sweep_dir = out_dir.parent if sweep_dir is None else sweep_dir
     exit_with_parent()
     if is_complete(out_dir):
         print(f"kept (finished earlier): {out_dir.name}")
         return
     clear_failure(out_dir)
     try:
+        cfg = apply_world(cfg, sweep_dir)
         config = to_sim_config(cfg)
         result = simulate(config, progress=False)
         config_text = OmegaConf.to_yaml(cfg, resolve=True)
@@ -230,7 +245,7 @@ def hydra_main(cfg: DictConfig) -> None:
     settings = HydraConfig.get()
     out_dir = Path(settings.runtime.output_dir)
     if settings.mode == RunMode.MULTIRUN:
-        run_sweep_job(cfg, out_dir, list(settings.overrides.task))
+        run_sweep_job(cfg, out_dir, list(settings.overrides.task), Path(settings.sweep.dir))
     else:
         run_single(cfg, out_dir)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -50,6 +51,77 @@ CASES = {
     )
 }
 QUICK = ("ref-2k", "fast-2k", "default")
+
+# Uncertainty studies, run as the user runs them (python -m sim -m +study=...):
+# name -> (study, extra overrides, runs of the full screening the figure projects to).
+STUDIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # the real case: Morris, 24 parameters, 20 trajectories, 4 policies = 2,000 runs
+    "study-screening": ("screening", ()),
+    # the same design with 2 trajectories (200 runs); the table projects to 2,000
+    "study-reduced": ("screening", ("study.trajectories=2",)),
+    # the tests' study: 112 short runs on 300 users
+    "study-quick": ("quick", ()),
+}
+SCREENING_RUNS = 2_000
+
+
+def measure_study(name: str) -> dict[str, float | int | str]:
+    """Run a study through the command line into a temporary folder and time its parts.
+
+    Reports wall seconds, runs, the seconds the runs spent simulating (from their
+    summaries), the rest per run (process start, Hydra composition, file writes),
+    the aggregation (sensitivity, robust ranking, PRIM, figures, report) timed on
+    its own, and the wall time projected to the 2,000-run screening.
+    """
+    import tempfile
+
+    study, extra = STUDIES[name]
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "sim", "-m", f"+study={study}", *extra]
+        started = time.perf_counter()
+        out = subprocess.run(
+            [*command, f"hydra.sweep.dir={folder}"], capture_output=True, text=True, check=False
+        )
+        wall = time.perf_counter() - started
+        if out.returncode != 0:
+            raise RuntimeError(f"bench case {name} failed:\n{out.stderr[-2000:]}")
+        summaries = [json.loads(p.read_text()) for p in Path(folder).glob("*/summary.json")]
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "sim.sensitivity", folder], capture_output=True, check=True
+        )
+        aggregation = time.perf_counter() - started
+    runs = len(summaries)
+    simulate = sum(s["wall_seconds"] for s in summaries)
+    setup = sum(s["setup_seconds"] for s in summaries)
+    cores = os.cpu_count() or 1
+    per_run = (wall - aggregation) / runs
+    return {
+        "name": name,
+        "runs": runs,
+        "wall_s": wall,
+        "simulate_s": simulate,
+        "setup_s": setup,
+        "overhead_s_per_run": max(0.0, (wall - aggregation) * min(cores, 2) - simulate) / runs,
+        "aggregation_s": aggregation,
+        "projected_screening_min": (per_run * SCREENING_RUNS + aggregation) / 60,
+    }
+
+
+def study_table(rows: list[dict]) -> str:
+    """Format study cases."""
+    header = (
+        f"{'case':<16} {'runs':>6} {'wall s':>8} {'sim s':>8} {'setup s':>8} "
+        f"{'other s/run':>11} {'aggr. s':>8} {'2,000 runs, min':>15}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['name']:<16} {r['runs']:>6,} {r['wall_s']:>8.1f} {r['simulate_s']:>8.1f} "
+            f"{r['setup_s']:>8.1f} {r['overhead_s_per_run']:>11.2f} {r['aggregation_s']:>8.1f} "
+            f"{r['projected_screening_min']:>15.1f}"
+        )
+    return "\n".join(lines)
 
 
 def measure_app(case: Case) -> dict[str, float | int | str]:
@@ -185,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--cases",
         default=",".join(CASES),
-        help=f"comma-separated cases (default: all): {', '.join(CASES)}",
+        help=f"comma-separated cases (default: all engine cases): {', '.join([*CASES, *STUDIES])}",
     )
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)} (< 1 min)")
     parser.add_argument(
@@ -197,17 +269,25 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure(CASES[args.child])))
         return
     names = list(QUICK) if args.quick else [n.strip() for n in args.cases.split(",") if n.strip()]
-    unknown = [n for n in names if n not in CASES]
+    unknown = [n for n in names if n not in CASES and n not in STUDIES]
     if unknown:
-        parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
-    rows = []
+        known = ", ".join([*CASES, *STUDIES])
+        parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {known}")
+    rows, studies = [], []
     for name in names:
+        if name in STUDIES:
+            studies.append(measure_study(name))
+            print(f"done: {name} ({studies[-1]['wall_s']:.1f} s)", file=sys.stderr)
+            continue
         rows.append(run_case(CASES[name]))
         print(f"done: {name} ({rows[-1]['setup_s'] + rows[-1]['run_s']:.1f} s)", file=sys.stderr)
-    print(table(rows))
+    if rows:
+        print(table(rows))
+    if studies:
+        print(study_table(studies))
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     path = args.out / f"bench_{stamp}.json"
-    write_json({"machine": machine(), "cases": rows}, path)
+    write_json({"machine": machine(), "cases": rows, "studies": studies}, path)
     print(f"written: {path}")
 
 

@@ -16,6 +16,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.sweep import SWEEPS_STARTED, mark_sweep_start, report_progress
+from sim.uncertainty import is_study, write_sample
 
 
 class AggregateOnMultirunEnd(Callback):
@@ -26,6 +27,8 @@ class AggregateOnMultirunEnd(Callback):
         folder = Path(config.hydra.sweep.dir)
         SWEEPS_STARTED.append(folder)
         mark_sweep_start(folder)
+        if is_study(config):  # an uncertainty study: draw its sample once into the folder
+            write_sample(folder, config.study)
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         """Print the sweep's progress: runs done of the total, failures, time left."""

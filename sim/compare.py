@@ -29,12 +29,14 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
+from omegaconf import OmegaConf
 from scipy import stats
 
 from sim.metrics import Column
 from sim.outputs import write_atomically
 from sim.plotting import POLICY_STYLE, plt, save_figure, use_file_backend
 from sim.sweep import MULTIRUN, SUMMARY, TIMESERIES, job_dirs, read_status
+from sim.uncertainty import is_study
 
 RUN = "run"
 POLICY = "scenario"
@@ -43,7 +45,7 @@ SEED = "seed"
 
 # Headline outcomes: summary column -> axis label with units.
 OUTCOMES: dict[str, str] = {
-    "mean_marketing_share": "marketing share of items read (year mean)",
+    "mean_marketing_share": "marketing share of items read (mean over the run)",
     Column.MEAN_TRUST_SELLER_ARCS.value: "trust in sellers at the end (0-1)",
     Column.UNFRIENDS_CUM.value: "unfriends (count)",
     Column.ACTED_SHARE.value: "non-sellers who muted/unfriended (share)",
@@ -62,6 +64,11 @@ RIBBONS: dict[str, str] = {
     Column.UX.value: "user experience (engagement)",
 }
 SMOOTHED = {Column.MARKETING_SHARE.value, Column.SALES.value}
+# market.intensity means a different thing under each policy (README, Scenarios).
+INTENSITY_LABEL = (
+    "marketing intensity, x base rate: posts drafted (laissez-faire, rectification),\n"
+    "items per broadcast (separate shop), items per answer (C2B)"
+)
 
 
 @dataclass
@@ -80,33 +87,39 @@ def swept_values(overrides: list[str]) -> dict[str, str]:
     return {o.key_or_group: o.get_value_element_as_str() for o in parsed}
 
 
-def collect(folder: Path) -> Sweep:
+def collect(folder: Path, with_timeseries: bool = True) -> Sweep:
     """Read every finished run of the sweep in ``folder``; unreadable runs are listed as damaged."""
     status = read_status(folder)
     jobs = job_dirs(folder)
     rows, series = [], []
     for name in list(status["complete"]):
         try:
-            row, table = read_run(folder / name, jobs[name])
+            row, table = read_run(folder / name, jobs[name], with_timeseries)
         except (OSError, ValueError, KeyError, TypeError) as error:
             status["complete"].remove(name)
             status["damaged"][name] = f"{folder / name}: {error}"
             continue
         rows.append(row)
+        if table is None:
+            continue
         series.append(table)
     order = [POLICY, INTENSITY, SEED, RUN]
     summary_table = pd.DataFrame(rows)
     timeseries = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
     if rows:
-        metrics = [c.value for c in Column if c is not Column.DAY]
-        summary_table = summary_table.astype(timeseries[metrics].dtypes.to_dict())
+        if series:
+            metrics = [c.value for c in Column if c is not Column.DAY]
+            summary_table = summary_table.astype(timeseries[metrics].dtypes.to_dict())
         summary_table = summary_table.sort_values(order, ignore_index=True)
-        timeseries = timeseries.sort_values([*order, Column.DAY.value], ignore_index=True)
+        if series:
+            timeseries = timeseries.sort_values([*order, Column.DAY.value], ignore_index=True)
     return Sweep(folder=folder, summary=summary_table, timeseries=timeseries, status=status)
 
 
-def read_run(job_dir: Path, overrides: list[str]) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Read one finished run: its summary row and its daily table.
+def read_run(
+    job_dir: Path, overrides: list[str], with_timeseries: bool = True
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Read one finished run: its summary row and its daily table (None if not asked).
 
     Raises:
         ValueError: a file is not what a run writes (its path in the message).
@@ -121,12 +134,15 @@ def read_run(job_dir: Path, overrides: list[str]) -> tuple[dict[str, Any], pd.Da
             INTENSITY: float(summary["intensity"]),
             SEED: int(summary["seed"]),
             "n_users": summary["graph"]["n_users"],
+            "friendships_start": summary["graph"].get("friendships_start"),
             "steps": summary["steps"],
             "mean_marketing_share": summary["mean_marketing_share"],
             "mutes_per_unfriend": summary["mutes_per_unfriend"] or float("nan"),
         }
     )
     row.update(summary["final"])
+    if not with_timeseries:
+        return row, None
     path = job_dir / TIMESERIES
     try:
         table = pd.read_csv(path)
@@ -146,13 +162,13 @@ def read_run(job_dir: Path, overrides: list[str]) -> tuple[dict[str, Any], pd.Da
 
 
 def mean_and_interval(values: pd.Series) -> tuple[float, float]:
-    """Return the mean and the half-width of its 95% t-interval (0 for one value)."""
+    """Return the mean and the half-width of its 95% t-interval (NaN for one value)."""
     clean = values.dropna()
     n = len(clean)
     if n == 0:
         return float("nan"), float("nan")
-    if n == 1:
-        return float(clean.iloc[0]), 0.0
+    if n == 1:  # one run: no interval (never drawn or printed as a zero-width one)
+        return float(clean.iloc[0]), float("nan")
     half = stats.t.ppf(0.975, n - 1) * clean.std(ddof=1) / np.sqrt(n)
     return float(clean.mean()), float(half)
 
@@ -194,15 +210,18 @@ def plot_outcome(ax: Axes, summary: pd.DataFrame, outcome: str) -> None:
         x = table[INTENSITY] + (k - (len(names) - 1) / 2) * 0.012 * span
         look = style(policy)
         ax.plot(x, table["mean"], linewidth=1.8, markersize=5, **look)
+        # light fill with a dashed outline: overlapping bands stay readable
         ax.fill_between(
             x,
             np.maximum(0.0, table["mean"] - table["ci95"]),
             table["mean"] + table["ci95"],
-            color=look["color"],
-            alpha=0.18,
-            linewidth=0,
+            facecolor=look["color"],
+            edgecolor=look["color"],
+            alpha=0.12,
+            linewidth=0.8,
+            linestyle="--",
         )
-    ax.set_xlabel("marketing intensity (x base post rate)")
+    ax.set_xlabel(INTENSITY_LABEL, fontsize=8)
     ax.set_ylabel(OUTCOMES[outcome])
     if outcome in COUNTS:
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
@@ -280,8 +299,9 @@ def ribbon_intensity(summary: pd.DataFrame, requested: float | None) -> float:
 
 
 def subtitle(summary: pd.DataFrame) -> str:
-    """Return how many seeds stand behind each point."""
-    return f"{summary[SEED].nunique()} seeds per point, mean and 95% interval"
+    """Return the horizon and how many seeds stand behind each point."""
+    days = int(summary["steps"].iloc[0])
+    return f"after {days} days; {summary[SEED].nunique()} seeds per point, mean and 95% interval"
 
 
 def outcome_figure(summary: pd.DataFrame, outcome: str) -> Figure:
@@ -350,54 +370,59 @@ def write_plots(sweep: Sweep, intensity: float) -> list[Path]:
     return written
 
 
-def report(sweep: Sweep, figures: list[Path]) -> str:
-    """Return the sweep report in Markdown."""
-    status, summary = sweep.status, sweep.summary
-    lines = [
-        f"# Sweep report: `{sweep.folder}`",
-        "",
-        f"Runs expected {status['expected']}, finished {len(status['complete'])}, "
-        f"failed {len(status['failed'])}, missing {len(status['missing'])}."
-        + (f" Damaged {len(status['damaged'])}." if status["damaged"] else ""),
-        "",
-    ]
-    if status["failed"]:
-        lines += ["## Failed runs", ""]
-        lines += [f"- `{name}`: {error}" for name, error in status["failed"].items()]
-        lines.append("")
-    if status["damaged"]:
-        lines += ["## Damaged runs (results unreadable; not aggregated)", ""]
-        lines += [f"- `{name}`: {reason}" for name, reason in status["damaged"].items()]
-        lines.append("")
-    if status["missing"]:
-        lines += ["## Missing runs (never finished)", ""]
-        lines += [f"- `{name}`" for name in status["missing"]]
-        lines.append("")
-    if not summary.empty:
-        lines += [
-            "## Means per policy and intensity",
-            "",
-            "Mean across seeds (n seeds), with the half-width of the 95% interval.",
-            "",
-        ]
-        shown = list(OUTCOMES)
-        lines.append("| policy | intensity | n | " + " | ".join(shown) + " |")
-        lines.append("|" + "---|" * (3 + len(shown)))
-        for (policy, intensity), group in summary.groupby([POLICY, INTENSITY], sort=True):
-            cells = []
-            for outcome in shown:
-                mean, half = mean_and_interval(group[outcome])
-                cells.append(f"{mean:,.3g} ± {half:,.2g}")
-            lines.append(f"| {policy} | {intensity:g} | {len(group)} | " + " | ".join(cells) + " |")
-        lines += ["", "## Figures", ""]
-        lines += [f"- [{path.name}](plots/{path.name})" for path in figures]
-    return "\n".join(lines) + "\n"
+def paired_effects(summary: pd.DataFrame, intensity: float) -> pd.DataFrame:
+    """Paired differences from laissez-faire at ``intensity``, seed by seed (same graph per seed).
+
+    One row per policy and outcome (``sim.outcomes``): mean difference, 95%
+    t-interval half-width (NaN from fewer than two seeds), seeds paired, and
+    how many of the policy's runs had the outcome undefined.
+    """
+    from sim.outcomes import available, outcome_table
+
+    at = summary[np.isclose(summary[INTENSITY], intensity)]
+    if at.empty or "laissez_faire" not in set(at[POLICY]):
+        return pd.DataFrame()
+    table = outcome_table(at, [POLICY, SEED])
+    keys = [o.key for o in available(at)]
+    base = table[table[POLICY] == "laissez_faire"].groupby(SEED)[keys].mean()
+    rows = []
+    for policy in [p for p in policies(at) if p != "laissez_faire"]:
+        mine = table[table[POLICY] == policy].groupby(SEED)[keys].mean()
+        common = mine.index.intersection(base.index)
+        for key in keys:
+            diff = (mine.loc[common, key] - base.loc[common, key]).dropna()
+            mean, half = mean_and_interval(diff)
+            rows.append(
+                {
+                    POLICY: policy,
+                    "outcome": key,
+                    "level": float(mine[key].mean()),
+                    "mean": mean,
+                    "ci95": half,
+                    "seeds": len(diff),
+                    "undefined": int(mine[key].isna().sum()),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     """Write a sweep's tables, plots and report; return what was read."""
-    sweep = collect(folder)
+    study = is_study(OmegaConf.load(folder / MULTIRUN))
+    sweep = collect(folder, with_timeseries=not study)
     figures: list[Path] = []
+    if study:
+        # an uncertainty study: one table of runs, then sensitivity and robust ranking
+        from sim.sensitivity import analyze_study
+
+        if not sweep.summary.empty:
+            write_atomically(
+                folder / "summary.parquet",
+                lambda out: sweep.summary.to_parquet(out, index=False),
+                binary=True,
+            )
+            analyze_study(folder, sweep.summary, sweep.status)
+        return sweep
     if not sweep.summary.empty:
         for name, table in (("summary", sweep.summary), ("timeseries", sweep.timeseries)):
             write_atomically(
@@ -409,7 +434,10 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     else:  # no run to aggregate: tables of an earlier aggregation would be stale
         for name in ("summary", "timeseries"):
             (folder / f"{name}.parquet").unlink(missing_ok=True)
-    write_atomically(folder / "report.md", lambda out: out.write(report(sweep, figures)))
+    from sim.sweep_report import report
+
+    text = report(sweep, figures, intensity)
+    write_atomically(folder / "report.md", lambda out: out.write(text))
     status = sweep.status
     print(
         f"sweep {folder}: {len(status['complete'])} of {status['expected']} runs finished, "

@@ -10,11 +10,16 @@ rejected with a message that names the key.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
+
+# The main config's search path includes results/scenarios (scenario files that
+# sim.optimize writes); most folders have none, which is not worth a warning.
+warnings.filterwarnings("ignore", message=r"provider=hydra\.searchpath in main, path=results")
 
 
 class ConfigError(ValueError):
@@ -401,6 +406,45 @@ POLICY_CONFIGS: dict[str, type] = {
 }
 
 
+STUDY_METHODS = ("morris", "sobol")
+
+
+@dataclass
+class StudyConfig:
+    """An uncertainty study (``scenarios/study/``): which sample a run belongs to.
+
+    Outside a study ``world`` is ``None`` and nothing here is used. In a study
+    each job runs sampled world ``world`` of the sample drawn from the
+    uncertainty set ``uncertainty`` (``scenarios/uncertainty/<name>.yaml`` or a
+    YAML path) with ``method``; the sample is written once per study folder
+    (``sample.csv``) and every job reads its values from there.
+    """
+
+    uncertainty: str = "default"
+    method: str = "morris"
+    trajectories: int = 20  # Morris: trajectories r (worlds = r (D + 1))
+    levels: int = 4  # Morris: grid levels
+    base_samples: int = 64  # Sobol: N, a power of 2 (worlds = N (2 D + 2))
+    sample_seed: int = 0
+    world: int | None = None
+    objective: str = "gmv_if_ux"  # robust ranking: gmv_if_ux or weighted
+    ux_weight: float = 1.0  # weighted objective: GMV/GMV_lf + ux_weight UX/UX_lf
+
+    def __post_init__(self) -> None:
+        _check(self.method in STUDY_METHODS, "study.method", f"one of {STUDY_METHODS}", self.method)
+        _check(self.trajectories >= 2, "study.trajectories", ">= 2", self.trajectories)
+        _check(self.levels >= 2 and self.levels % 2 == 0, "study.levels", "even, >= 2", self.levels)
+        n = self.base_samples
+        _check(n >= 2 and n & (n - 1) == 0, "study.base_samples", "a power of 2, >= 2", n)
+        _check(self.sample_seed >= 0, "study.sample_seed", ">= 0", self.sample_seed)
+        _check(self.world is None or self.world >= 0, "study.world", ">= 0", self.world)
+        objectives = ("gmv_if_ux", "weighted")
+        _check(
+            self.objective in objectives, "study.objective", f"one of {objectives}", self.objective
+        )
+        _non_negative("study.ux_weight", self.ux_weight)
+
+
 @dataclass
 class SimConfig:
     """A whole run: seed, length, graph, market, agents and the platform policy."""
@@ -416,6 +460,7 @@ class SimConfig:
     purchase: PurchaseConfig = field(default_factory=PurchaseConfig)
     sellers: SellersConfig = field(default_factory=SellersConfig)
     policy: Any = MISSING
+    study: StudyConfig = field(default_factory=StudyConfig)
 
     def __post_init__(self) -> None:
         _check(self.seed >= 0, "seed", ">= 0", self.seed)

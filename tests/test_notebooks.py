@@ -10,14 +10,20 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
-FIGURES = {"01_first_run": 2, "02_policy_comparison": 3, "03_what_drives_unfriending": 2}
+FIGURES = {
+    "01_first_run": 2,
+    "02_policy_comparison": 3,
+    "03_what_drives_unfriending": 2,
+    "04_policy_under_uncertainty": 3,
+}
 
 
-def test_there_are_three_notebooks():
+def test_there_are_four_notebooks():
     assert [n.name for n in NOTEBOOKS] == [
         "01_first_run.ipynb",
         "02_policy_comparison.ipynb",
         "03_what_drives_unfriending.ipynb",
+        "04_policy_under_uncertainty.ipynb",
     ]
 
 
@@ -33,6 +39,8 @@ def test_notebook_is_committed_without_outputs(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     monkeypatch.setenv("SIM_SWEEP_DIR", str(tmp_path / "sweep"))
+    monkeypatch.setenv("SIM_STUDY_DIR", str(tmp_path / "study"))
+    monkeypatch.setenv("SIM_FRONTIER_DIR", str(tmp_path / "results" / "frontier" / "nb"))
     book = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     NotebookClient(book, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()

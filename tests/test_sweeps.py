@@ -69,7 +69,7 @@ def test_plots_are_real_images_and_the_report_lists_the_runs(basic):
         assert image.shape[0] > 300 and image.shape[1] > 300 and image.std() > 0
     report = (basic / "report.md").read_text()
     assert "Runs expected 8, finished 8, failed 0, missing 0." in report
-    assert "| separate_shop | 1 | 2 |" in report
+    assert "| separate shop | 1 | 2 |" in report
 
 
 def test_joblib_gives_the_same_tables(basic, tmp_path):

@@ -1,0 +1,1 @@
+"""Config group ``frontier``: a policy's levers and ranges for ``python -m sim.optimize``."""

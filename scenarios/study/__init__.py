@@ -1,0 +1,1 @@
+"""Config group ``study``: uncertainty studies (SALib samples run as Hydra multiruns)."""

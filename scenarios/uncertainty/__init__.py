@@ -1,0 +1,1 @@
+"""Config group ``uncertainty``: declared ranges of the parameters no source pins."""

@@ -1,0 +1,300 @@
+"""Figures of uncertainty studies and of the win-win frontier (statistics live elsewhere).
+
+Every function takes finished tables (``sim.sensitivity``, ``sim.robust``,
+``sim.optimize``) and returns a matplotlib ``Figure``; ``study_figures``
+writes a study's set into its ``plots/`` folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from sim.outcomes import BY_KEY, fmt
+from sim.plotting import POLICY_STYLE, plt, save_figure
+
+if TYPE_CHECKING:
+    from sim.robust import Comparison, PrimBox
+
+POLICY = "scenario"
+DIFF = " − laissez_faire"
+READABLE = {
+    "laissez_faire": "laissez-faire",
+    "rectify": "rectification",
+    "separate_shop": "separate shop",
+    "c2b": "C2B",
+}
+
+
+def readable(policy: str) -> str:
+    """Return a policy's name for readers (``separate_shop`` -> ``separate shop``)."""
+    if policy.endswith(DIFF):
+        return f"{readable(policy.removesuffix(DIFF))} minus laissez-faire"
+    return READABLE.get(policy, policy.replace("_", " "))
+
+
+def colour(policy: str) -> str:
+    """Return a policy's colour in every figure."""
+    return POLICY_STYLE.get(policy.removesuffix(DIFF), ("#000000", "o"))[0]
+
+
+def policies_in(names: list[str] | pd.Index) -> list[str]:
+    """Return the policies in ``names`` in the usual order."""
+    known = [p for p in POLICY_STYLE if p in set(names)]
+    return known + sorted(set(names) - set(known))
+
+
+def morris_figure(indices: pd.DataFrame, outcome: str, top: int = 8) -> Figure:
+    """Return mu* (bars, 95% bootstrap interval) of the ``top`` parameters, a panel per policy."""
+    names = policies_in([p for p in indices[POLICY].unique() if not p.endswith(DIFF)])
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(4.2 * len(names), 4.2), layout="constrained", squeeze=False
+    )
+    info = BY_KEY[outcome]
+    for ax, policy in zip(axes[0], names, strict=True):
+        part = indices[(indices[POLICY] == policy) & (indices["outcome"] == outcome)]
+        part = part.dropna(subset=["mu_star"]).nlargest(top, "mu_star").iloc[::-1]
+        ax.barh(
+            part["parameter"],
+            part["mu_star"],
+            xerr=part["mu_star_ci95"],
+            color=colour(policy),
+            alpha=0.8,
+            capsize=2,
+        )
+        ax.set_title(readable(policy), fontsize=10)
+        ax.set_xlabel(f"Morris mu* ({info.unit})")
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"What moves {info.label}: mean absolute elementary effect over the range")
+    return fig
+
+
+def sobol_figure(indices: pd.DataFrame, outcome: str, top: int = 8) -> Figure:
+    """Return Sobol total (bars) and first-order (dots) indices with 95% intervals per policy."""
+    names = policies_in([p for p in indices[POLICY].unique() if not p.endswith(DIFF)])
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(4.2 * len(names), 4.2), layout="constrained", squeeze=False
+    )
+    info = BY_KEY[outcome]
+    for ax, policy in zip(axes[0], names, strict=True):
+        part = indices[(indices[POLICY] == policy) & (indices["outcome"] == outcome)]
+        part = part.dropna(subset=["ST"]).nlargest(top, "ST").iloc[::-1]
+        y = np.arange(len(part))
+        ax.barh(y, part["ST"], xerr=part["ST_ci95"], color=colour(policy), alpha=0.6, capsize=2)
+        ax.errorbar(part["S1"], y, xerr=part["S1_ci95"], fmt="o", color="black", markersize=3)
+        ax.set_yticks(y, part["parameter"], fontsize=8)
+        ax.set_xlim(0, 1.05)
+        ax.set_title(readable(policy), fontsize=10)
+        ax.set_xlabel("share of variance (bar: total, dot: first order)")
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"Variance of {info.label} explained by each parameter (Sobol)")
+    return fig
+
+
+def heatmap_figure(indices: pd.DataFrame) -> Figure:
+    """Return parameter x outcome importance per policy (each outcome scaled to its max)."""
+    measure = "mu_star" if "mu_star" in indices.columns else "ST"
+    names = policies_in([p for p in indices[POLICY].unique() if not p.endswith(DIFF)])
+    outcomes = [k for k in BY_KEY if k in set(indices["outcome"])]
+    parameters = list(dict.fromkeys(indices["parameter"]))
+    fig, axes = plt.subplots(
+        1,
+        len(names),
+        figsize=(
+            2.0 + 2.2 * len(names) + 0.25 * len(outcomes) * len(names),
+            0.3 * len(parameters) + 2.5,
+        ),
+        layout="constrained",
+        squeeze=False,
+        sharey=True,
+    )
+    image = None
+    for ax, policy in zip(axes[0], names, strict=True):
+        part = indices[indices[POLICY] == policy]
+        grid = part.pivot(index="parameter", columns="outcome", values=measure)
+        grid = grid.reindex(index=parameters, columns=outcomes)
+        grid = grid / grid.max(axis=0).replace(0, np.nan)
+        image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+        ax.set_xticks(range(len(outcomes)), outcomes, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(len(parameters)), parameters, fontsize=8)
+        ax.set_title(readable(policy), fontsize=10)
+    if image is not None:
+        fig.colorbar(
+            image, ax=axes[0].tolist(), shrink=0.6, label=f"{measure} / largest for the outcome"
+        )
+    fig.suptitle("Which uncertain parameter drives which outcome (1 = the strongest driver)")
+    return fig
+
+
+def paired_figure(differences: pd.DataFrame, horizon: int) -> Figure:
+    """Return each policy's per-world difference from laissez-faire, a panel per outcome."""
+    outcomes = [k for k in BY_KEY if k in set(differences["outcome"])]
+    cols = min(4, len(outcomes))
+    rows = int(np.ceil(len(outcomes) / cols))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.2 * cols, 3.6 * rows), layout="constrained", squeeze=False
+    )
+    names = policies_in(differences[POLICY].unique())
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        part = differences[differences["outcome"] == outcome]
+        data = [part[part[POLICY] == p]["difference"].dropna().to_numpy() for p in names]
+        box = ax.boxplot(data, vert=False, patch_artist=True, widths=0.6, showfliers=False)
+        for patch, policy in zip(box["boxes"], names, strict=True):
+            patch.set_facecolor(colour(policy))
+            patch.set_alpha(0.5)
+        for k, values in enumerate(data, start=1):
+            if len(values):
+                jitter = np.random.default_rng(k).uniform(-0.2, 0.2, len(values))
+                ax.plot(
+                    values, k + jitter, ".", color=colour(names[k - 1]), markersize=2, alpha=0.5
+                )
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(range(1, len(names) + 1), [readable(p) for p in names], fontsize=8)
+        info = BY_KEY[outcome]
+        ax.set_title(f"{info.label}", fontsize=9)
+        ax.set_xlabel(f"minus laissez-faire ({info.unit})", fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in list(axes.flat)[len(outcomes) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        f"Each policy against laissez-faire in the same sampled world, after {horizon} days "
+        "(dot: one world; box: middle half)"
+    )
+    return fig
+
+
+def ranking_figure(ranking: pd.DataFrame, objective: str) -> Figure:
+    """Return the share of worlds each policy is best and its mean regret."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    names = list(ranking[POLICY])
+    colours = [colour(p) for p in names]
+    labels = [readable(p) for p in names]
+    left.barh(labels, 100 * ranking["best_share"], color=colours)
+    left.set_xlabel("worlds in which the policy is best (%)")
+    left.invert_yaxis()
+    right.barh(labels, ranking["mean_regret"], color=colours)
+    right.set_xlabel("mean regret (objective units)")
+    right.invert_yaxis()
+    for ax in (left, right):
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"Robust ranking on the declared objective: {objective}")
+    return fig
+
+
+def prim_figure(box: PrimBox, sample: pd.DataFrame, scores: pd.DataFrame) -> Figure:
+    """Return the worlds on the box's first two restricted parameters, flips marked, box drawn."""
+    fig, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
+    params = list(box.limits["parameter"])
+    x_name = params[0]
+    y_name = params[1] if len(params) > 1 else None
+    at = sample.set_index("world").loc[scores.index]
+    flip = (scores[box.challenger] > scores[box.leader]).to_numpy()
+    yv = at[y_name].to_numpy() if y_name else np.random.default_rng(0).uniform(0, 1, len(at))
+    ax.scatter(
+        at[x_name][~flip], yv[~flip], s=12, color="#999999", label=f"{readable(box.leader)} ahead"
+    )
+    ax.scatter(
+        at[x_name][flip],
+        yv[flip],
+        s=14,
+        color=colour(box.challenger),
+        label=f"{readable(box.challenger)} ahead",
+    )
+    lim = box.limits.set_index("parameter")
+    x0, x1 = lim.at[x_name, "low"], lim.at[x_name, "high"]
+    if y_name:
+        y0, y1 = lim.at[y_name, "low"], lim.at[y_name, "high"]
+    else:
+        y0, y1 = 0.0, 1.0
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linewidth=2, edgecolor="black"))
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(y_name or "(no second restricted parameter: spread for reading)")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(
+        f"PRIM box: {readable(box.challenger)} ahead in {fmt(100 * box.density, 0)}% of its worlds "
+        f"(overall {fmt(100 * box.base_rate, 0)}%)",
+        fontsize=10,
+    )
+    return fig
+
+
+def study_figures(
+    folder: Path,
+    indices: pd.DataFrame,
+    worlds: pd.DataFrame,
+    comparison: Comparison,
+    method: str,
+    sample: pd.DataFrame | None = None,
+    horizon: int = 0,
+) -> list[Path]:
+    """Write a study's figures into ``folder`` and return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if not indices.empty:
+        for outcome in [k for k in BY_KEY if k in set(indices["outcome"])]:
+            figure = morris_figure if method == "morris" else sobol_figure
+            written.append(
+                save_figure(figure(indices, outcome), folder / f"{method}_{outcome}.png")
+            )
+        written.append(save_figure(heatmap_figure(indices), folder / "sensitivity_heatmap.png"))
+    if not comparison.differences.empty:
+        written.append(
+            save_figure(
+                paired_figure(comparison.differences, horizon), folder / "paired_differences.png"
+            )
+        )
+    if not comparison.ranking.empty:
+        name = comparison.objective["objective"]
+        written.append(
+            save_figure(ranking_figure(comparison.ranking, name), folder / "ranking.png")
+        )
+    if comparison.prim is not None and sample is not None:
+        written.append(
+            save_figure(
+                prim_figure(comparison.prim, sample, comparison.scores), folder / "prim_box.png"
+            )
+        )
+    return written
+
+
+def frontier_figure(
+    trials: pd.DataFrame, defaults: pd.DataFrame, policy: str, title: str
+) -> Figure:
+    """Return GMV against user experience: every design, the Pareto front, the default policies."""
+    fig, ax = plt.subplots(figsize=(7.5, 5.5), layout="constrained")
+    ax.scatter(trials["gmv"], trials["ux"], s=14, color="#BBBBBB", label="designs tried")
+    front = trials[trials["pareto"]].sort_values("gmv")
+    ax.plot(
+        front["gmv"],
+        front["ux"],
+        "-o",
+        color=colour(policy),
+        markersize=5,
+        label=f"Pareto front ({readable(policy)} designs)",
+    )
+    for row in defaults.to_dict("records"):
+        look = POLICY_STYLE.get(row["policy"], ("#000000", "o"))
+        ax.errorbar(
+            row["gmv"],
+            row["ux"],
+            xerr=row.get("gmv_sd"),
+            yerr=row.get("ux_sd"),
+            fmt=look[1],
+            color=look[0],
+            markersize=9,
+            markeredgecolor="black",
+            capsize=2,
+            label=f"{readable(row['policy'])} (default; bars: sd over seeds)",
+        )
+    ax.set_xlabel("GMV (yuan per user)")
+    ax.set_ylabel("user experience (mean engagement, 0-1)")
+    ax.set_title(f"Win-win frontier - {title}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return fig
