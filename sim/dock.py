@@ -151,7 +151,15 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault("ladder (margin)", "laissez_faire", "trust.ladder_margin", 0.0, 0.05),
     Fault("ladder (unfriend)", "laissez_faire", "trust.unfriend_ratio", 0.5, 0.6),
-    Fault("recruitment", "laissez_faire", "sellers.recruit_prob", 0.015, 0.005),
+    Fault(
+        "recruitment",
+        "laissez_faire",
+        "sellers.recruit_prob",
+        0.015,
+        0.005,
+        known_miss="3x recruitment moves sales by about the +-35% sales margin: caught at "
+        "p 0.14 in one run, missed in the final CI run",
+    ),
     Fault("exit", "laissez_faire", "sellers.exit_prob", 0.1, 0.05),
     Fault("engagement", "laissez_faire", "users.engagement_loss", 0.12, 0.17),
     Fault("rectify (cap)", "rectify", "policy.daily_cap", 4, 3),
