@@ -8,7 +8,7 @@ writes a study's set into its ``plots/`` folder.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -49,16 +49,29 @@ def policies_in(names: list[str] | pd.Index) -> list[str]:
     return known + sorted(set(names) - set(known))
 
 
-def morris_figure(indices: pd.DataFrame, outcome: str, top: int = 8) -> Figure:
-    """Return mu* (bars, 95% bootstrap interval) of the ``top`` parameters, a panel per policy."""
+def policy_panels(
+    indices: pd.DataFrame, outcome: str, index: str, top: int
+) -> tuple[Figure, list[tuple[Any, str, pd.DataFrame]]]:
+    """Return a figure with a panel per policy, and each panel's ``top`` rows by ``index``.
+
+    Rows are those of ``outcome``, largest last (so the largest bar is drawn on top).
+    """
     names = policies_in([p for p in indices[POLICY].unique() if not p.endswith(DIFF)])
     fig, axes = plt.subplots(
         1, len(names), figsize=(4.2 * len(names), 4.2), layout="constrained", squeeze=False
     )
-    info = BY_KEY[outcome]
+    panels = []
     for ax, policy in zip(axes[0], names, strict=True):
         part = indices[(indices[POLICY] == policy) & (indices["outcome"] == outcome)]
-        part = part.dropna(subset=["mu_star"]).nlargest(top, "mu_star").iloc[::-1]
+        panels.append((ax, policy, part.dropna(subset=[index]).nlargest(top, index).iloc[::-1]))
+    return fig, panels
+
+
+def morris_figure(indices: pd.DataFrame, outcome: str, top: int = 8) -> Figure:
+    """Return mu* (bars, 95% bootstrap interval) of the ``top`` parameters, a panel per policy."""
+    fig, panels = policy_panels(indices, outcome, "mu_star", top)
+    info = BY_KEY[outcome]
+    for ax, policy, part in panels:
         ax.barh(
             part["parameter"],
             part["mu_star"],
@@ -77,14 +90,9 @@ def morris_figure(indices: pd.DataFrame, outcome: str, top: int = 8) -> Figure:
 
 def sobol_figure(indices: pd.DataFrame, outcome: str, top: int = 8) -> Figure:
     """Return Sobol total (bars) and first-order (dots) indices with 95% intervals per policy."""
-    names = policies_in([p for p in indices[POLICY].unique() if not p.endswith(DIFF)])
-    fig, axes = plt.subplots(
-        1, len(names), figsize=(4.2 * len(names), 4.2), layout="constrained", squeeze=False
-    )
+    fig, panels = policy_panels(indices, outcome, "ST", top)
     info = BY_KEY[outcome]
-    for ax, policy in zip(axes[0], names, strict=True):
-        part = indices[(indices[POLICY] == policy) & (indices["outcome"] == outcome)]
-        part = part.dropna(subset=["ST"]).nlargest(top, "ST").iloc[::-1]
+    for ax, policy, part in panels:
         y = np.arange(len(part))
         ax.barh(y, part["ST"], xerr=part["ST_ci95"], color=colour(policy), alpha=0.6, capsize=2)
         ax.errorbar(part["S1"], y, xerr=part["S1_ci95"], fmt="o", color="black", markersize=3)
