@@ -40,6 +40,7 @@ from sim.safety import RunPlan, check_memory, plan_run, writable_folder
 from sim.sweep import (
     CONFIG,
     MAIN_ENV,
+    MULTIRUN,
     SWEEPS_STARTED,
     clear_failure,
     exit_with_parent,
@@ -288,13 +289,20 @@ def report_sweeps() -> None:
             raise SystemExit(1)
 
 
-def register_launcher() -> None:
-    """Register ``hydra/launcher=slurm``'s class (Hydra's scan misses editable installs)."""
+def register_plugins() -> None:
+    """Register the project's Hydra plugins (Hydra's scan misses editable installs).
+
+    ``hydra/launcher=slurm``'s class, and the sweeper every sweep uses. The
+    sweeper is imported after the scan on purpose (``hydra_plugins.sim_sweeper``).
+    """
     from hydra.core.plugins import Plugins
 
+    plugins = Plugins.instance()  # scans once, re-executing Hydra's core plugin modules
     from hydra_plugins.sim_launcher import SlurmLauncher
+    from hydra_plugins.sim_sweeper import SimSweeper
 
-    Plugins.instance().register(SlurmLauncher)
+    plugins.register(SlurmLauncher)
+    plugins.register(SimSweeper)
 
 
 def main() -> None:
@@ -312,7 +320,7 @@ def main() -> None:
         app(argv[1:])
         return
     register_configs()
-    register_launcher()
+    register_plugins()
     os.environ[MAIN_ENV] = str(os.getpid())
     if "-sc" in argv or "--shell-completion" in argv:
         hide_schemas_from_completion()
@@ -321,7 +329,8 @@ def main() -> None:
     try:
         hydra_main()
     except SystemExit:
-        if SWEEPS_STARTED:  # the multirun aborted (a killed worker): aggregate what finished
+        # the multirun aborted (a killed worker): aggregate what finished, if it launched
+        if SWEEPS_STARTED and (SWEEPS_STARTED[-1] / MULTIRUN).is_file():
             from sim.compare import aggregate
 
             aggregate(SWEEPS_STARTED[-1])

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.submodels import review_post_rate
+from sim.submodels import quits, review_post_rate
 
 if TYPE_CHECKING:
     from sim.model import SocialCommerceModel
@@ -67,9 +67,8 @@ class User(mesa.Agent):
 class Seller(mesa.Agent):
     """A micro-business run by a user: category, quality, post rate, upline, sales.
 
-    Decisions (ODD 7.7): every ``review_every`` days the seller reviews their
-    marketing rate against their rolling sales; after the grace period a
-    seller whose rolling sales stay below the cost threshold may quit.
+    Its decisions (ODD 7.7) are made for every seller at once by
+    ``sellers_decide``; its state lives in ``model.people`` at row ``node``.
     """
 
     model: SocialCommerceModel
@@ -86,8 +85,7 @@ class Seller(mesa.Agent):
         super().__init__(model)
         self.user = user
         self.upline = upline
-        self.since = model.day
-        model.people.open_business(user.node, category, quality, base_rate)
+        model.people.open_business(user.node, category, quality, base_rate, model.day)
         model.business_of[user.node] = self
 
     @property
@@ -111,43 +109,49 @@ class Seller(mesa.Agent):
         return float(self.model.people.post_rate[self.node])
 
     @property
+    def since(self) -> int:
+        """The day the business opened."""
+        return int(self.model.people.since[self.node])
+
+    @property
     def rolling_sales(self) -> int:
         """Sales over the last ``sellers.sales_window`` days."""
         return int(self.model.people.rolling_sales[self.node])
-
-    def step(self) -> None:
-        """Review the marketing rate, then consider quitting."""
-        self.review_marketing()
-        self.consider_quitting()
-
-    def review_marketing(self) -> None:
-        """Post more when sales are below target, step back when above (weekly)."""
-        cfg = self.model.cfg.sellers
-        age = self.model.day - self.since
-        if age == 0 or age % cfg.review_every:
-            return
-        people = self.model.people
-        people.post_rate[self.node] = review_post_rate(
-            people.post_rate[self.node],
-            people.base_rate[self.node],
-            people.rolling_sales[self.node],
-            cfg.escalate_below,
-            cfg.escalate_factor,
-            cfg.rate_cap,
-        )
-
-    def consider_quitting(self) -> None:
-        """After the grace period, quit w.p. ``exit_prob`` while sales stay below cost."""
-        cfg = self.model.cfg.sellers
-        if self.model.day - self.since < cfg.grace_days:
-            return
-        if self.rolling_sales < cfg.exit_sales and self.model.rng.random() < cfg.exit_prob:
-            self.close(ExitReason.QUIT)
 
     def close(self, reason: ExitReason) -> None:
         """Close the business; the user stays on the graph as an ordinary user."""
         self.model.close_business(self.node, reason)
         self.remove()
+
+
+def sellers_decide(model: SocialCommerceModel) -> None:
+    """ODD 7.7 Sellers' decisions, every seller at once (one day).
+
+    Every ``review_every`` days of its age a seller reviews its marketing rate
+    against its rolling sales (``review_post_rate``); after the grace period a
+    seller whose rolling sales stay below the cost threshold quits with
+    probability ``exit_prob`` (``quits``). Decisions are independent between
+    sellers, so taking them in one pass draws from the same distribution as
+    visiting sellers one by one in random order, without a Python call per
+    seller per day (which cost a quarter of a 100,000-user day).
+    """
+    cfg, people, day = model.cfg.sellers, model.people, model.day
+    sellers = np.flatnonzero(people.seller)
+    age = day - people.since[sellers]
+    due = sellers[(age > 0) & (age % cfg.review_every == 0)]
+    people.post_rate[due] = review_post_rate(
+        people.post_rate[due],
+        people.base_rate[due],
+        people.rolling_sales[due],
+        cfg.escalate_below,
+        cfg.escalate_factor,
+        cfg.rate_cap,
+    )
+    leaving = quits(
+        people.rolling_sales[sellers], age, cfg.grace_days, cfg.exit_sales, cfg.exit_prob, model.rng
+    )
+    for node in sellers[leaving].tolist():
+        model.business_of[node].close(ExitReason.QUIT)
 
 
 class Platform(mesa.Agent):

@@ -89,10 +89,26 @@ def marketing_share(model: SocialCommerceModel) -> float:
     return model.today.marketing_read / read if read else 0.0
 
 
+def _sellers_and_arcs(model: SocialCommerceModel) -> tuple[np.ndarray, np.ndarray]:
+    """Return the current sellers and all their arcs, found once per observation.
+
+    Three reporters need them; at 100,000 users each search walks hundreds of
+    thousands of arcs, so the result is kept until the day, the sellers or the
+    arc statuses change.
+    """
+    key = (model.day, len(model.business_of), *model.arcs.counts.tolist())
+    cached = model.__dict__.get("_seller_arcs_cache")
+    if cached is None or cached[0] != key:
+        sellers = np.flatnonzero(model.people.seller)
+        cached = (key, sellers, model.arcs.of_authors(sellers))
+        model.__dict__["_seller_arcs_cache"] = cached
+    return cached[1], cached[2]
+
+
 def seller_arcs(model: SocialCommerceModel) -> np.ndarray:
     """Arcs from current sellers to non-seller friends that still exist."""
     arcs, people = model.arcs, model.people
-    idx = arcs.of_authors(np.flatnonzero(people.seller))
+    idx = _sellers_and_arcs(model)[1]
     return idx[~people.seller[arcs.reader[idx]] & (arcs.status[idx] != ArcStatus.REMOVED)]
 
 
@@ -145,11 +161,11 @@ def _seller_friend_share(model: SocialCommerceModel, keep: ArcStatus | None) -> 
     those still seeing the seller (not muted). Pooled over sellers; NaN when
     nobody sells.
     """
-    sellers = np.flatnonzero(model.people.seller)
+    sellers, idx = _sellers_and_arcs(model)
     start = int(model.friends_at_start[sellers].sum())
     if not start:
         return float("nan")
-    status = model.arcs.status[model.arcs.of_authors(sellers)]
+    status = model.arcs.status[idx]
     kept = status != ArcStatus.REMOVED if keep is None else status == keep
     return int(np.count_nonzero(kept)) / start
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from sim.agents import ExitReason, Platform, Seller, User
+from sim.agents import ExitReason, Platform, Seller, User, sellers_decide
 from sim.config import SimConfig
 from sim.graphs import Edges, graph_for_seed
 from sim.metrics import REPORTERS, DailyTally, Totals
@@ -36,6 +36,7 @@ from sim.submodels import (
     marketing_density,
     one_per_key,
     persuaded,
+    poisson_per_user,
     purchase_probability,
     read_fraction,
     recruit_probability,
@@ -179,9 +180,7 @@ class SocialCommerceModel(mesa.Model):
         policy.run_channel(marketing, arisen)
         self.respond()
         self.recruit()
-        sellers = self.agents_by_type.get(Seller)
-        if sellers is not None:
-            sellers.shuffle_do("step")
+        sellers_decide(self)
         self.update_engagement(reading.clutter)
         self.platform.step()
         self.datacollector.collect(self)
@@ -193,11 +192,15 @@ class SocialCommerceModel(mesa.Model):
         Poisson with mean ``post_rate x market.intensity``.
         """
         people = self.people
-        organic = self.rng.poisson(self.cfg.users.organic_rate, self.n_users) * people.in_moments
+        organic = poisson_per_user(
+            self.cfg.users.organic_rate, np.flatnonzero(people.in_moments), self.n_users, self.rng
+        )
         extra = self.platform.policy.extra_organic(needs_arisen)
         if extra is not None:
             organic = organic + extra
-        marketing = self.rng.poisson(people.post_rate * self.cfg.market.intensity)
+        marketing = np.zeros(self.n_users, dtype=np.int64)
+        posting = np.flatnonzero(people.post_rate > 0)  # sellers: everyone else posts none
+        marketing[posting] = self.rng.poisson(people.post_rate[posting] * self.cfg.market.intensity)
         return organic, marketing
 
     def read_moments(self, feed: Feed) -> MomentsReading:
@@ -301,7 +304,8 @@ class SocialCommerceModel(mesa.Model):
         idx, first = np.unique(touched, return_index=True)
         before = before[first]
         following = arcs.following[idx]
-        disappointed = np.isin(idx, np.concatenate(self._disappointed or [idx[:0]]))
+        disappointed = np.zeros(len(idx), dtype=bool)  # idx is sorted and holds them all
+        disappointed[np.searchsorted(idx, np.concatenate(self._disappointed or [idx[:0]]))] = True
         unfollow, mute, unfriend = ladder(
             arcs.trust[idx],
             arcs.baseline[idx],
@@ -362,8 +366,8 @@ class SocialCommerceModel(mesa.Model):
         category = np.maximum(people.category[author], 0)
         open_need = people.need_expiry[reader, category] >= self.day
         competitor = people.seller[reader] & (people.category[reader] == category)
-        hit = persuaded(items, persuasion, self.rng) & people.seller[author]
-        hit &= ~open_need & ~competitor
+        can = np.flatnonzero(people.seller[author] & ~open_need & ~competitor)
+        hit = can[persuaded(items[can], persuasion, self.rng)]
         people.need_expiry[reader[hit], category[hit]] = (
             self.day + self.cfg.market.need_lifetime - 1
         )

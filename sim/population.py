@@ -28,6 +28,7 @@ class Population:
         acted: whether the user has muted or unfriended a seller so far.
         need_expiry: last day a need per category stays open (-1: none).
         seller, category, quality, base_rate, post_rate: the seller role.
+        since: the day the current seller role began.
         ever_sold: whether the user has ever had the seller role.
         sales_ring, rolling_sales: sales per day over the sales window, and their sum.
 
@@ -50,6 +51,7 @@ class Population:
         self.need_expiry = np.full((n_users, cfg.market.categories), -1, dtype=np.int32)
         self.seller = np.zeros(n_users, dtype=bool)
         self.ever_sold = np.zeros(n_users, dtype=bool)
+        self.since = np.zeros(n_users, dtype=np.int32)
         self.category = np.full(n_users, NO_CATEGORY, dtype=np.int32)
         self.quality = np.zeros(n_users)
         self.base_rate = np.zeros(n_users)
@@ -57,9 +59,12 @@ class Population:
         self.sales_ring = np.zeros((cfg.sellers.sales_window, n_users), dtype=np.int32)
         self.rolling_sales = np.zeros(n_users, dtype=np.int64)
 
-    def open_business(self, node: int, category: int, quality: float, base_rate: float) -> None:
-        """Give ``node`` the seller role."""
+    def open_business(
+        self, node: int, category: int, quality: float, base_rate: float, day: int
+    ) -> None:
+        """Give ``node`` the seller role from ``day``."""
         self.seller[node] = True
+        self.since[node] = day
         self.ever_sold[node] = True
         self.category[node] = category
         self.quality[node] = quality

@@ -13,6 +13,7 @@ This is the Python API the CLI, the notebooks and the tests share::
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import platform
 import re
@@ -258,6 +259,9 @@ def package_version() -> str:
         return "unknown"
 
 
+# Once per process: the code a process runs does not change under it, and a
+# study's workers would otherwise start two git processes for every run.
+@functools.cache
 def git_commit() -> str | None:
     """Return the git commit of the source tree, when it is a git checkout."""
     try:
@@ -274,6 +278,7 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+@functools.cache
 def git_dirty() -> bool | None:
     """Whether the source checkout had uncommitted changes (None: not a git checkout)."""
     try:

@@ -23,6 +23,49 @@ def test_needs_arise_only_where_none_is_open_and_lapse_after_lifetime(rng):
     assert none.tolist() == [[-1]]
 
 
+def test_needs_arise_at_the_daily_rate_on_every_pair_without_one(rng):
+    expiry = np.full((20000, 5), -1, dtype=np.int32)
+    expiry[:, 0] = 100  # open: never arises again today
+    arisen = sm.arise_needs(expiry, day=5, need_prob=0.03, lifetime=14, rng=rng)
+    assert not arisen[:, 0].any()
+    for column in range(1, 5):  # each category: Binomial(20000, 0.03), sd about 24
+        assert abs(arisen[:, column].sum() - 600) < 100
+    assert (expiry[arisen] == 18).all()
+
+
+def test_bernoulli_successes_match_independent_trials(rng):
+    counts = np.zeros(40)
+    totals = []
+    for _ in range(5000):
+        hits = sm.bernoulli_successes(40, 0.2, rng)
+        assert (np.diff(hits) > 0).all() and (hits < 40).all()
+        counts[hits] += 1
+        totals.append(len(hits))
+    assert np.abs(counts / 5000 - 0.2).max() < 0.03  # every position, not only the first ones
+    assert np.var(totals) == pytest.approx(40 * 0.2 * 0.8, rel=0.1)  # binomial spread
+    assert len(sm.bernoulli_successes(10, 1.0, rng)) == 10
+    assert len(sm.bernoulli_successes(10, 0.0, rng)) == 0
+
+
+def test_poisson_per_user_is_poisson_for_the_chosen_users_only(rng):
+    users = np.arange(0, 20000, 2)
+    counts = np.array([sm.poisson_per_user(0.2, users, 20000, rng) for _ in range(20)])
+    assert counts[:, 1::2].sum() == 0
+    chosen = counts[:, ::2]
+    assert chosen.mean() == pytest.approx(0.2, rel=0.03)
+    assert chosen.var() == pytest.approx(0.2, rel=0.05)  # Poisson: variance = mean
+    assert (chosen == 2).mean() == pytest.approx(np.exp(-0.2) * 0.2**2 / 2, rel=0.1)
+
+
+def test_sellers_quit_only_after_grace_and_below_the_cost_threshold(rng):
+    n = 20000
+    sales = np.where(np.arange(n) % 2 == 0, 0, 5)
+    age = np.where(np.arange(n) % 4 < 2, 10, 60)
+    quit_ = sm.quits(sales, age, grace=45, exit_sales=2, exit_prob=0.1, rng=rng)
+    assert not quit_[(age < 45) | (sales >= 2)].any()
+    assert quit_[(age >= 45) & (sales < 2)].mean() == pytest.approx(0.1, abs=0.015)
+
+
 def test_read_fraction_caps_at_one_and_handles_empty_feeds():
     share = sm.read_fraction(np.array([0.0, 10.0, 60.0]), np.array([30.0, 30.0, 30.0]))
     assert share.tolist() == [1.0, 1.0, 0.5]

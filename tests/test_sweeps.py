@@ -167,3 +167,28 @@ def test_compare_is_a_standalone_command(basic, tmp_path):
         [sys.executable, "-m", "sim.compare", str(tmp_path)], capture_output=True, text=True
     )
     assert wrong.returncode == 2 and "not a sweep folder" in wrong.stderr
+
+
+def test_sweeps_check_one_composed_job_per_batch(basic):
+    """The launching process composes one job per batch (the preflight checked every value)."""
+    from omegaconf import OmegaConf
+
+    from sim.sweep import validate_first_job
+
+    multirun = OmegaConf.load(basic / "multirun.yaml")
+    assert multirun.hydra.sweeper._target_ == "hydra_plugins.sim_sweeper.SimSweeper"
+
+    composed = []
+
+    class Loader:
+        def load_sweep_config(self, master_config, sweep_overrides):
+            composed.append(sweep_overrides)
+
+    class Sweeper:
+        hydra_context = None
+        config_loader = Loader()
+        config = multirun
+
+    batch = [["seed=0"], ["seed=1"], ["seed=2"]]
+    validate_first_job(Sweeper(), batch)
+    assert composed == [["seed=0"]]
