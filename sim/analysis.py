@@ -23,14 +23,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.compare import (
-    OUTCOMES,
-    collect,
-    outcome_figure,
-    overview_figure,
-    ribbons_figure,
-    tradeoff_figure,
-)
+from sim.compare import OUTCOMES, collect, outcome_figure, ribbons_figure, tradeoff_figure
+from sim.figures import overview_figure
 from sim.model import SocialCommerceModel
 from sim.network import ArcStatus
 from sim.plotting import timeseries_figure, trust_network_figure

@@ -65,18 +65,22 @@ STUDIES: dict[str, tuple[str, tuple[str, ...]]] = {
 SCREENING_RUNS = 2_000
 
 
-def measure_study(name: str) -> dict[str, float | int | str]:
+def measure_study(name: str, keep: Path | None = None) -> dict[str, float | int | str]:
     """Run a study through the command line into a temporary folder and time its parts.
 
     Reports wall seconds, runs, the seconds the runs spent simulating (from their
     summaries), the rest per run (process start, Hydra composition, file writes),
     the aggregation (sensitivity, robust ranking, PRIM, figures, report) timed on
-    its own, and the wall time projected to the 2,000-run screening.
+    its own, and the wall time projected to the 2,000-run screening. The study
+    runs in a temporary folder, or in ``keep/<name>`` to read its results after.
     """
     import tempfile
 
     study, extra = STUDIES[name]
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = scratch if keep is None else str(keep / name)
+        if keep is not None and (keep / name).exists():  # a resumed study would time nothing
+            raise SystemExit(f"sim.bench: {keep / name} exists; choose another --keep folder")
         command = [sys.executable, "-m", "sim", "-m", f"+study={study}", *extra]
         started = time.perf_counter()
         out = subprocess.run(
@@ -263,6 +267,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("results/bench"), help="folder for the JSON"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="run study cases in KEEP/<case> and keep their results (default: a temporary folder)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -276,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
     rows, studies = [], []
     for name in names:
         if name in STUDIES:
-            studies.append(measure_study(name))
+            studies.append(measure_study(name, args.keep))
             print(f"done: {name} ({studies[-1]['wall_s']:.1f} s)", file=sys.stderr)
             continue
         rows.append(run_case(CASES[name]))

@@ -8,7 +8,8 @@ writes, into the sweep folder:
 - ``timeseries.parquet``: one row per run and day;
 - ``plots/``: each headline outcome against intensity per policy (mean and 95%
   interval across seeds), time-series ribbons per policy at one intensity, the
-  platform's trade-off (user experience against GMV), and ``overview.png``;
+  platform's trade-off (user experience against GMV), and ``overview.png``
+  (outcomes at matched seller pressure, ``sim.figures.overview_figure``);
 - ``report.md``: the runs found, failed and missing, and a table of means.
 
 Runs that failed or never finished are listed, not fatal.
@@ -32,7 +33,9 @@ from matplotlib.ticker import StrMethodFormatter
 from omegaconf import OmegaConf
 from scipy import stats
 
+from sim.figures import overview_figure
 from sim.metrics import Column
+from sim.outcomes import mean_and_interval
 from sim.outputs import write_atomically
 from sim.plotting import POLICY_STYLE, plt, save_figure, use_file_backend
 from sim.sweep import MULTIRUN, SUMMARY, TIMESERIES, job_dirs, read_status
@@ -137,6 +140,7 @@ def read_run(
             "friendships_start": summary["graph"].get("friendships_start"),
             "steps": summary["steps"],
             "mean_marketing_share": summary["mean_marketing_share"],
+            "seller_pressure": summary.get("seller_pressure", float("nan")),
             "mutes_per_unfriend": summary["mutes_per_unfriend"] or float("nan"),
         }
     )
@@ -159,18 +163,6 @@ def read_run(
     table.insert(2, INTENSITY, float(summary["intensity"]))
     table.insert(3, SEED, int(summary["seed"]))
     return row, table
-
-
-def mean_and_interval(values: pd.Series) -> tuple[float, float]:
-    """Return the mean and the half-width of its 95% t-interval (NaN for one value)."""
-    clean = values.dropna()
-    n = len(clean)
-    if n == 0:
-        return float("nan"), float("nan")
-    if n == 1:  # one run: no interval (never drawn or printed as a zero-width one)
-        return float(clean.iloc[0]), float("nan")
-    half = stats.t.ppf(0.975, n - 1) * clean.std(ddof=1) / np.sqrt(n)
-    return float(clean.mean()), float(half)
 
 
 def by_policy_and_intensity(summary: pd.DataFrame, outcome: str) -> pd.DataFrame:
@@ -327,30 +319,6 @@ def ribbons_figure(timeseries: pd.DataFrame, intensity: float) -> Figure:
     plot_ribbons(axes, timeseries, intensity)
     seeds = timeseries[SEED].nunique()
     fig.suptitle(f"Daily metrics per policy at intensity {intensity:g} ({seeds} seeds, 95% band)")
-    return fig
-
-
-def overview_figure(summary: pd.DataFrame) -> Figure:
-    """Return one page for a policy team: five outcomes against intensity and the trade-off."""
-    fig, axes = plt.subplots(2, 3, figsize=(16, 9), layout="constrained")
-    panels = [
-        "mean_marketing_share",
-        Column.UNFRIENDS_CUM.value,
-        Column.LEFT_SHARE.value,
-        Column.GMV_CUM.value,
-        Column.UX.value,
-    ]
-    for ax, outcome in zip(axes.flat, panels, strict=False):
-        plot_outcome(ax, summary, outcome)
-        ax.set_title(OUTCOMES[outcome])
-    plot_tradeoff(axes.flat[5], summary)
-    axes.flat[0].legend(fontsize=9)
-    fig.suptitle(
-        f"Policy comparison: {summary[POLICY].nunique()} policies x "
-        f"{summary[INTENSITY].nunique()} intensities x {summary[SEED].nunique()} seeds, "
-        f"{int(summary['n_users'].iloc[0]):,} users, {int(summary['steps'].iloc[0])} days "
-        "(mean and 95% interval across seeds)"
-    )
     return fig
 
 

@@ -1,8 +1,8 @@
-"""Figures of uncertainty studies and of the win-win frontier (statistics live elsewhere).
+"""Figures of sweeps, uncertainty studies and the win-win frontier (statistics live elsewhere).
 
-Every function takes finished tables (``sim.sensitivity``, ``sim.robust``,
-``sim.optimize``) and returns a matplotlib ``Figure``; ``study_figures``
-writes a study's set into its ``plots/`` folder.
+Every function takes finished tables (a sweep's runs, ``sim.sensitivity``,
+``sim.robust``, ``sim.optimize``) and returns a matplotlib ``Figure``;
+``study_figures`` writes a study's set into its ``plots/`` folder.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.outcomes import BY_KEY, fmt
+from sim.outcomes import BY_KEY, fmt, mean_and_interval, outcome_table
 from sim.plotting import POLICY_STYLE, plt, save_figure
 
 if TYPE_CHECKING:
@@ -47,6 +47,95 @@ def policies_in(names: list[str] | pd.Index) -> list[str]:
     """Return the policies in ``names`` in the usual order."""
     known = [p for p in POLICY_STYLE if p in set(names)]
     return known + sorted(set(names) - set(known))
+
+
+PRESSURE = "seller_pressure"
+PRESSURE_LABEL = "seller pressure: marketing items read per non-seller per day (any channel)"
+OVERVIEW = ("acted", "left", "unfriends", "gmv", "ux", "seller_friends_kept")
+
+
+def overview_figure(runs: pd.DataFrame) -> Figure:
+    """Return one page for a policy team: six outcomes at matched seller pressure.
+
+    ``market.intensity`` means posts drafted under laissez-faire and
+    rectification, items per broadcast in the separate shop and items per
+    answer under C2B, so the outcomes are drawn against the pressure users
+    actually received (marketing items read per non-seller per day, in any
+    channel; the run's mean). Each policy is a line through its intensities,
+    with the mean and 95% interval across seeds in both directions (none from
+    a single seed); a vertical line compares policies at the same pressure.
+    Small multiples, open markers and one shared legend keep overlapping
+    policies readable. Sweeps written before the pressure was recorded are
+    drawn against intensity instead, and the axis says so.
+    """
+    keep = [POLICY, "intensity", "seed", *([PRESSURE] if PRESSURE in runs else [])]
+    table = outcome_table(runs, keep)
+    matched = PRESSURE in table and table[PRESSURE].notna().any()
+    x_key, x_label = (PRESSURE, PRESSURE_LABEL) if matched else ("intensity", "market.intensity")
+    keys = [key for key in OVERVIEW if key in table]
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9.5), layout="constrained")
+    for ax, key in zip(axes.flat, keys, strict=False):
+        for policy in policies_in(table[POLICY].unique()):
+            points = np.array(
+                [
+                    (*mean_and_interval(group[x_key]), *mean_and_interval(group[key]))
+                    for _, group in table[table[POLICY] == policy].groupby("intensity")
+                ]
+            )
+            x, x_half, y, y_half = points.T
+            look = POLICY_STYLE.get(policy, ("#000000", "o"))
+            ax.plot(
+                x,
+                y,
+                color=look[0],
+                marker=look[1],
+                markerfacecolor="white",
+                linewidth=1.6,
+                label=readable(policy),
+            )
+            known = np.isfinite(x_half) & np.isfinite(y_half)
+            top = 100.0 if BY_KEY[key].unit.startswith("%") else np.inf
+            ax.errorbar(
+                x[known],
+                y[known],
+                xerr=_clipped(x[known], x_half[known], np.inf),
+                yerr=_clipped(y[known], y_half[known], top),
+                fmt="none",
+                ecolor=look[0],
+                elinewidth=1,
+                capsize=2,
+                alpha=0.8,
+            )
+        outcome = BY_KEY[key]
+        ax.set_title(f"{outcome.label}\n({outcome.unit})", fontsize=10)
+        ax.set_xlabel(x_label, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(keys) :]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=max(1, len(labels)))
+    days = int(runs["steps"].iloc[0])
+    seeds = runs["seed"].nunique()
+    where = "at matched seller pressure" if matched else "against intensity"
+    fig.suptitle(
+        f"Policies {where} after {days} days: {int(runs['n_users'].iloc[0]):,} users, "
+        f"{seeds} seed{'s' if seeds != 1 else ''} per point (mean and 95% interval); "
+        "points along a line are the swept intensities"
+        + ("\nRead vertically: the same pressure on users, a different policy" if matched else "")
+    )
+    return fig
+
+
+def _clipped(mean: np.ndarray, half: np.ndarray, top: float) -> np.ndarray:
+    """Return asymmetric error bars of ``mean +- half`` kept within ``[0, top]``.
+
+    Every outcome drawn is a count, a share or a level that cannot be negative
+    (shares cannot pass 100%): a t-interval from a few seeds would otherwise
+    promise values the model cannot produce.
+    """
+    low = mean - np.maximum(0.0, mean - half)
+    high = np.minimum(top, mean + half) - mean
+    return np.vstack([low, high])
 
 
 def policy_panels(

@@ -24,6 +24,7 @@ class Column(StrEnum):
 
     DAY = "day"
     MARKETING_SHARE = "marketing_share"
+    MARKETING_READ_PER_USER = "marketing_read_per_user"
     MEAN_TRUST_SELLER_ARCS = "mean_trust_seller_arcs"
     ARCS_VISIBLE = "arcs_visible"
     ARCS_MUTED = "arcs_muted"
@@ -61,6 +62,7 @@ class DailyTally:
 
     marketing_read: int = 0
     organic_read: int = 0
+    marketing_any: int = 0  # marketing items non-sellers read in any channel
     sales: int = 0
     folded: int = 0
 
@@ -110,6 +112,18 @@ def seller_arcs(model: SocialCommerceModel) -> np.ndarray:
     arcs, people = model.arcs, model.people
     idx = _sellers_and_arcs(model)[1]
     return idx[~people.seller[arcs.reader[idx]] & (arcs.status[idx] != ArcStatus.REMOVED)]
+
+
+def marketing_read_per_user(model: SocialCommerceModel) -> float:
+    """Seller pressure: marketing items read per non-seller today, in any channel.
+
+    Moments (the mute leak included), shop broadcasts and the C2B answer items
+    beyond the one a poster asked for (what was asked for is not pressure), so
+    policies whose ``market.intensity`` means different things compare at the
+    pressure their users actually received.
+    """
+    readers = int(np.count_nonzero(~model.people.seller))
+    return model.today.marketing_any / readers if readers else 0.0
 
 
 def mean_trust_seller_arcs(model: SocialCommerceModel) -> float:
@@ -182,6 +196,7 @@ def seller_friends_reached(model: SocialCommerceModel) -> float:
 
 REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {
     Column.MARKETING_SHARE: marketing_share,
+    Column.MARKETING_READ_PER_USER: marketing_read_per_user,
     Column.MEAN_TRUST_SELLER_ARCS: mean_trust_seller_arcs,
     Column.ARCS_VISIBLE: lambda m: int(m.arcs.counts[ArcStatus.VISIBLE]),
     Column.ARCS_MUTED: lambda m: int(m.arcs.counts[ArcStatus.MUTED]),

@@ -283,6 +283,7 @@ class SocialCommerceModel(mesa.Model):
         self, idx: np.ndarray, items: np.ndarray, clutter_level: np.ndarray
     ) -> None:
         """Marketing read along arcs ``idx`` in any channel: erosion, then persuasion."""
+        self.today.marketing_any += int(items[~self.people.seller[self.arcs.reader[idx]]].sum())
         self.expose(idx, items, clutter_level)
         self.persuade(idx, items)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -133,3 +134,15 @@ def fmt(value: float, digits: int = 1, sign: bool = False) -> str:
     text = f"{value:+,.{digits}f}" if sign else f"{value:,.{digits}f}"
     zero = f"{0:.{digits}f}"
     return text.replace(f"-{zero}", zero).replace(f"+{zero}", zero)
+
+
+def mean_and_interval(values: pd.Series) -> tuple[float, float]:
+    """Return the mean and the half-width of its 95% t-interval (NaN for one value)."""
+    clean = values.dropna()
+    n = len(clean)
+    if n == 0:
+        return float("nan"), float("nan")
+    if n == 1:  # one run: no interval (never drawn or printed as a zero-width one)
+        return float(clean.iloc[0]), float("nan")
+    half = stats.t.ppf(0.975, n - 1) * clean.std(ddof=1) / np.sqrt(n)
+    return float(clean.mean()), float(half)

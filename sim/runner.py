@@ -355,6 +355,7 @@ def summarize(
         "final": final,
         "mutes_per_unfriend": final[Column.MUTES_CUM] / unfriends if unfriends else None,
         "mean_marketing_share": float(table[Column.MARKETING_SHARE].mean()),
+        "seller_pressure": float(table[Column.MARKETING_READ_PER_USER].mean()),
         "platform": {
             "ux": final[Column.UX],
             "gmv": final[Column.GMV_CUM],

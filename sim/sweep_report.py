@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.compare import INTENSITY, POLICY, SEED, Sweep, mean_and_interval, paired_effects
-from sim.figures import readable
-from sim.outcomes import BY_KEY, available, fmt, outcome_table
+from sim.compare import INTENSITY, POLICY, SEED, Sweep, paired_effects
+from sim.figures import policies_in, readable
+from sim.outcomes import BY_KEY, available, fmt, mean_and_interval, outcome_table
 
 
 def answer(summary: pd.DataFrame, intensity: float) -> list[str]:
@@ -49,7 +49,31 @@ def answer(summary: pd.DataFrame, intensity: float) -> list[str]:
         "Ordered by the paired effect on GMV; positive means more than laissez-faire.",
         "",
     ]
-    return lines
+    return lines + pressure_note(summary, intensity)
+
+
+def pressure_note(summary: pd.DataFrame, intensity: float) -> list[str]:
+    """Say how much marketing each policy put on users at ``intensity`` (seller pressure).
+
+    ``market.intensity`` means a different thing under each policy, so the same
+    intensity is not the same pressure; the overview compares at matched pressure.
+    """
+    if "seller_pressure" not in summary or summary["seller_pressure"].isna().all():
+        return []
+    at = summary[np.isclose(summary[INTENSITY], intensity)]
+    means = at.groupby(POLICY)["seller_pressure"].mean()
+    shown = ", ".join(
+        f"{readable(policy)} {fmt(means[policy], 2)}"
+        for policy in policies_in(list(means.index))
+        if np.isfinite(means[policy])
+    )
+    return [
+        f"Seller pressure at intensity {intensity:g} (marketing items read per non-seller per "
+        f"day, any channel, mean over the run): {shown}. The same intensity is not the same "
+        "pressure under every policy; `plots/overview.png` compares the policies at matched "
+        "pressure.",
+        "",
+    ]
 
 
 def report(sweep: Sweep, figures: list[Path], intensity: float | None = None) -> str:

@@ -158,3 +158,21 @@ def test_two_friends_unfriending_each_other_end_one_friendship():
     model.apply_ladder(np.zeros(0, dtype=np.int64), np.array([arc, int(arcs.twin[arc])]))
     assert model.totals.unfriends == 1
     assert (arcs.status == ArcStatus.REMOVED).sum() == 2
+
+
+def test_seller_pressure_counts_marketing_read_by_non_sellers_in_every_channel():
+    """Without the leak, Moments pressure is exactly the marketing non-sellers read there;
+    a separate shop moves the pressure out of Moments, where ``marketing_share`` cannot see it."""
+    model = SocialCommerceModel(small_config("steps=40", "trust.mute_leak=0"))
+    for _ in range(40):
+        model.step()
+        assert model.today.marketing_any == model.today.marketing_read
+    table = model.datacollector.get_model_vars_dataframe()
+    assert table[Column.MARKETING_READ_PER_USER].sum() > 0
+    shop = simulate(small_config("scenario=separate_shop", "steps=60", "market.intensity=2"))
+    daily = shop.timeseries
+    assert daily[Column.MARKETING_SHARE].max() == 0  # nothing commercial in Moments
+    assert shop.summary["seller_pressure"] > 0  # but followers read broadcasts
+    assert shop.summary["seller_pressure"] == pytest.approx(
+        daily[Column.MARKETING_READ_PER_USER].mean()
+    )

@@ -70,6 +70,24 @@ def test_plots_are_real_images_and_the_report_lists_the_runs(basic):
     report = (basic / "report.md").read_text()
     assert "Runs expected 8, finished 8, failed 0, missing 0." in report
     assert "| separate shop | 1 | 2 |" in report
+    assert "Seller pressure at intensity 1 (marketing items read per non-seller" in report
+
+
+def test_the_overview_compares_policies_at_matched_seller_pressure(basic):
+    from sim.figures import PRESSURE_LABEL, overview_figure
+
+    summary, _ = tables(basic)
+    assert (summary.loc[summary["intensity"] == 0, "seller_pressure"] == 0).all()
+    assert (summary.loc[summary["intensity"] == 1, "seller_pressure"] > 0).all()
+    figure = overview_figure(summary)
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(panels) == 6 and {ax.get_xlabel() for ax in panels} == {PRESSURE_LABEL}
+    line = panels[0].get_lines()[0]  # laissez-faire: a point per intensity at its own pressure
+    pressure = summary[summary["scenario"] == "laissez_faire"].groupby("intensity")
+    assert list(line.get_xdata()) == pytest.approx(list(pressure["seller_pressure"].mean()))
+    assert "after 30 days" in figure.get_suptitle()
+    old = summary.drop(columns="seller_pressure")  # a sweep from before the pressure existed
+    assert overview_figure(old).axes[0].get_xlabel() == "market.intensity"
 
 
 def test_joblib_gives_the_same_tables(basic, tmp_path):
