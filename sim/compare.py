@@ -248,7 +248,9 @@ def plot_tradeoff(ax: Axes, summary: pd.DataFrame) -> None:
             )
     ax.set_xlabel("GMV (thousand yuan)")
     ax.set_ylabel("user experience (mean engagement)")
-    ax.set_title("Platform trade-off (labels: intensity)")
+    ax.set_title(
+        f"Platform trade-off after {int(summary['steps'].iloc[0])} days (labels: intensity)"
+    )
     ax.grid(alpha=0.3)
 
 

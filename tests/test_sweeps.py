@@ -74,6 +74,7 @@ def test_plots_are_real_images_and_the_report_lists_the_runs(basic):
 
 
 def test_the_overview_compares_policies_at_matched_seller_pressure(basic):
+    from sim.compare import tradeoff_figure
     from sim.figures import PRESSURE_LABEL, overview_figure
 
     summary, _ = tables(basic)
@@ -86,6 +87,7 @@ def test_the_overview_compares_policies_at_matched_seller_pressure(basic):
     pressure = summary[summary["scenario"] == "laissez_faire"].groupby("intensity")
     assert list(line.get_xdata()) == pytest.approx(list(pressure["seller_pressure"].mean()))
     assert "after 30 days" in figure.get_suptitle()
+    assert "after 30 days" in tradeoff_figure(summary).axes[0].get_title()  # the true horizon
     old = summary.drop(columns="seller_pressure")  # a sweep from before the pressure existed
     assert overview_figure(old).axes[0].get_xlabel() == "market.intensity"
 
