@@ -284,6 +284,17 @@ def ranking_figure(ranking: pd.DataFrame, objective: str) -> Figure:
     return fig
 
 
+def _spread(values: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """Jitter values drawn on a few levels (Morris grids) so that worlds do not hide each other.
+
+    Returns the values to draw and whether they were jittered (by up to 3% of
+    their range); continuous samples (Sobol) are drawn as they are.
+    """
+    if len(np.unique(values)) > 10 or len(values) < 2:
+        return values, False
+    return values + rng.uniform(-0.03, 0.03, len(values)) * np.ptp(values), True
+
+
 def prim_figure(box: PrimBox, sample: pd.DataFrame, scores: pd.DataFrame) -> Figure:
     """Return the worlds on the box's first two restricted parameters, flips marked, box drawn."""
     fig, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
@@ -292,15 +303,26 @@ def prim_figure(box: PrimBox, sample: pd.DataFrame, scores: pd.DataFrame) -> Fig
     y_name = params[1] if len(params) > 1 else None
     at = sample.set_index("world").loc[scores.index]
     flip = (scores[box.challenger] > scores[box.leader]).to_numpy()
-    yv = at[y_name].to_numpy() if y_name else np.random.default_rng(0).uniform(0, 1, len(at))
+    rng = np.random.default_rng(0)
+    xv, x_jittered = _spread(at[x_name].to_numpy(dtype=float), rng)
+    if y_name:
+        yv, y_jittered = _spread(at[y_name].to_numpy(dtype=float), rng)
+    else:
+        yv, y_jittered = rng.uniform(0, 1, len(at)), False
     ax.scatter(
-        at[x_name][~flip], yv[~flip], s=12, color="#999999", label=f"{readable(box.leader)} ahead"
+        xv[~flip],
+        yv[~flip],
+        s=12,
+        color="#999999",
+        alpha=0.6,
+        label=f"{readable(box.leader)} ahead",
     )
     ax.scatter(
-        at[x_name][flip],
+        xv[flip],
         yv[flip],
         s=14,
         color=colour(box.challenger),
+        alpha=0.6,
         label=f"{readable(box.challenger)} ahead",
     )
     lim = box.limits.set_index("parameter")
@@ -310,8 +332,13 @@ def prim_figure(box: PrimBox, sample: pd.DataFrame, scores: pd.DataFrame) -> Fig
     else:
         y0, y1 = 0.0, 1.0
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linewidth=2, edgecolor="black"))
-    ax.set_xlabel(x_name)
-    ax.set_ylabel(y_name or "(no second restricted parameter: spread for reading)")
+    jitter = " (jittered: the sample has few levels)"
+    ax.set_xlabel(x_name + (jitter if x_jittered else ""))
+    ax.set_ylabel(
+        (y_name + (jitter if y_jittered else ""))
+        if y_name
+        else "(no second restricted parameter: spread for reading)"
+    )
     ax.legend(fontsize=8, loc="upper right")
     ax.set_title(
         f"PRIM box: {readable(box.challenger)} ahead in {fmt(100 * box.density, 0)}% of its worlds "
