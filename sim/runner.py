@@ -71,15 +71,16 @@ class RunResult:
 USER_CONFIGS = Path("results") / "scenarios"
 
 
-def options(group: str) -> list[str]:
+def options(group: str, user_files: bool = True) -> list[str]:
     """Return the available options of a config group (e.g. ``"scenario"``).
 
-    The package's own files, and those a command wrote under ``results/scenarios/``.
+    The package's own files, and (``user_files``) those a command wrote under
+    ``results/scenarios/`` in the current folder.
     """
     folder = resources.files(CONFIG_MODULE) / group
     names = {p.name for p in folder.iterdir() if p.name.endswith(".yaml")}
     user = USER_CONFIGS / group
-    if user.is_dir():
+    if user_files and user.is_dir():
         names |= {p.name for p in user.glob("*.yaml")}
     return sorted(name.removesuffix(".yaml") for name in names)
 

@@ -198,6 +198,7 @@ def tiny_sweep(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
 def test_the_sweeps_view_shows_a_sweep_from_its_files(tiny_sweep, monkeypatch):
     monkeypatch.setenv(app.SWEEPS_ENV, str(tiny_sweep.parent))
     before = {p: p.stat().st_mtime_ns for p in tiny_sweep.rglob("*") if p.is_file()}

@@ -11,19 +11,26 @@ from sim.config import ConfigError
 from sim.runner import compose_config, options, to_sim_config
 
 
-@pytest.mark.parametrize("scenario", options("scenario"))
+@pytest.mark.parametrize("scenario", options("scenario", user_files=False))
 def test_every_scenario_composes(scenario):
     cfg = to_sim_config(compose_config([f"scenario={scenario}"]))
     assert cfg.policy.name == scenario
 
 
-@pytest.mark.parametrize("graph", [g for g in options("graph") if g != "edgelist"])
+@pytest.mark.parametrize(
+    "graph", [g for g in options("graph", user_files=False) if g != "edgelist"]
+)
 def test_every_graph_composes(graph):
     assert to_sim_config(compose_config([f"graph={graph}"])).graph.kind == graph
 
 
 def test_scenario_group_lists_the_four_policies():
-    assert options("scenario") == ["c2b", "laissez_faire", "rectify", "separate_shop"]
+    assert options("scenario", user_files=False) == [
+        "c2b",
+        "laissez_faire",
+        "rectify",
+        "separate_shop",
+    ]
 
 
 def test_defaults_follow_the_calibration():

@@ -38,6 +38,7 @@ def assert_same_model(ours: np.ndarray, theirs: np.ndarray) -> None:
     assert ours[4] == pytest.approx(theirs[4], abs=0.015)  # assortativity
 
 
+@pytest.mark.slow  # four networkx graphs and the statistics: 11 s
 def test_matches_networkx_at_5000_nodes():
     assert_same_model(*compare(5000, 10, seeds=4))
 

@@ -121,6 +121,7 @@ def tiny_sweep(tmp_path_factory):
     return folder, out
 
 
+@pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
 def test_resume_with_another_config_is_refused(tiny_sweep, tmp_path):
     folder, _ = tiny_sweep
     copy = tmp_path / "sweep"
@@ -141,6 +142,7 @@ def test_config_difference_names_the_first_key():
 
 
 # 4. Damaged runs are listed, the rest aggregated, the exit status non-zero.
+@pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
 def test_damaged_runs_are_reported_and_the_rest_aggregated(tiny_sweep, tmp_path):
     folder, _ = tiny_sweep
     copy = tmp_path / "sweep"
@@ -209,6 +211,7 @@ def test_an_unwritable_folder_is_one_line(tmp_path):
 
 
 # 8. Killed sweeps leave no orphans.
+@pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
 def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     proc = subprocess.Popen(
         [

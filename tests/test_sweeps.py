@@ -10,6 +10,9 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
+# Sweeps end to end through the launchers (subprocesses): the slow tier.
+pytestmark = pytest.mark.slow
+
 TINY = [
     "+sweep=quick",
     "scenario=laissez_faire,separate_shop",
