@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.config import POLICY_CONFIGS
 from sim.outcomes import BY_KEY
 from sim.uncertainty import WORLD, identifier
 
@@ -227,6 +228,22 @@ def prim_box(
     )
 
 
+def acting_on(names: list[str], policies: list[str]) -> list[str]:
+    """Return the parameters that can act on any of ``policies``.
+
+    A ``policy.*`` key is set only under the policy that has it (a study applies
+    it to that policy alone), so another policy's lever cannot change which of
+    these two policies wins. Left in, PRIM's peeling restricts such levers as
+    noise and the box reads as if they mattered.
+    """
+    own = {
+        key
+        for policy in policies
+        for key in getattr(POLICY_CONFIGS.get(policy), "__dataclass_fields__", {})
+    }
+    return [n for n in names if not n.startswith("policy.") or n.removeprefix("policy.") in own]
+
+
 def compare(
     worlds: pd.DataFrame,
     sample: pd.DataFrame,
@@ -240,6 +257,6 @@ def compare(
     comparison = Comparison(paired, table, scores, objective, differences=differences)
     if len(table) >= 2 and len(scores):
         leader, challenger = table[POLICY].iloc[0], table[POLICY].iloc[1]
-        names = list(problem_file["problem"]["names"])
+        names = acting_on(list(problem_file["problem"]["names"]), [leader, challenger])
         comparison.prim, comparison.prim_note = prim_box(scores, sample, names, leader, challenger)
     return comparison

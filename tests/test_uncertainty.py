@@ -219,3 +219,59 @@ def test_frontier_writes_designs_runnable_by_name(tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and "unknown frontier" in bad.stderr
+
+
+def test_prim_looks_only_at_parameters_that_can_act_on_the_two_policies():
+    """Another policy's lever cannot flip this pair; PRIM must not be offered it."""
+    from sim.robust import acting_on
+
+    names = [
+        "trust.erosion_per_item",
+        "policy.conversion_friction",  # the separate shop's
+        "policy.answer_prob",  # C2B's
+        "policy.daily_cap",  # rectification's
+    ]
+    assert acting_on(names, ["laissez_faire", "separate_shop"]) == [
+        "trust.erosion_per_item",
+        "policy.conversion_friction",
+    ]
+    assert acting_on(names, ["rectify", "c2b"]) == [
+        "trust.erosion_per_item",
+        "policy.answer_prob",
+        "policy.daily_cap",
+    ]
+
+
+def test_a_prim_box_never_restricts_another_policys_lever():
+    """C2B's lever decides (by construction) which of laissez-faire and the shop wins;
+    it cannot in the model, so the robust comparison must not offer it to PRIM."""
+    import numpy as np
+
+    from sim.robust import compare
+
+    rng = np.random.default_rng(0)
+    sample = pd.DataFrame(
+        {
+            "world": range(200),
+            "policy.answer_prob": rng.uniform(0, 1, 200),
+            "trust.erosion_per_item": rng.uniform(0.001, 0.005, 200),
+        }
+    )
+    shop_ahead = sample["policy.answer_prob"] > 0.3
+    worlds = pd.concat(
+        [
+            pd.DataFrame({"world": sample["world"], "scenario": "laissez_faire", "gmv": 10.0}),
+            pd.DataFrame(
+                {
+                    "world": sample["world"],
+                    "scenario": "separate_shop",
+                    "gmv": np.where(shop_ahead, 12.0, 8.0),
+                }
+            ),
+        ]
+    ).assign(ux=0.7)
+    problem = {"problem": {"names": ["policy.answer_prob", "trust.erosion_per_item"]}}
+    comparison = compare(worlds, sample, problem, {"objective": "gmv_if_ux"})
+    assert comparison.ranking["scenario"].iloc[0] == "separate_shop"
+    restricted = set() if comparison.prim is None else set(comparison.prim.limits["parameter"])
+    assert "policy.answer_prob" not in restricted
