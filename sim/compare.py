@@ -35,7 +35,7 @@ from scipy import stats
 
 from sim.figures import overview_figure
 from sim.metrics import Column
-from sim.outcomes import mean_and_interval
+from sim.outcomes import PRESSURE, mean_and_interval
 from sim.outputs import write_atomically
 from sim.plotting import POLICY_STYLE, plt, save_figure, use_file_backend
 from sim.sweep import MULTIRUN, SUMMARY, TIMESERIES, job_dirs, read_status
@@ -140,7 +140,7 @@ def read_run(
             "friendships_start": summary["graph"].get("friendships_start"),
             "steps": summary["steps"],
             "mean_marketing_share": summary["mean_marketing_share"],
-            "seller_pressure": summary.get("seller_pressure", float("nan")),
+            PRESSURE: summary.get(PRESSURE, float("nan")),
             "mutes_per_unfriend": summary["mutes_per_unfriend"] or float("nan"),
         }
     )

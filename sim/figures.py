@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.outcomes import BY_KEY, fmt, mean_and_interval, outcome_table
+from sim.outcomes import BY_KEY, PRESSURE, fmt, mean_and_interval, outcome_table
 from sim.plotting import POLICY_STYLE, plt, save_figure
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ def policies_in(names: list[str] | pd.Index) -> list[str]:
     return known + sorted(set(names) - set(known))
 
 
-PRESSURE = "seller_pressure"
 PRESSURE_LABEL = "seller pressure: marketing items read per non-seller per day (any channel)"
 OVERVIEW = ("acted", "left", "unfriends", "gmv", "ux", "seller_friends_kept")
 

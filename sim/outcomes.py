@@ -16,6 +16,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+# A run's mean seller pressure (``summary.json`` and the sweep's run table):
+# marketing items read per non-seller per day in any channel (metrics.py).
+PRESSURE = "seller_pressure"
+
 
 @dataclass(frozen=True)
 class Outcome:

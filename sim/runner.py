@@ -37,6 +37,7 @@ from tqdm import tqdm
 from sim.config import POLICY_CONFIGS, ConfigError, SimConfig, register_configs
 from sim.metrics import Column
 from sim.model import SocialCommerceModel
+from sim.outcomes import PRESSURE
 from sim.outputs import write_csv, write_json
 from sim.plotting import plot_timeseries
 
@@ -260,40 +261,36 @@ def package_version() -> str:
         return "unknown"
 
 
+def _git(*args: str, timeout: float) -> str | None:
+    """Return the stdout of ``git args`` in the source folder (None: not a git checkout)."""
+    try:
+        out = subprocess.run(
+            ["git", *args],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
 # Once per process: the code a process runs does not change under it, and a
 # study's workers would otherwise start two git processes for every run.
 @functools.cache
 def git_commit() -> str | None:
     """Return the git commit of the source tree, when it is a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    out = _git("rev-parse", "HEAD", timeout=5)
+    return out.strip() or None if out is not None else None
 
 
 @functools.cache
 def git_dirty() -> bool | None:
     """Whether the source checkout had uncommitted changes (None: not a git checkout)."""
-    try:
-        out = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(out.stdout.strip()) if out.returncode == 0 else None
+    out = _git("status", "--porcelain", "--untracked-files=no", timeout=10)
+    return bool(out.strip()) if out is not None else None
 
 
 def library_versions() -> dict[str, str]:
@@ -356,7 +353,7 @@ def summarize(
         "final": final,
         "mutes_per_unfriend": final[Column.MUTES_CUM] / unfriends if unfriends else None,
         "mean_marketing_share": float(table[Column.MARKETING_SHARE].mean()),
-        "seller_pressure": float(table[Column.MARKETING_READ_PER_USER].mean()),
+        PRESSURE: float(table[Column.MARKETING_READ_PER_USER].mean()),
         "platform": {
             "ux": final[Column.UX],
             "gmv": final[Column.GMV_CUM],

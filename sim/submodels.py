@@ -35,13 +35,12 @@ def arise_needs(
     is open (``-1``: none). Needs past their expiry lapse. Returns the boolean
     mask of needs that arose today (``expiry`` is updated in place).
     """
-    flat = expiry.reshape(-1)
-    lapsed = np.flatnonzero(flat < day)
-    flat[lapsed] = -1
-    arisen = np.zeros(expiry.shape, dtype=bool)
+    lapsed = np.flatnonzero(expiry < day)
+    np.put(expiry, lapsed, -1)
     hits = lapsed[bernoulli_successes(len(lapsed), need_prob, rng)]
-    arisen.reshape(-1)[hits] = True
-    flat[hits] = day + lifetime - 1
+    np.put(expiry, hits, day + lifetime - 1)
+    arisen = np.zeros(expiry.shape, dtype=bool)
+    np.put(arisen, hits, True)
     return arisen
 
 

@@ -239,6 +239,9 @@ def exit_with_parent(poll_seconds: float = 1.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+_EXPECTED: dict[Path, list[str]] = {}  # per process: a sweep's expected job folders
+
+
 def progress_counts(sweep_dir: Path) -> tuple[int, int, int]:
     """Return ``(done, failed, expected)`` for a running sweep, from file names only.
 
@@ -257,9 +260,6 @@ def progress_counts(sweep_dir: Path) -> tuple[int, int, int]:
         elif os.path.isfile(sweep_dir / name / FAILED):
             failed += 1
     return done, failed, len(names)
-
-
-_EXPECTED: dict[Path, list[str]] = {}
 
 
 def report_progress(sweep_dir: Path) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sim.compare import INTENSITY, POLICY, SEED, Sweep, paired_effects
 from sim.figures import policies_in, readable
-from sim.outcomes import BY_KEY, available, fmt, mean_and_interval, outcome_table
+from sim.outcomes import BY_KEY, PRESSURE, available, fmt, mean_and_interval, outcome_table
 
 
 def answer(summary: pd.DataFrame, intensity: float) -> list[str]:
@@ -58,10 +58,10 @@ def pressure_note(summary: pd.DataFrame, intensity: float) -> list[str]:
     ``market.intensity`` means a different thing under each policy, so the same
     intensity is not the same pressure; the overview compares at matched pressure.
     """
-    if "seller_pressure" not in summary or summary["seller_pressure"].isna().all():
+    if PRESSURE not in summary or summary[PRESSURE].isna().all():
         return []
     at = summary[np.isclose(summary[INTENSITY], intensity)]
-    means = at.groupby(POLICY)["seller_pressure"].mean()
+    means = at.groupby(POLICY)[PRESSURE].mean()
     shown = ", ".join(
         f"{readable(policy)} {fmt(means[policy], 2)}"
         for policy in policies_in(list(means.index))

@@ -140,28 +140,21 @@ def test_study_end_to_end_resume_and_sensitivity(tmp_path):
     assert out.returncode == 2 and "not a study folder" in out.stderr
 
 
-@pytest.mark.slow
-def test_frontier_writes_designs_runnable_by_name(tmp_path):
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.optimize",
-            "--config",
-            "quick",
-            "--trials",
-            "4",
-            "--seeds",
-            "1",
-            "steps=15",
-            "graph.n_users=150",
-            "graph.mean_degree=16",
-        ],
-        cwd=tmp_path,
+def optimize(folder, trials: int) -> subprocess.CompletedProcess:
+    """Run the quick frontier in ``folder`` until it has ``trials`` trials."""
+    command = [sys.executable, "-m", "sim.optimize", "--config", "quick", "--trials", str(trials)]
+    return subprocess.run(
+        [*command, "--seeds", "1", "steps=15", "graph.n_users=150", "graph.mean_degree=16"],
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+@pytest.mark.slow
+def test_frontier_writes_designs_runnable_by_name(tmp_path):
+    out = optimize(tmp_path, trials=4)
     assert out.returncode == 0, out.stderr[-3000:]
     folder = tmp_path / "results" / "frontier" / "quick"
     trials = pd.read_csv(folder / "trials.csv")
@@ -191,26 +184,7 @@ def test_frontier_writes_designs_runnable_by_name(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     # resume: asking for 5 trials runs one more
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.optimize",
-            "--config",
-            "quick",
-            "--trials",
-            "5",
-            "--seeds",
-            "1",
-            "steps=15",
-            "graph.n_users=150",
-            "graph.mean_degree=16",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    out = optimize(tmp_path, trials=5)
     assert out.returncode == 0 and len(pd.read_csv(folder / "trials.csv")) == 5
     bad = subprocess.run(
         [sys.executable, "-m", "sim.optimize", "--config", "nope"],
