@@ -31,13 +31,14 @@ def pool():
 def baselines(pool):
     cache: dict[tuple, dock.RunSet] = {}
 
-    def get(scenario: str, baseline: str, regime: tuple[str, ...] = ()) -> dock.RunSet:
+    def get(scenario: str, baseline: str, regime: str = "main") -> dock.RunSet:
         """Baseline runs ("reference", "fast"), or the unmodified fast engine ("unmodified")."""
+        common = dock.REGIMES[regime]
         if (scenario, baseline, regime) not in cache:
             cache[scenario, baseline, regime] = (
-                dock.collect(scenario, "fast", dock.SEEDS, regime, pool)
+                dock.collect(scenario, "fast", dock.SEEDS, common, pool)
                 if baseline == "unmodified"
-                else dock.baseline_set(scenario, baseline, dock.SEEDS, pool, regime)
+                else dock.baseline_set(scenario, baseline, dock.SEEDS, pool, common)
             )
         return cache[scenario, baseline, regime]
 
@@ -52,37 +53,40 @@ def test_tost_and_ks_decide_as_designed():
     assert dock.ks(rng.normal(0, 1, 500), rng.normal(0.5, 1, 500)) < dock.KS_ALPHA
 
 
+def case_id(case: tuple[str, str]) -> str:
+    return case[0] if case[1] == "main" else f"{case[0]}-{case[1]}"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", dock.SCENARIOS)
-def test_fast_engine_is_equivalent_to_the_reference(scenario, pool, baselines):
+@pytest.mark.parametrize("case", dock.CASES, ids=case_id)
+def test_fast_engine_is_equivalent_to_the_reference(case, pool, baselines):
     verdict = dock.compare(
-        scenario, baselines(scenario, "unmodified"), baselines(scenario, "reference")
+        case[0], baselines(case[0], "unmodified", case[1]), baselines(case[0], "reference", case[1])
     )
     assert verdict.equivalent, dock.format_table(verdict.failures())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", dock.SCENARIOS)
-def test_unmodified_fast_engine_passes_against_itself(scenario, pool, baselines):
-    verdict = dock.compare(scenario, baselines(scenario, "unmodified"), baselines(scenario, "fast"))
+@pytest.mark.parametrize("case", dock.CASES, ids=case_id)
+def test_unmodified_fast_engine_passes_against_itself(case, pool, baselines):
+    verdict = dock.compare(
+        case[0], baselines(case[0], "unmodified", case[1]), baselines(case[0], "fast", case[1])
+    )
     assert verdict.equivalent, dock.format_table(verdict.failures())
 
 
-FAULT_CASES = [
-    pytest.param(f, marks=pytest.mark.xfail(reason=f.known_miss, strict=False))
-    if f.known_miss
-    else f
-    for f in dock.FAULTS
-]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", FAULT_CASES, ids=lambda f: f.override)
+@pytest.mark.parametrize("fault", dock.FAULTS, ids=lambda f: f.override)
 def test_every_negative_control_is_rejected(fault, pool, baselines):
-    overrides = (*fault.regime, fault.override)
+    overrides = (*fault.common, fault.override)
     fast = dock.collect(fault.scenario, "fast", dock.SEEDS, overrides, pool)
     verdict = dock.compare(fault.scenario, fast, baselines(fault.scenario, "fast", fault.regime))
     assert not verdict.equivalent, f"{fault.override} passed docking"
+
+
+def test_every_fault_regime_is_docked_against_the_reference():
+    for fault in dock.FAULTS:
+        assert (fault.scenario, fault.regime) in dock.CASES, fault.override
 
 
 def test_faults_cover_every_submodel_and_policy():
@@ -112,3 +116,9 @@ def test_command_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
     assert dock.main(["--fast", "trust.no_such_key=1", "--markdown", str(out)]) == 2
     assert "sim.dock" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_command_docks_the_cases_asked_for():
+    assert dock.cases_for("all", "all") == list(dock.CASES)
+    assert dock.cases_for("rectify", "all") == [("rectify", "main"), ("rectify", "complaints")]
+    assert dock.cases_for("c2b", "purchases") == [("c2b", "purchases")]

@@ -32,6 +32,7 @@ HEADLINE = (
     "unfriends_cum",
     "sales_cum",
     "sellers",
+    "seller_entries_cum",
     "left_share",
     "ux",
     "shop_followers",
@@ -61,6 +62,7 @@ class ReferenceModel(mesa.Model):
                 self.people[reader].baseline[author] = level
         self.friends_at_start = [len(p.trust) for p in self.people]
         self.mutes = self.unfriends = self.sales = self.penalties = self.unfollows = 0
+        self.entries = 0  # sellers recruited or entered after day 0
         self.persuaded = 0
         self.cap = (
             None
@@ -465,6 +467,7 @@ class ReferenceModel(mesa.Model):
             share = len(selling) / len(person.trust) if person.trust else 0.0
             if self.rng.random() < 1.0 - (1.0 - cfg.innovation_prob) * (1.0 - q * share):
                 entering.append((person, selling))
+        self.entries += len(entering)
         for person, selling in entering:
             if selling:
                 upline = self.people[int(selling[self.rng.integers(len(selling))])]
@@ -497,6 +500,7 @@ class ReferenceModel(mesa.Model):
             p = cfg.recruit_prob * t * min(1.0, seller.rolling_sales / cfg.recruit_sales_norm)
             if t > cfg.recruit_min_trust and self.rng.random() < p:
                 joins.setdefault(person.node, []).append(friend)
+        self.entries += len(joins)
         for node, uplines in joins.items():
             upline = self.people[int(uplines[self.rng.integers(len(uplines))])]
             self.people[node].start_selling(upline.category, upline.node)
@@ -613,6 +617,7 @@ class ReferenceModel(mesa.Model):
             "unfriends_cum": self.unfriends,
             "sales_cum": self.sales,
             "sellers": sum(p.selling for p in self.people),
+            "seller_entries_cum": self.entries,
             "left_share": sum(not p.in_moments for p in buyers) / len(buyers) if buyers else 0.0,
             "ux": float(np.mean([p.engagement for p in buyers])) if buyers else 0.0,
             "shop_followers": sum(len(p.following) for p in self.people),
