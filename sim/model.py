@@ -98,7 +98,6 @@ class SocialCommerceModel(mesa.Model):
         self._lowered: list[tuple[np.ndarray, np.ndarray]] = []  # (arcs, trust before)
         self._disappointed: list[np.ndarray] = []
         self.friends_at_start = np.diff(self.arcs.start)
-        self._marked = np.zeros(n_users, dtype=bool)  # scratch: a buyer's friends (word of mouth)
         self.seed_sellers()
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
 
@@ -365,7 +364,7 @@ class SocialCommerceModel(mesa.Model):
         arcs, people = self.arcs, self.people
         author, reader = arcs.author[idx], arcs.reader[idx]
         category = np.maximum(people.category[author], 0)
-        open_need = people.need_expiry[reader, category] >= self.day
+        open_need = people.need_open(reader, category, self.day)
         competitor = people.seller[reader] & (people.category[reader] == category)
         can = np.flatnonzero(people.seller[author] & ~open_need & ~competitor)
         hit = can[persuaded(items[can], persuasion, self.rng)]
@@ -390,7 +389,7 @@ class SocialCommerceModel(mesa.Model):
         arcs, people = self.arcs, self.people
         author, reader = arcs.author[idx], arcs.reader[idx]
         category = people.category[author]
-        open_need = people.need_expiry[reader, np.maximum(category, 0)] >= self.day
+        open_need = people.need_open(reader, np.maximum(category, 0), self.day)
         competitor = people.seller[reader] & (people.category[reader] == category)
         eligible = people.seller[author] & open_need & ~competitor
         idx, probability = idx[eligible], probability[eligible]
@@ -420,23 +419,32 @@ class SocialCommerceModel(mesa.Model):
         self.today.sales += len(idx)
         self.totals.sales += len(idx)
         self.totals.gmv += len(idx) * self.cfg.market.order_value
-        for buyer, seller in zip(
-            reader[satisfied].tolist(), author[satisfied].tolist(), strict=True
-        ):
-            self.spread_word(buyer, seller)
+        self.spread_word(reader[satisfied], author[satisfied])
 
-    def spread_word(self, buyer: int, seller: int) -> None:
-        """ODD 7.5 Word of mouth: common friends' trust in the seller rises a little."""
-        arcs, marked = self.arcs, self._marked
-        friends = arcs.friends(buyer)
-        marked[friends] = True
-        lo, hi = arcs.start[seller], arcs.start[seller + 1]
-        common = lo + np.flatnonzero(
-            marked[arcs.reader[lo:hi]] & (arcs.status[lo:hi] != ArcStatus.REMOVED)
-        )
-        marked[friends] = False
-        arcs.trust[common] = satisfied_trust(arcs.trust[common], self.cfg.purchase.word_of_mouth)
-        self.platform.policy.on_satisfied(buyer, seller, common)
+    def spread_word(self, buyers: np.ndarray, sellers: np.ndarray) -> None:
+        """ODD 7.5 Word of mouth: common friends' trust in the seller rises a little.
+
+        Each satisfied purchase (``buyers[k]`` from ``sellers[k]``) raises the
+        trust of every friend the two still share in the seller by
+        ``T += w (1 - T)``; an arc shared by ``k`` of today's purchases gets the
+        step ``k`` times, ``T = 1 - (1 - w)^k (1 - T)``, as one purchase after
+        another would give it.
+        """
+        if not len(buyers):
+            return
+        arcs = self.arcs
+        # each buyer's friends, then the seller's arc to each of them, if any
+        # (a seller can have thousands of friends; a buyer, tens)
+        buyer_arcs = arcs.of_authors(buyers)
+        seller = np.repeat(sellers, arcs.start[buyers + 1] - arcs.start[buyers])
+        live = arcs.status[buyer_arcs] != ArcStatus.REMOVED
+        common = arcs.find(arcs.reader[buyer_arcs][live], seller[live])
+        common = common[common >= 0]
+        common = common[arcs.status[common] != ArcStatus.REMOVED]
+        raised, times = np.unique(common, return_counts=True)
+        keep = (1.0 - self.cfg.purchase.word_of_mouth) ** times
+        arcs.trust[raised] = 1.0 - keep * (1.0 - arcs.trust[raised])
+        self.platform.policy.on_satisfied(common)
 
     def apply_ladder(self, mute: np.ndarray, unfriend: np.ndarray) -> None:
         """ODD 7.6: mute and unfriend, and file complaints against the authors.

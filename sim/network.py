@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
-from scipy.sparse import csc_matrix
+from scipy.sparse import csc_matrix, csr_matrix
 
 
 class ArcStatus(IntEnum):
@@ -46,28 +46,55 @@ class ArcTable:
     """
 
     def __init__(self, n_users: int, edges: np.ndarray) -> None:
-        edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-        n_edges = len(edges)
-        author = np.concatenate([edges[:, 1], edges[:, 0]])
-        reader = np.concatenate([edges[:, 0], edges[:, 1]])
-        order = np.argsort(author * max(n_users, 1) + reader)
-        position = np.empty_like(order)
-        position[order] = np.arange(len(order))
-        unsorted_twin = np.concatenate([np.arange(n_edges, 2 * n_edges), np.arange(n_edges)])
+        # The layout (arcs sorted by author, then reader) is built by counting,
+        # not by sorting 2E composite keys: at a million users (50 million arcs)
+        # that sort alone took 8 s. Edges (u < v) sorted by (u, v) give each
+        # author's higher-numbered readers in order; scipy's CSR -> CSC
+        # conversion (a counting sort) gives its lower-numbered readers in order.
+        edges = np.asarray(edges).reshape(-1, 2)
+        low = np.minimum(edges[:, 0], edges[:, 1]).astype(np.int32)
+        high = np.maximum(edges[:, 0], edges[:, 1]).astype(np.int32)
+        if len(low) > 1:  # generators and the graph cache give sorted edges already
+            rises, level = low[1:] > low[:-1], low[1:] == low[:-1]
+            if not (rises | (level & (high[1:] > high[:-1]))).all():
+                order = np.lexsort((high, low))
+                low, high = low[order], high[order]
+        n_edges = len(low)
+        above = np.bincount(low, minlength=n_users)  # readers numbered above the author
+        up_ptr = np.zeros(n_users + 1, dtype=np.int64)
+        np.cumsum(above, out=up_ptr[1:])
+        ids = np.arange(n_edges, dtype=np.int64)
+        up = csr_matrix((ids, high, up_ptr), shape=(n_users, n_users))
+        down = up.tocsc()  # per higher end: lower ends in order, edge ids as data
+        below = np.diff(down.indptr)
         self.n_users = n_users
-        self.author = author[order].astype(np.int32)
-        self.reader = reader[order].astype(np.int32)
-        self.twin = position[unsorted_twin[order]].astype(np.int64)
         self.start = np.zeros(n_users + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.author, minlength=n_users), out=self.start[1:])
-        n_arcs = len(order)
+        np.cumsum(below + above, out=self.start[1:])
+        n_arcs = 2 * n_edges
+        first = self.start[:-1]
+        low_arc = np.repeat(first - down.indptr[:-1], below)
+        low_arc += ids
+        high_arc = np.repeat(first + below - up_ptr[:-1], above)
+        high_arc += ids
+        self.author = np.repeat(np.arange(n_users, dtype=np.int32), below + above)
+        self.reader = np.empty(n_arcs, dtype=np.int32)
+        self.reader[low_arc] = down.indices
+        self.reader[high_arc] = high
+        edge_low_arc = np.empty(n_edges, dtype=np.int64)
+        edge_low_arc[down.data] = low_arc  # the arc high <- low of each edge
+        self.twin = np.empty(n_arcs, dtype=np.int64)
+        self.twin[edge_low_arc] = high_arc
+        self.twin[high_arc] = edge_low_arc
         self.trust = np.zeros(n_arcs)
         self.baseline = np.zeros(n_arcs)
         self.status = np.full(n_arcs, ArcStatus.VISIBLE, dtype=np.int8)
         self.counts = np.array([n_arcs, 0, 0], dtype=np.int64)
-        self.exposure = np.zeros(n_arcs, dtype=np.float32)
-        self.exposure_day = np.zeros(n_arcs, dtype=np.int32)
-        self.following = np.zeros(n_arcs, dtype=bool)
+        # Written now (np.full, not np.zeros): a page first written by the day's
+        # scattered updates costs a page fault in the middle of the run; at a
+        # million users that was 1.4 s over the first 8 days, against 0.4 s here.
+        self.exposure = np.full(n_arcs, 0.0, dtype=np.float32)
+        self.exposure_day = np.full(n_arcs, 0, dtype=np.int32)
+        self.following = np.full(n_arcs, False)
         self.visible = np.ones(n_arcs, dtype=np.float32)
         self._visible_by_author = csc_matrix(
             (self.visible, self.reader, self.start), shape=(n_users, n_users), copy=False
@@ -88,14 +115,38 @@ class ArcTable:
         return offsets + np.arange(total)
 
     def visible_sum(self, per_author: np.ndarray) -> np.ndarray:
-        """Return, per reader, the sum of ``per_author`` over the authors they see."""
-        return self._visible_by_author @ per_author.astype(np.float32)
+        """Return, per reader, the sum of ``per_author`` over the authors they see.
+
+        Only the columns of authors with a nonzero value are multiplied: on a
+        day a fifth of the users post, and slicing them out costs less than a
+        product over every arc.
+        """
+        authors = np.flatnonzero(per_author)
+        return self._visible_by_author[:, authors] @ per_author[authors].astype(np.float32)
 
     def between(self, reader: int, author: int) -> int:
         """Return the index of arc ``reader <- author``, or -1 if they never were friends."""
         lo, hi = self.start[author], self.start[author + 1]
         k = lo + int(np.searchsorted(self.reader[lo:hi], reader))
         return k if k < hi and self.reader[k] == reader else -1
+
+    def find(self, readers: np.ndarray, authors: np.ndarray) -> np.ndarray:
+        """Return the arc ``readers[k] <- authors[k]`` for every k, or -1 where there is none.
+
+        A binary search within each author's slice (its readers are sorted),
+        run for all pairs at once.
+        """
+        readers = np.asarray(readers, dtype=np.int64)
+        authors = np.asarray(authors, dtype=np.int64)
+        lo, end = self.start[authors], self.start[authors + 1]
+        hi, last = end.copy(), max(len(self.reader) - 1, 0)
+        while (active := lo < hi).any():
+            mid = (lo + hi) // 2
+            right = active & (self.reader[np.minimum(mid, last)] < readers)
+            lo = np.where(right, mid + 1, lo)
+            hi = np.where(active & ~right, mid, hi)
+        found = (lo < end) & (self.reader[np.minimum(lo, last)] == readers)
+        return np.where(found, lo, -1)
 
     def friends(self, user: int) -> np.ndarray:
         """Return the users ``user`` is still friends with."""

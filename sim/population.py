@@ -26,7 +26,7 @@ class Population:
         in_moments: False once the user has left Moments.
         recruitable: whether the user could ever become a seller.
         acted: whether the user has muted or unfriended a seller so far.
-        need_expiry: last day a need per category stays open (-1: none).
+        need_expiry: last day a need per category stays open (open while >= today; -1: never).
         seller, category, quality, base_rate, post_rate: the seller role.
         since: the day the current seller role began.
         ever_sold: whether the user has ever had the seller role.
@@ -70,6 +70,12 @@ class Population:
         self.quality[node] = quality
         self.base_rate[node] = base_rate
         self.post_rate[node] = base_rate
+
+    def need_open(self, users: np.ndarray, category: np.ndarray, day: int) -> np.ndarray:
+        """Whether each of ``users`` has an open need in ``category`` (same length) on ``day``."""
+        # one flat gather: a two-array fancy index costs several times more at 100,000 users
+        flat = users.astype(np.int64) * self.need_expiry.shape[1] + category
+        return np.take(self.need_expiry, flat) >= day
 
     def close_business(self, node: int) -> None:
         """Take the seller role away; an ex-seller is never recruited again."""

@@ -32,12 +32,14 @@ def arise_needs(
     """ODD 7.1 Needs: each user-category pair without an open need gets one w.p. ``need_prob``.
 
     ``expiry[i, c]`` is the last day the need of user ``i`` in category ``c``
-    is open (``-1``: none). Needs past their expiry lapse. Returns the boolean
-    mask of needs that arose today (``expiry`` is updated in place).
+    is open; a need past its expiry has lapsed (``-1``: never had one). Returns
+    the boolean mask of needs that arose today (``expiry`` is updated in place).
     """
-    lapsed = np.flatnonzero(expiry < day)
-    np.put(expiry, lapsed, -1)
-    hits = lapsed[bernoulli_successes(len(lapsed), need_prob, rng)]
+    # Draw the Bernoulli trials over every pair and keep those without an open
+    # need: the same distribution as trials over the pairs without one, but
+    # without a pass that lists those pairs (most of them, every day).
+    hits = bernoulli_successes(expiry.size, need_prob, rng)
+    hits = hits[np.take(expiry, hits) < day]
     np.put(expiry, hits, day + lifetime - 1)
     arisen = np.zeros(expiry.shape, dtype=bool)
     np.put(arisen, hits, True)
@@ -169,7 +171,9 @@ def persuaded(items: Array, persuasion: float, rng: np.random.Generator) -> Arra
     read that the reader comes to want the product. No source pins ``p``
     (``market.persuasion``, unpinned; range in ODD 7.5).
     """
-    return rng.random(len(items)) < 1.0 - (1.0 - persuasion) ** items
+    # (1 - p)^m from a table of powers: one gather instead of a power per arc
+    powers = (1.0 - persuasion) ** np.arange(int(items.max(initial=0)) + 1)
+    return rng.random(len(items)) < 1.0 - powers[items]
 
 
 def satisfied_trust(trust: Array, gain: float) -> Array:

@@ -101,6 +101,10 @@ def test_accounting_identities_hold_every_day(scenario):
             "sellers.recruit_prob=0.02",
             "sellers.grace_days=10",
             "sellers.innovation_prob=0.002",
+            # bad products bought often: unfriending happens in every channel,
+            # the shop and C2B included, whatever the seed
+            "purchase.quality_mean=0.2",
+            "purchase.conversion=0.1",
         )
     )
     arcs = model.arcs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim.network import ArcStatus, ArcTable
 
@@ -55,3 +56,39 @@ def test_visible_sum_counts_only_visible_arcs():
     arcs.mute(np.array([arcs.between(2, 3)]))
     arcs.remove(np.array([arcs.between(0, 1)]))
     assert arcs.visible_sum(posts).tolist() == [4.0, 4.0, 3.0, 4.0]
+
+
+def test_find_gives_the_arc_of_each_pair_or_minus_one():
+    rng = np.random.default_rng(3)
+    n = 60
+    edges = rng.integers(0, n, (300, 2))
+    edges = np.unique(np.sort(edges[edges[:, 0] != edges[:, 1]], axis=1), axis=0)
+    arcs = ArcTable(n, edges)
+    readers, authors = rng.integers(0, n, 2000), rng.integers(0, n, 2000)
+    expected = [arcs.between(int(r), int(a)) for r, a in zip(readers, authors, strict=True)]
+    found = arcs.find(readers, authors)
+    assert found.tolist() == expected
+    assert (found >= 0).sum() > 100 and (found < 0).sum() > 100  # both kinds were asked
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_the_counted_layout_equals_sorting_arcs_by_author_then_reader(sort):
+    rng = np.random.default_rng(7)
+    n = 200
+    edges = rng.integers(0, n, (3000, 2))
+    edges = np.unique(np.sort(edges[edges[:, 0] != edges[:, 1]], axis=1), axis=0)
+    if not sort:  # any order and orientation
+        edges = edges[rng.permutation(len(edges))]
+        flip = rng.random(len(edges)) < 0.5
+        edges[flip] = edges[flip][:, ::-1]
+    arcs = ArcTable(n, edges)
+    # the plain construction: both directions, sorted by (author, reader)
+    author = np.concatenate([edges[:, 1], edges[:, 0]])
+    reader = np.concatenate([edges[:, 0], edges[:, 1]])
+    order = np.lexsort((reader, author))
+    assert arcs.author.tolist() == author[order].tolist()
+    assert arcs.reader.tolist() == reader[order].tolist()
+    assert (arcs.author[arcs.twin] == arcs.reader).all()
+    assert (arcs.reader[arcs.twin] == arcs.author).all()
+    assert (arcs.twin[arcs.twin] == np.arange(len(arcs))).all()
+    assert arcs.start.tolist() == np.searchsorted(arcs.author, np.arange(n + 1)).tolist()

@@ -266,3 +266,40 @@ def test_sellers_lose_friends_as_the_essay_says():
     assert reached.iloc[-1] < 0.95
     quiet = simulate(small_config("market.intensity=0", "steps=30")).timeseries
     assert (quiet[Column.SELLER_FRIENDS_KEPT].dropna() == 1).all()
+
+
+def word_of_mouth_model(scenario: str):
+    """Seller 0, buyers 1 and 2; 3 a friend of seller and buyer 1; 4 of the seller only.
+
+    Friendships: 0-1, 0-2, 0-3, 0-4, 1-3, 1-2, 2-3 (3 is also buyer 2's friend).
+    """
+    from sim.model import SocialCommerceModel
+
+    edges = np.array([[0, 1], [0, 2], [0, 3], [0, 4], [1, 3], [1, 2], [2, 3]])
+    cfg = small_config(f"scenario={scenario}", "purchase.word_of_mouth=0.1")
+    return SocialCommerceModel(cfg, graph=(5, edges))
+
+
+def test_word_of_mouth_raises_common_friends_once_per_satisfied_purchase():
+    model = word_of_mouth_model("laissez_faire")
+    arcs = model.arcs
+    to = {reader: arcs.between(reader, 0) for reader in range(1, 5)}
+    before = arcs.trust.copy()
+    arcs.remove(np.array([arcs.between(2, 3)]))  # buyer 2 and friend 3 fell out
+    # buyer 1 twice (two categories), buyer 2 once: friend 3 shares only buyer 1 now
+    model.spread_word(np.array([1, 1, 2]), np.array([0, 0, 0]))
+    assert arcs.trust[to[3]] == pytest.approx(1 - 0.9**2 * (1 - before[to[3]]))
+    assert arcs.trust[to[2]] == pytest.approx(1 - 0.9**2 * (1 - before[to[2]]))  # buyer 1's
+    assert arcs.trust[to[1]] == pytest.approx(1 - 0.9 * (1 - before[to[1]]))  # buyer 2's friend
+    assert arcs.trust[to[4]] == before[to[4]]  # shares no buyer
+    changed = np.flatnonzero(arcs.trust != before)
+    assert set(changed.tolist()) == {to[1], to[2], to[3]}  # only the seller's arcs
+
+
+def test_a_recommendation_per_satisfied_purchase_may_bring_a_follower():
+    model = word_of_mouth_model("separate_shop")
+    model.platform.policy.cfg.recommend_follow_prob = 1.0
+    arcs = model.arcs
+    model.spread_word(np.array([1]), np.array([0]))
+    assert arcs.following[arcs.between(3, 0)] and arcs.following[arcs.between(2, 0)]
+    assert not arcs.following[arcs.between(4, 0)] and not arcs.following[arcs.between(1, 0)]

@@ -64,8 +64,12 @@ class Policy:
     def run_channel(self, marketing: np.ndarray, needs_arisen: np.ndarray) -> None:
         """Carry commerce outside Moments today (shop, C2B answers)."""
 
-    def on_satisfied(self, buyer: int, seller: int, common_arcs: np.ndarray) -> None:
-        """React to a satisfied purchase (``common_arcs``: arcs seller -> buyer's friends)."""
+    def on_satisfied(self, common_arcs: np.ndarray) -> None:
+        """React to today's satisfied purchases.
+
+        ``common_arcs``: for each purchase, the arcs from the seller to the
+        friends the buyer shares with them (an arc once per purchase).
+        """
 
     def enforce(self, complaints: np.ndarray) -> None:
         """Apply the platform's rules to today's complaints per author."""

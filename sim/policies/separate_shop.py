@@ -78,8 +78,12 @@ class SeparateShop(Policy):
         conversion = model.cfg.purchase.conversion * (1.0 - cfg.conversion_friction)
         model.buy(idx, purchase_probability(arcs.trust[idx], read, conversion))
 
-    def on_satisfied(self, buyer: int, seller: int, common_arcs: np.ndarray) -> None:
-        """Let a satisfied buyer recommend the shop: common friends may follow."""
+    def on_satisfied(self, common_arcs: np.ndarray) -> None:
+        """Let satisfied buyers recommend the shop: common friends may follow.
+
+        Each recommendation is a chance ``recommend_follow_prob``; a friend
+        recommended to by two buyers gets two chances.
+        """
         model = self.model
         fresh = common_arcs[~model.arcs.following[common_arcs]]
         follows = fresh[model.rng.random(len(fresh)) < self.cfg.recommend_follow_prob]
