@@ -1,7 +1,9 @@
 """Benchmark: ``python -m sim.bench [--cases ...] [--quick]``.
 
 Each case runs in a fresh subprocess (so its peak RSS is its own) and reports
-users, mean degree, days, engine, setup seconds, run seconds, days per second,
+users, mean degree, days, engine, setup seconds (of which building the
+graph: the graph cache is off, so every case builds its graph as a first run
+does), run seconds, days per second,
 arc-days per second (directed arcs x days / run seconds) and peak RSS. The
 ``app-2k`` case times the dashboard's day (``sim.app``): four policies side by
 side, one step each, and the redraw of its figures, in milliseconds. The
@@ -173,7 +175,7 @@ def measure_app(case: Case) -> dict[str, float | int | str]:
     }
 
 
-def measure(case: Case) -> dict[str, float | int | str]:
+def measure(case: Case) -> dict[str, float | int | str | None]:
     """Run ``case`` in this process and return its figures."""
     if case.engine == "app":
         return measure_app(case)
@@ -189,12 +191,17 @@ def measure(case: Case) -> dict[str, float | int | str]:
     cfg = to_sim_config(compose_config(overrides))
     started = time.perf_counter()
     if case.engine == "fast":
+        from sim.graphs import graph_for_seed
         from sim.model import SocialCommerceModel
 
-        model = SocialCommerceModel(cfg)
+        graph = graph_for_seed(cfg.graph, cfg.seed)
+        graph_s = time.perf_counter() - started
+        model = SocialCommerceModel(cfg, graph=graph)
+        del graph
         arcs = len(model.arcs)
         step = model.step
     else:
+        graph_s = None  # built inside the reference model
         reference = ReferenceModel(cfg)
         arcs = sum(len(p.trust) for p in reference.people)
         step = reference.step
@@ -207,6 +214,7 @@ def measure(case: Case) -> dict[str, float | int | str]:
         **asdict(case),
         "actual_mean_degree": arcs / case.n_users,
         "setup_s": setup,
+        "graph_s": graph_s,
         "run_s": run,
         "days_per_s": case.days / run,
         "arc_days_per_s": arcs * case.days / run,
@@ -214,17 +222,22 @@ def measure(case: Case) -> dict[str, float | int | str]:
     }
 
 
-def run_case(case: Case) -> dict[str, float | int | str]:
+def run_case(case: Case) -> dict[str, float | int | str | None]:
     """Run ``case`` in a fresh Python process and return its figures."""
     out = subprocess.run(
         [sys.executable, "-m", "sim.bench", "--child", case.name],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "SIM_GRAPH_CACHE": "off"},  # time the graph as a first run builds it
     )
     if out.returncode != 0:
         raise RuntimeError(f"bench case {case.name} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def table(rows: list[dict]) -> str:
@@ -232,6 +245,7 @@ def table(rows: list[dict]) -> str:
     runs = {(r["n_users"], r["days"], r["engine"]): r["run_s"] for r in rows}
     header = (
         f"{'case':<10} {'engine':<9} {'users':>9} {'degree':>6} {'days':>5} {'setup s':>8} "
+        f"{'graph s':>8} "
         f"{'run s':>8} {'days/s':>8} {'arc-days/s':>11} {'peak MB':>8} {'speed-up':>8}"
     )
     lines = [header, "-" * len(header)]
@@ -240,7 +254,8 @@ def table(rows: list[dict]) -> str:
         ratio = f"{reference / r['run_s']:.0f}x" if r["engine"] == "fast" and reference else ""
         lines.append(
             f"{r['name']:<10} {r['engine']:<9} {r['n_users']:>9,} {r['actual_mean_degree']:>6.1f} "
-            f"{r['days']:>5} {r['setup_s']:>8.2f} {r['run_s']:>8.2f} {r['days_per_s']:>8.1f} "
+            f"{r['days']:>5} {r['setup_s']:>8.2f} {_seconds(r.get('graph_s')):>8} "
+            f"{r['run_s']:>8.2f} {r['days_per_s']:>8.1f} "
             f"{r['arc_days_per_s']:>11.3g} {r['peak_rss_mb']:>8.0f} {ratio:>8}"
         )
     for r in rows:
