@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import least_squares
+from scipy.stats import binom
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,42 @@ def discrete_bass(p: float, q: float, steps: int, n_users: int | None = None) ->
     return out
 
 
+def exact_mean(p: float, q: float, steps: int, n_users: int) -> np.ndarray:
+    """Return the exact expected adoption share of the finite model, days 1..steps."""
+    return exact_moments(p, q, steps, n_users)[0]
+
+
+def exact_moments(p: float, q: float, steps: int, n_users: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the exact mean and standard deviation of one run's adoption share, days 1..steps.
+
+    With ``k`` adopters, each of the ``n - k`` others adopts independently with
+    ``h(k) = 1 - (1 - p)(1 - q k / (n - 1))``, so tomorrow's count is
+    ``k + Binomial(n - k, h(k))``. Carrying the distribution of ``k`` forward
+    day by day gives the expectation exactly. The recursion ``discrete_bass`` is
+    its mean-field approximation: it puts ``E[k]`` where the model averages
+    over ``k``. The two differ by O(1/n) (at 400 users, p = 0.01 and q = 0.3,
+    by up to 0.010, four adopters a run, where adoption turns), which 20 runs
+    resolve: against the recursion the model sat 3.6 standard errors off on one
+    day, against this expectation it does not.
+    """
+    n = n_users
+    counts = np.arange(n + 1)
+    hazard = 1.0 - (1.0 - p) * (1.0 - q * counts / (n - 1))
+    # step[k, j]: the chance that k adopters become k + j tomorrow
+    step = binom.pmf(counts[None, :], (n - counts)[:, None], hazard[:, None])
+    dist = np.zeros(n + 1)
+    dist[0] = 1.0
+    mean, sd = np.empty(steps), np.empty(steps)
+    for t in range(steps):
+        moved = np.zeros(n + 1)
+        for k in np.flatnonzero(dist > 1e-300):
+            moved[k:] += dist[k] * step[k, : n + 1 - k]
+        dist = moved
+        mean[t] = float(counts @ dist) / n
+        sd[t] = np.sqrt(max(0.0, float(counts**2 @ dist) / n**2 - mean[t] ** 2))
+    return mean, sd
+
+
 def closed_form(p: float, q: float, days: np.ndarray) -> np.ndarray:
     """Bass (1969) continuous-time cumulative adoption at ``days``."""
     e = np.exp(-(p + q) * np.asarray(days, dtype=float))
@@ -133,7 +170,9 @@ class BassResult:
     Attributes:
         case: the experiment.
         mean, se: mean adoption share per day over seeds and its standard error.
-        recursion: the discrete Bass recursion with the true ``p``, ``q``.
+        exact, exact_sd: the exact mean and standard deviation of a run's adoption
+            share in the finite model (``exact_moments``).
+        recursion: the discrete Bass recursion with the true ``p``, ``q`` (mean field).
         fitted: least-squares ``(p, q)`` of the textbook Bass model on ``mean``.
 
     """
@@ -141,33 +180,42 @@ class BassResult:
     case: BassCase
     mean: np.ndarray
     se: np.ndarray
+    exact: np.ndarray
+    exact_sd: np.ndarray
     recursion: np.ndarray
     fitted: tuple[float, float]
 
     @property
     def max_z(self) -> float:
-        """Largest ``|mean - recursion| / se`` over the days.
+        """Largest ``|mean - exact| / SE`` over the days, with the exact SE.
 
-        The standard error is floored at one adopter in ``n x seeds``, the
-        resolution of the mean (on days when every run has saturated, se = 0).
+        The standard error of the mean of ``seeds`` runs comes from the exact
+        distribution (``exact_sd / sqrt(seeds)``), not from the runs: near
+        saturation a run has 0, 1 or 2 adopters left, and the spread of 20 such
+        counts is too ragged to standardize by. It is floored at one adopter in
+        ``n x seeds`` (on days when every run has saturated it is 0).
         """
-        return float(np.max(np.abs(self.mean - self.recursion) / self.se_floored))
+        return float(np.max(np.abs(self.mean - self.exact) / self.se_floored))
 
     @property
     def se_floored(self) -> np.ndarray:
-        """The standard error, at least one adopter over all runs."""
-        return np.maximum(self.se, 1.0 / (self.case.n_users * self.case.seeds))
+        """The exact standard error of the mean, at least one adopter over all runs."""
+        se = self.exact_sd / np.sqrt(self.case.seeds)
+        return np.maximum(se, 1.0 / (self.case.n_users * self.case.seeds))
 
 
 def bass_experiment(case: BassCase = BassCase(), workers: int | None = None) -> BassResult:
     """Run ``case`` and compare the mean adoption curve with the recursion and the fit."""
     curves = simulate_curves(case, workers)
+    exact = exact_moments(case.p, case.q, case.steps, case.n_users)
     mean = curves.mean(axis=0)
     se = curves.std(axis=0, ddof=1) / np.sqrt(len(curves))
     return BassResult(
         case=case,
         mean=mean,
         se=se,
+        exact=exact[0],
+        exact_sd=exact[1],
         recursion=discrete_bass(case.p, case.q, case.steps, case.n_users),
         fitted=fit_bass(mean),
     )

@@ -708,7 +708,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         case = result.case
         print(
             f"{path}: p true {case.p:g} fitted {p_fit:.4g}, q true {case.q:g} fitted "
-            f"{q_fit:.4g}; max |mean - recursion| / SE = {result.max_z:.2f} over {case.steps} days"
+            f"{q_fit:.4g}; max |mean - exact| / SE = {result.max_z:.2f} over {case.steps} days"
         )
         return 0
     cases = cases_for(args.scenario, args.regime)

@@ -342,8 +342,14 @@ def bass_figure(result: Any) -> Figure:
     )
     curve.legend(fontsize=8)
     gap.axhline(0, color="grey", lw=0.8)
-    gap.fill_between(days, -3 * result.se, 3 * result.se, color=PALETTE[0], alpha=0.25)
-    gap.plot(days, result.mean - result.recursion, color=PALETTE[0], label="model - recursion")
-    gap.set(xlabel="day", ylabel="difference in adoption share", title="model minus recursion")
+    band = 3 * result.se_floored  # the exact standard error of the mean
+    gap.fill_between(days, -band, band, color=PALETTE[0], alpha=0.25)
+    gap.plot(days, result.mean - result.exact, color=PALETTE[0], label="model - exact expectation")
+    gap.plot(
+        days, result.recursion - result.exact, color=PALETTE[3], ls="--", label="recursion - exact"
+    )
+    gap.set(
+        xlabel="day", ylabel="difference in adoption share", title="model minus exact expectation"
+    )
     gap.legend(fontsize=8)
     return figure

@@ -10,6 +10,7 @@ from sim.bass import (
     bass_experiment,
     closed_form,
     discrete_bass,
+    exact_mean,
     fit_bass,
     simulate_curves,
     standard_bass,
@@ -26,6 +27,16 @@ def test_recursion_approaches_the_closed_form_as_rates_shrink():
         p, q = 0.01 * scale, 0.3 * scale
         gap = np.abs(discrete_bass(p, q, len(days)) - closed_form(p, q, days)).max()
         assert gap < 0.2 * scale + 1e-4, (scale, gap)
+
+
+def test_the_exact_expectation_is_the_recursion_without_imitation_and_near_it_with():
+    days = np.arange(1, 31)
+    # no imitation: the hazard does not depend on k, and E[F_t] = 1 - (1 - p)^t
+    assert np.allclose(exact_mean(0.05, 0.0, 30, 50), 1 - 0.95**days)
+    # with imitation the recursion is the mean-field approximation: close, not equal
+    for n in (100, 1000):
+        gap = np.abs(exact_mean(0.01, 0.3, 45, n) - discrete_bass(0.01, 0.3, 45, n)).max()
+        assert 0 < gap < 5.0 / n, (n, gap)  # the mean-field error is O(1/n)
 
 
 def test_fit_recovers_known_parameters_from_an_exact_curve():
@@ -48,7 +59,7 @@ def test_innovation_alone_enters_at_its_rate():
 
 
 @pytest.mark.slow
-def test_mean_adoption_follows_the_discrete_bass_recursion_and_the_fit_recovers_p_q():
+def test_mean_adoption_follows_the_exact_expectation_and_the_fit_recovers_p_q():
     result = bass_experiment(BassCase(p=P, q=Q, n_users=400, steps=45, seeds=20))
     assert result.max_z <= 3.0, result.max_z
     p_fit, q_fit = result.fitted
