@@ -122,3 +122,14 @@ def test_the_command_docks_the_cases_asked_for():
     assert dock.cases_for("all", "all") == list(dock.CASES)
     assert dock.cases_for("rectify", "all") == [("rectify", "main"), ("rectify", "complaints")]
     assert dock.cases_for("c2b", "purchases") == [("c2b", "purchases")]
+
+
+def test_a_run_config_is_the_one_hydra_composes_for_its_seed():
+    from sim.runner import compose_config, to_sim_config
+
+    overrides = dock.REGIMES["complaints"]
+    first = dock._config("rectify", 7, overrides)
+    first.trust.erosion_per_item = 1.0  # a run changing its config changes no other run's
+    composed = compose_config([*dock.REGIME, "scenario=rectify", "seed=7", *overrides])
+    assert dock._config("rectify", 7, overrides) == to_sim_config(composed)
+    assert dock._config("rectify", 8, overrides).seed == 8

@@ -198,19 +198,19 @@ class ReferenceModel(mesa.Model):
                         "opened": False,
                     }
                 continue
-            organic, marketing = {}, {}
-            for friend in person.trust:
-                author = self.people[friend]
-                if friend in person.muted:
-                    continue
-                organic[friend] = author.organic_posts
-                marketing[friend] = shown[friend]
+            visible = [friend for friend in person.trust if friend not in person.muted]
+            organic = {friend: self.people[friend].organic_posts for friend in visible}
+            marketing = {friend: shown[friend] for friend in visible}
+            for friend in visible:
                 if folded.get(friend, 0) and self.rng.random() < expand:
                     marketing[friend] += folded[friend]
             available = sum(organic.values()) + sum(marketing.values())
             share = min(1.0, person.attention / available) if available else 1.0
-            organic_read = {f: self.thin(k, share) for f, k in organic.items()}
-            marketing_read = {f: self.thin(k, share) for f, k in marketing.items()}
+            if share >= 1.0:  # everything fits in attention: every item is read
+                organic_read, marketing_read = organic, marketing
+            else:
+                organic_read = {f: self.thin(k, share) for f, k in organic.items()}
+                marketing_read = {f: self.thin(k, share) for f, k in marketing.items()}
             total_organic, total_marketing = (
                 sum(organic_read.values()),
                 sum(marketing_read.values()),
@@ -232,7 +232,9 @@ class ReferenceModel(mesa.Model):
 
     def thin(self, items: int, share: float) -> int:
         """Read each of ``items`` with probability ``share``."""
-        return items if share >= 1.0 else sum(self.rng.random() < share for _ in range(items))
+        if items == 0 or share >= 1.0:
+            return items
+        return sum(self.rng.random() < share for _ in range(items))
 
     def lower(self, person: Person, friend: int) -> None:
         """Note ``person``'s trust in ``friend`` before today's first lowering event."""
