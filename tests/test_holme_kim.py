@@ -10,25 +10,52 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
 
-from sim.graphs import SEQUENTIAL_NODES, holme_kim, to_networkx
+from sim.graphs import SEQUENTIAL_NODES, holme_kim
 
 
-def graph_statistics(graph: nx.Graph) -> np.ndarray:
-    """Median, 90th and 99th degree percentiles, clustering, assortativity."""
-    degrees = np.array([d for _, d in graph.degree()])
+def graph_statistics(n: int, edges: np.ndarray) -> np.ndarray:
+    """Median, 90th and 99th degree percentiles, average clustering, assortativity.
+
+    The clustering and assortativity of ``networkx.average_clustering`` and
+    ``networkx.degree_assortativity_coefficient`` (checked equal below), from a
+    sparse adjacency matrix: networkx's own took 6 of the 17 s per 50,000-node graph.
+    """
+    ends, other = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+    adjacency = csr_matrix((np.ones(len(ends)), (ends, other)), shape=(n, n))
+    degrees = np.diff(adjacency.indptr)
+    triangles = np.asarray((adjacency @ adjacency).multiply(adjacency).sum(axis=1)).ravel() / 2
+    pairs = degrees * (degrees - 1) / 2
+    clustering = np.divide(triangles, pairs, out=np.zeros(n), where=pairs > 0).mean()
+    assortativity = np.corrcoef(degrees[ends], degrees[other])[0, 1]
     quantiles = np.percentile(degrees, [50, 90, 99])
-    return np.r_[
-        quantiles, nx.average_clustering(graph), nx.degree_assortativity_coefficient(graph)
+    return np.r_[quantiles, clustering, assortativity]
+
+
+def networkx_edges(graph: nx.Graph) -> np.ndarray:
+    return np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+
+
+def test_the_statistics_are_networkx_own():
+    graph = nx.powerlaw_cluster_graph(2000, 4, 0.5, seed=1)
+    degrees = np.array([d for _, d in graph.degree()])
+    expected = np.r_[
+        np.percentile(degrees, [50, 90, 99]),
+        nx.average_clustering(graph),
+        nx.degree_assortativity_coefficient(graph),
     ]
+    np.testing.assert_allclose(graph_statistics(2000, networkx_edges(graph)), expected, rtol=1e-9)
 
 
 def compare(n: int, m: int, seeds: int) -> tuple[np.ndarray, np.ndarray]:
     ours = [
-        graph_statistics(to_networkx(n, holme_kim(n, m, 0.5, np.random.default_rng(s))))
+        graph_statistics(n, holme_kim(n, m, 0.5, np.random.default_rng(s))) for s in range(seeds)
+    ]
+    theirs = [
+        graph_statistics(n, networkx_edges(nx.powerlaw_cluster_graph(n, m, 0.5, seed=s)))
         for s in range(seeds)
     ]
-    theirs = [graph_statistics(nx.powerlaw_cluster_graph(n, m, 0.5, seed=s)) for s in range(seeds)]
     return np.mean(ours, axis=0), np.mean(theirs, axis=0)
 
 
@@ -38,7 +65,7 @@ def assert_same_model(ours: np.ndarray, theirs: np.ndarray) -> None:
     assert ours[4] == pytest.approx(theirs[4], abs=0.015)  # assortativity
 
 
-@pytest.mark.slow  # four networkx graphs and the statistics: 11 s
+@pytest.mark.slow  # four networkx graphs and the statistics: 4 s
 def test_matches_networkx_at_5000_nodes():
     assert_same_model(*compare(5000, 10, seeds=4))
 
