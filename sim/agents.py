@@ -9,8 +9,10 @@ their own rows there, so the model can apply a rule to every arc at once.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import mesa
 import numpy as np
@@ -62,6 +64,46 @@ class User(mesa.Agent):
     def business(self) -> Seller | None:
         """The user's micro-business, if they run one."""
         return self.model.business_of.get(self.node)
+
+
+class Users(Sequence[User]):
+    """Every user of ``model`` as a ``User`` agent, made when first asked for.
+
+    ``users[node]`` is the user at row ``node`` of ``model.people``; iterating
+    gives all of them. An agent is a view on its row, so when it is made
+    changes nothing in the run. Made and registered with Mesa up front, the
+    agents took 6.2 s of a million-user setup (0.6 s at 100,000) though only
+    sellers and the dashboard ever use one; ``model.agents`` holds the made ones.
+    """
+
+    def __init__(self, model: SocialCommerceModel) -> None:
+        self._model = model
+        self._made: dict[int, User] = {}
+
+    def __len__(self) -> int:
+        return self._model.n_users
+
+    @overload
+    def __getitem__(self, node: int) -> User: ...
+    @overload
+    def __getitem__(self, node: slice) -> list[User]: ...
+    def __getitem__(self, node: int | slice) -> User | list[User]:
+        if isinstance(node, slice):
+            return [self[i] for i in range(*node.indices(len(self)))]
+        node = operator.index(node)
+        if node < 0:
+            node += len(self)
+        if not 0 <= node < len(self):
+            raise IndexError(f"no user {node}: there are {len(self)}")
+        user = self._made.get(node)
+        if user is None:
+            user = self._made[node] = User(self._model, node)
+        return user
+
+    @property
+    def made(self) -> int:
+        """How many user agents exist so far."""
+        return len(self._made)
 
 
 class Seller(mesa.Agent):

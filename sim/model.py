@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from sim.agents import ExitReason, Platform, Seller, User, sellers_decide
+from sim.agents import ExitReason, Platform, Seller, Users, sellers_decide
 from sim.config import SimConfig
 from sim.graphs import Edges, graph_for_seed
 from sim.metrics import REPORTERS, DailyTally, Totals
@@ -92,7 +92,7 @@ class SocialCommerceModel(mesa.Model):
         self.totals = Totals()
         self.today = DailyTally()
         self.business_of: dict[int, Seller] = {}
-        self.users = [User(self, node) for node in range(n_users)]
+        self.users = Users(self)
         self.platform = Platform(self, make_policy(cfg.policy, self))
         self._exposed: list[tuple[np.ndarray, np.ndarray]] = []
         self._lowered: list[tuple[np.ndarray, np.ndarray]] = []  # (arcs, trust before)

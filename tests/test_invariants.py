@@ -53,3 +53,23 @@ def test_table_has_one_row_per_day_and_every_column():
     assert table[Column.DAY].tolist() == list(range(1, 18))
     assert not table.drop(columns=[Column.MEAN_TRUST_SELLER_ARCS]).isna().any().any()
     assert isinstance(table, pd.DataFrame)
+
+
+def test_user_agents_are_made_on_first_use_and_are_the_rows_they_view():
+    from sim.agents import User
+
+    model = small_model()
+    users = model.users
+    assert len(users) == model.n_users
+    sellers = set(model.business_of)
+    assert users.made == len(sellers)  # setup made only the sellers' users
+    assert set(model.agents_by_type[User].get("node")) == sellers
+    node = next(n for n in range(model.n_users) if n not in sellers)
+    user = users[node]
+    assert users[node] is user and users[node - model.n_users] is user and user.node == node
+    assert user.engagement == model.people.engagement[node]
+    assert users.made == len(sellers) + 1 and user in model.agents
+    assert [u.node for u in users[2:5]] == [2, 3, 4]
+    with pytest.raises(IndexError):
+        users[model.n_users]
+    assert sum(1 for _ in users) == model.n_users
