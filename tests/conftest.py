@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import functools
-
 import pytest
 
 from sim.config import SimConfig
 from sim.model import SocialCommerceModel
-from sim.runner import compose_config, to_sim_config
+from sim.runner import composed_config
 
 SMALL = ("graph.n_users=400", "graph.mean_degree=30", "steps=60", "progress=false")
 
@@ -18,17 +14,12 @@ SMALL = ("graph.n_users=400", "graph.mean_degree=30", "steps=60", "progress=fals
 def small_config(*overrides: str) -> SimConfig:
     """A validated config on a 400-user Holme-Kim graph, 60 days, plus ``overrides``.
 
-    Hydra composes each set of other overrides once (a third of a second each);
-    a plain ``seed=N`` is set on a copy.
+    Hydra composes each set of other overrides once (``composed_config``); a
+    plain ``seed=N`` is set on the copy.
     """
     seeds = [o for o in overrides if o.startswith("seed=") and o[5:].isdigit()]
-    config = copy.deepcopy(_composed(tuple(o for o in overrides if o not in seeds)))
-    return dataclasses.replace(config, seed=int(seeds[-1][5:])) if seeds else config
-
-
-@functools.cache
-def _composed(overrides: tuple[str, ...]) -> SimConfig:
-    return to_sim_config(compose_config([*SMALL, *overrides]))
+    rest = [o for o in overrides if o not in seeds]
+    return composed_config([*SMALL, *rest], int(seeds[-1][5:]) if seeds else None)
 
 
 def small_model(*overrides: str) -> SocialCommerceModel:
