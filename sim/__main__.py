@@ -187,6 +187,21 @@ def environment_error(error: OSError) -> str:
     return f"{path}: {reason}" if path else reason
 
 
+def interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is Ctrl-C, or an error Ctrl-C caused.
+
+    numba turns a KeyboardInterrupt that lands while it loads compiled code
+    into a SystemError whose cause is the interrupt.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def run_single(cfg: DictConfig, out_dir: Path) -> None:
     """Run one simulation; on bad input or a fault, leave nothing behind and exit with one line."""
     plan = PLAN if PLAN is not None and PLAN.folder.resolve() == out_dir.resolve() else None
@@ -204,12 +219,11 @@ def run_single(cfg: DictConfig, out_dir: Path) -> None:
     except MemoryError:
         plan.discard()
         fail("out of memory while running; try a smaller graph.n_users or graph.mean_degree")
-    except KeyboardInterrupt:
+    except BaseException as error:
         plan.discard()
-        print("sim: interrupted; the run's files were removed", file=sys.stderr)
-        raise SystemExit(130) from None
-    except BaseException:
-        plan.discard()
+        if interrupted(error):
+            print("sim: interrupted; the run's files were removed", file=sys.stderr)
+            raise SystemExit(130) from None
         raise
     print(summary_table(result.summary))
     print(f"results: {out_dir}")
@@ -236,6 +250,8 @@ def run_sweep_job(
         write_atomically(out_dir / CONFIG, lambda out: out.write(config_text))
         write_results(result, out_dir, plot=config.plot)
     except Exception as error:  # one failed job must not stop the others or the aggregation
+        if interrupted(error):
+            raise KeyboardInterrupt from error
         out_dir.mkdir(parents=True, exist_ok=True)
         mark_failed(out_dir, overrides, error)
         print(f"sim: run failed: {out_dir.name}: {error}", file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.network import ArcStatus
 
 if TYPE_CHECKING:
@@ -91,27 +92,47 @@ def marketing_share(model: SocialCommerceModel) -> float:
     return model.today.marketing_read / read if read else 0.0
 
 
-def _sellers_and_arcs(model: SocialCommerceModel) -> tuple[np.ndarray, np.ndarray]:
-    """Return the current sellers and all their arcs, found once per observation.
+@dataclass(frozen=True)
+class SellerArcs:
+    """The current sellers' arcs, counted once per observation.
 
-    Three reporters need them; at 100,000 users each search walks hundreds of
+    Attributes:
+        sellers: the users selling now.
+        to_buyers: their arcs to non-sellers that still exist (friends not removed).
+        not_removed: how many of all their arcs still exist.
+        visible: how many of all their arcs are still visible (not muted).
+
+    """
+
+    sellers: np.ndarray
+    to_buyers: np.ndarray
+    not_removed: int
+    visible: int
+
+
+def seller_arc_census(model: SocialCommerceModel) -> SellerArcs:
+    """Return the sellers' arcs (``SellerArcs``), found in one compiled pass.
+
+    Three reporters need them; at 100,000 users the pass walks hundreds of
     thousands of arcs, so the result is kept until the day, the sellers or the
     arc statuses change.
     """
     key = (model.day, len(model.business_of), *model.arcs.counts.tolist())
     cached = model.__dict__.get("_seller_arcs_cache")
     if cached is None or cached[0] != key:
-        sellers = np.flatnonzero(model.people.seller)
-        cached = (key, sellers, model.arcs.of_authors(sellers))
+        arcs, seller = model.arcs, model.people.seller
+        sellers = np.flatnonzero(seller)
+        to_buyers, not_removed, visible = kernels.seller_arc_census(
+            arcs.start, arcs.reader, arcs.status, seller, sellers
+        )
+        cached = (key, SellerArcs(sellers, to_buyers, not_removed, visible))
         model.__dict__["_seller_arcs_cache"] = cached
-    return cached[1], cached[2]
+    return cached[1]
 
 
 def seller_arcs(model: SocialCommerceModel) -> np.ndarray:
     """Arcs from current sellers to non-seller friends that still exist."""
-    arcs, people = model.arcs, model.people
-    idx = _sellers_and_arcs(model)[1]
-    return idx[~people.seller[arcs.reader[idx]] & (arcs.status[idx] != ArcStatus.REMOVED)]
+    return seller_arc_census(model).to_buyers
 
 
 def marketing_read_per_user(model: SocialCommerceModel) -> float:
@@ -175,13 +196,11 @@ def _seller_friend_share(model: SocialCommerceModel, keep: ArcStatus | None) -> 
     those still seeing the seller (not muted). Pooled over sellers; NaN when
     nobody sells.
     """
-    sellers, idx = _sellers_and_arcs(model)
-    start = int(model.friends_at_start[sellers].sum())
+    census = seller_arc_census(model)
+    start = int(model.friends_at_start[census.sellers].sum())
     if not start:
         return float("nan")
-    status = model.arcs.status[idx]
-    kept = status != ArcStatus.REMOVED if keep is None else status == keep
-    return int(np.count_nonzero(kept)) / start
+    return (census.not_removed if keep is None else census.visible) / start
 
 
 def seller_friends_kept(model: SocialCommerceModel) -> float:

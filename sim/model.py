@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
+from sim import kernels
 from sim.agents import ExitReason, Platform, Seller, Users, sellers_decide
 from sim.config import SimConfig
 from sim.graphs import Edges, graph_for_seed
@@ -38,7 +39,6 @@ from sim.submodels import (
     persuaded,
     poisson_per_user,
     purchase_probability,
-    read_fraction,
     recruit_probability,
     repair_trust,
     satisfied_trust,
@@ -218,34 +218,27 @@ class SocialCommerceModel(mesa.Model):
         arcs, people, n = self.arcs, self.people, self.n_users
         opened = people.in_moments & (self.rng.random(n) < people.engagement)
         organic_available = arcs.visible_sum(feed.organic) * opened
-        ads = arcs.of_authors(np.flatnonzero(feed.shown + feed.folded > 0))
-        status = arcs.status[ads]
-        leaking = ads[status == ArcStatus.MUTED] if self.cfg.trust.mute_leak > 0 else ads[:0]
-        ads = ads[(status == ArcStatus.VISIBLE) & opened[arcs.reader[ads]]]
-        author, reader = arcs.author[ads], arcs.reader[ads]
-        marketing = feed.shown[author]
-        if feed.folded.any():
-            expands = self.rng.random(len(ads)) < self.platform.policy.expand_prob
-            marketing = marketing + np.where(expands, feed.folded[author], 0)
-        marketing_available = np.bincount(reader, weights=marketing, minlength=n)
-        share = read_fraction(organic_available + marketing_available, people.attention)
-        marketing_read = items_read(marketing, share[reader], self.rng)
-        organic_per_user = items_read(organic_available.astype(np.int64), share, self.rng)
-        marketing_per_user = np.bincount(reader, weights=marketing_read, minlength=n)
-        leak_author = arcs.author[leaking]
-        leaked = self.rng.binomial(
-            feed.shown[leak_author] + feed.folded[leak_author], self.cfg.trust.mute_leak
+        exposed, items, share, marketing_per_user, organic_per_user = kernels.read_moments(
+            arcs.start,
+            arcs.reader,
+            arcs.author,
+            arcs.status,
+            opened,
+            organic_available,
+            feed.shown,
+            feed.folded,
+            self.platform.policy.expand_prob,
+            people.attention,
+            self.cfg.trust.mute_leak,
+            self.rng,
         )
         buyers = ~people.seller
         self.today.marketing_read = int(marketing_per_user[buyers].sum())
         self.today.organic_read = int(organic_per_user[buyers].sum())
         self.today.folded = int(feed.folded.sum())
-        exposed = np.concatenate([ads, leaking])
-        items = np.concatenate([marketing_read, leaked])
-        hit = items > 0
         return MomentsReading(
-            exposed=exposed[hit],
-            marketing=items[hit],
+            exposed=exposed,
+            marketing=items,
             opened=opened,
             share=share,
             clutter=clutter(

@@ -13,7 +13,8 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
-from scipy.sparse import csc_matrix, csr_matrix
+
+from sim import kernels
 
 
 class ArcStatus(IntEnum):
@@ -39,18 +40,13 @@ class ArcTable:
         exposure: marketing items seen along the arc, decayed over the wear window.
         exposure_day: the day ``exposure`` was last brought up to date.
         following: whether the reader follows the author's shop (separate-shop policy).
-        visible: 1.0 on visible arcs, 0.0 on muted and removed ones; it is the data
-            of a sparse reader x author matrix, so per-reader sums over visible arcs
-            are one sparse product (``visible_sum``).
 
     """
 
     def __init__(self, n_users: int, edges: np.ndarray) -> None:
-        # The layout (arcs sorted by author, then reader) is built by counting,
-        # not by sorting 2E composite keys: at a million users (50 million arcs)
-        # that sort alone took 8 s. Edges (u < v) sorted by (u, v) give each
-        # author's higher-numbered readers in order; scipy's CSR -> CSC
-        # conversion (a counting sort) gives its lower-numbered readers in order.
+        # The layout (arcs sorted by author, then reader) is built by counting
+        # (sim.kernels.arc_layout), not by sorting 2E composite keys: at a
+        # million users (50 million arcs) that sort alone took 8 s.
         edges = np.asarray(edges).reshape(-1, 2)
         low = np.minimum(edges[:, 0], edges[:, 1]).astype(np.int32)
         high = np.maximum(edges[:, 0], edges[:, 1]).astype(np.int32)
@@ -59,32 +55,13 @@ class ArcTable:
             if not (rises | (level & (high[1:] > high[:-1]))).all():
                 order = np.lexsort((high, low))
                 low, high = low[order], high[order]
-        n_edges = len(low)
-        above = np.bincount(low, minlength=n_users)  # readers numbered above the author
-        up_ptr = np.zeros(n_users + 1, dtype=np.int64)
-        np.cumsum(above, out=up_ptr[1:])
-        ids = np.arange(n_edges, dtype=np.int64)
-        up = csr_matrix((ids, high, up_ptr), shape=(n_users, n_users))
-        down = up.tocsc()  # per higher end: lower ends in order, edge ids as data
-        below = np.diff(down.indptr)
         self.n_users = n_users
-        self.start = np.zeros(n_users + 1, dtype=np.int64)
-        np.cumsum(below + above, out=self.start[1:])
-        n_arcs = 2 * n_edges
-        first = self.start[:-1]
-        low_arc = np.repeat(first - down.indptr[:-1], below)
-        low_arc += ids
-        high_arc = np.repeat(first + below - up_ptr[:-1], above)
-        high_arc += ids
-        self.author = np.repeat(np.arange(n_users, dtype=np.int32), below + above)
+        n_arcs = 2 * len(low)
+        self.start = np.empty(n_users + 1, dtype=np.int64)
+        self.author = np.empty(n_arcs, dtype=np.int32)
         self.reader = np.empty(n_arcs, dtype=np.int32)
-        self.reader[low_arc] = down.indices
-        self.reader[high_arc] = high
-        edge_low_arc = np.empty(n_edges, dtype=np.int64)
-        edge_low_arc[down.data] = low_arc  # the arc high <- low of each edge
         self.twin = np.empty(n_arcs, dtype=np.int64)
-        self.twin[edge_low_arc] = high_arc
-        self.twin[high_arc] = edge_low_arc
+        kernels.arc_layout(low, high, self.start, self.author, self.reader, self.twin)
         self.trust = np.zeros(n_arcs)
         self.baseline = np.zeros(n_arcs)
         self.status = np.full(n_arcs, ArcStatus.VISIBLE, dtype=np.int8)
@@ -95,34 +72,21 @@ class ArcTable:
         self.exposure = np.full(n_arcs, 0.0, dtype=np.float32)
         self.exposure_day = np.full(n_arcs, 0, dtype=np.int32)
         self.following = np.full(n_arcs, False)
-        self.visible = np.ones(n_arcs, dtype=np.float32)
-        self._visible_by_author = csc_matrix(
-            (self.visible, self.reader, self.start), shape=(n_users, n_users), copy=False
-        )
 
     def __len__(self) -> int:
         return len(self.author)
 
     def of_authors(self, authors: np.ndarray) -> np.ndarray:
         """Return the indices of every arc whose author is in ``authors``."""
-        authors = np.asarray(authors, dtype=np.int64)
-        first = self.start[authors]
-        counts = self.start[authors + 1] - first
-        total = int(counts.sum())
-        if total == 0:
-            return np.zeros(0, dtype=np.int64)
-        offsets = np.repeat(first - np.cumsum(counts) + counts, counts)
-        return offsets + np.arange(total)
+        return kernels.arcs_of(self.start, np.asarray(authors, dtype=np.int64))
 
     def visible_sum(self, per_author: np.ndarray) -> np.ndarray:
         """Return, per reader, the sum of ``per_author`` over the authors they see.
 
-        Only the columns of authors with a nonzero value are multiplied: on a
-        day a fifth of the users post, and slicing them out costs less than a
-        product over every arc.
+        One compiled pass over the arcs of authors with a nonzero value (on a
+        day a fifth of the users post); sums are float32, exact for counts.
         """
-        authors = np.flatnonzero(per_author)
-        return self._visible_by_author[:, authors] @ per_author[authors].astype(np.float32)
+        return kernels.visible_sum(self.start, self.reader, self.status, np.asarray(per_author))
 
     def between(self, reader: int, author: int) -> int:
         """Return the index of arc ``reader <- author``, or -1 if they never were friends."""
@@ -133,20 +97,14 @@ class ArcTable:
     def find(self, readers: np.ndarray, authors: np.ndarray) -> np.ndarray:
         """Return the arc ``readers[k] <- authors[k]`` for every k, or -1 where there is none.
 
-        A binary search within each author's slice (its readers are sorted),
-        run for all pairs at once.
+        A binary search within each author's slice (its readers are sorted).
         """
-        readers = np.asarray(readers, dtype=np.int64)
-        authors = np.asarray(authors, dtype=np.int64)
-        lo, end = self.start[authors], self.start[authors + 1]
-        hi, last = end.copy(), max(len(self.reader) - 1, 0)
-        while (active := lo < hi).any():
-            mid = (lo + hi) // 2
-            right = active & (self.reader[np.minimum(mid, last)] < readers)
-            lo = np.where(right, mid + 1, lo)
-            hi = np.where(active & ~right, mid, hi)
-        found = (lo < end) & (self.reader[np.minimum(lo, last)] == readers)
-        return np.where(found, lo, -1)
+        return kernels.find_arcs(
+            self.start,
+            self.reader,
+            np.asarray(readers, dtype=np.int64),
+            np.asarray(authors, dtype=np.int64),
+        )
 
     def friends(self, user: int) -> np.ndarray:
         """Return the users ``user`` is still friends with."""
@@ -169,4 +127,3 @@ class ArcTable:
         self.counts -= np.bincount(self.status[changed], minlength=len(ArcStatus))
         self.counts[status] += len(changed)
         self.status[changed] = status
-        self.visible[changed] = status == ArcStatus.VISIBLE

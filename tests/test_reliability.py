@@ -15,6 +15,7 @@ import psutil
 import pytest
 from omegaconf import OmegaConf
 
+from sim.__main__ import interrupted
 from sim.config import ConfigError
 from sim.plotting import timeseries_figure
 from sim.runner import compose_config, simulate, summary_table, to_sim_config
@@ -320,3 +321,15 @@ def test_a_run_without_sellers_ends_cleanly(tmp_path):
     # 13. Provenance.
     assert isinstance(summary["git_dirty"], bool | None)
     assert set(summary["versions"]) == {"python", "numpy", "mesa", "networkx", "hydra-core"}
+
+
+def test_an_error_caused_by_ctrl_c_counts_as_an_interrupt():
+    # numba wraps a KeyboardInterrupt that lands while it loads compiled code
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise SystemError("returned a result with an exception set") from interrupt
+    except SystemError as error:
+        assert interrupted(error)
+    assert not interrupted(SystemError("a real fault"))

@@ -1,0 +1,269 @@
+"""Compiled inner loops of the fast engine (numba).
+
+Why by hand: in numpy, one pass of a rule over the day's arcs is a chain of
+gathers, masks and temporaries (``reader[idx]``, ``status[idx] == VISIBLE``,
+``opened[...]``, ``idx[mask]`` ...). At 100,000 users a day is about 200 such
+calls of a tenth of a millisecond each, and that overhead, not arithmetic, was
+the year's cost. Each loop here fuses one such chain into a single pass.
+
+Every loop that draws random numbers takes the model's own
+``numpy.random.Generator`` and draws in the order the numpy code it replaced
+did (numba reproduces numpy's streams draw for draw), so the engine's outputs
+are byte-identical to the numpy version's: the golden time series is the check.
+
+Compiled code is cached on disk (``cache=True``): a process loads it in
+milliseconds; the first run on a machine compiles it once (a few seconds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+VISIBLE, MUTED, REMOVED = 0, 1, 2  # sim.network.ArcStatus, as plain ints for numba
+
+
+@njit(cache=True)
+def visible_sum(
+    start: np.ndarray, reader: np.ndarray, status: np.ndarray, per_author: np.ndarray
+) -> np.ndarray:
+    """Per reader, the sum of ``per_author`` over the authors they see (float32 sums)."""
+    out = np.zeros(len(start) - 1, dtype=np.float32)
+    for author in range(len(start) - 1):
+        value = np.float32(per_author[author])
+        if value == 0:
+            continue
+        for arc in range(start[author], start[author + 1]):
+            if status[arc] == VISIBLE:
+                out[reader[arc]] += value
+    return out
+
+
+@njit(cache=True)
+def arcs_of(start: np.ndarray, authors: np.ndarray) -> np.ndarray:
+    """Return every arc whose author is in ``authors``, author by author."""
+    total = 0
+    for author in authors:
+        total += start[author + 1] - start[author]
+    out = np.empty(total, dtype=np.int64)
+    k = 0
+    for author in authors:
+        for arc in range(start[author], start[author + 1]):
+            out[k] = arc
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def arc_layout(
+    low: np.ndarray,
+    high: np.ndarray,
+    start: np.ndarray,
+    author: np.ndarray,
+    reader: np.ndarray,
+    twin: np.ndarray,
+) -> None:
+    """Lay edges ``low < high`` (sorted by low, then high) out as arcs grouped by author.
+
+    Fills ``start`` (CSR offsets, n_users + 1), ``author``, ``reader`` and
+    ``twin`` (the reverse arc; 2 per edge). An author's arcs come in reader
+    order: first the readers below it (edges whose high end it is, met in
+    order of their low end), then those above (its own edges, in order of
+    their high end). One pass, by counting: no sort. The arrays come from
+    numpy, which asks the kernel for huge pages on large arrays (numba's
+    allocator does not): the run gathers from them at random every day.
+    """
+    n_users = len(start) - 1
+    degree = np.zeros(n_users, dtype=np.int64)
+    below = np.zeros(n_users, dtype=np.int64)
+    for e in range(len(low)):
+        degree[low[e]] += 1
+        degree[high[e]] += 1
+        below[high[e]] += 1
+    start[0] = 0
+    for node in range(n_users):
+        start[node + 1] = start[node] + degree[node]
+    for node in range(n_users):
+        author[start[node] : start[node + 1]] = node
+    next_below = start[:-1].copy()
+    next_above = start[:-1] + below
+    for e in range(len(low)):
+        u, v = low[e], high[e]
+        up, down = next_above[u], next_below[v]  # arcs v <- u and u <- v
+        next_above[u] += 1
+        next_below[v] += 1
+        reader[up], reader[down] = v, u
+        twin[up], twin[down] = down, up
+
+
+@njit(cache=True)
+def find_arcs(
+    start: np.ndarray, reader: np.ndarray, readers: np.ndarray, authors: np.ndarray
+) -> np.ndarray:
+    """Return arc ``readers[k] <- authors[k]`` for each k (-1 if none): binary searches."""
+    out = np.full(len(readers), -1, dtype=np.int64)
+    for k in range(len(readers)):
+        lo, hi = start[authors[k]], start[authors[k] + 1]
+        end = hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if reader[mid] < readers[k]:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < end and reader[lo] == readers[k]:
+            out[k] = lo
+    return out
+
+
+def warm_up() -> None:
+    """Load numba's compiler target now (about half a second, once per process).
+
+    The first call of any compiled function pays it; ``sim.bench`` calls this
+    with the imports, so a case's setup time is the model's own.
+    """
+    arcs_of(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+@njit(cache=True)
+def moments_arcs(
+    start: np.ndarray,
+    reader: np.ndarray,
+    status: np.ndarray,
+    opened: np.ndarray,
+    authors: np.ndarray,
+    leak: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ODD 7.3: return the posting ``authors``' arcs that show and those that leak.
+
+    Shown: to readers who see the author and opened Moments today. Leaking (if
+    ``leak``): muted. Each in arc order.
+    """
+    total = 0
+    for author in authors:
+        total += start[author + 1] - start[author]
+    shown = np.empty(total, dtype=np.int64)
+    leaking = np.empty(total if leak else 0, dtype=np.int64)
+    n_shown = n_leaking = 0
+    for author in authors:
+        for arc in range(start[author], start[author + 1]):
+            if status[arc] == VISIBLE:
+                if opened[reader[arc]]:
+                    shown[n_shown] = arc
+                    n_shown += 1
+            elif leak and status[arc] == MUTED:
+                leaking[n_leaking] = arc
+                n_leaking += 1
+    return shown[:n_shown], leaking[:n_leaking]
+
+
+@njit(cache=True)
+def items_read(available: np.ndarray, share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """ODD 7.3: binomial thinning, the rule of ``sim.submodels.items_read``.
+
+    In its numpy version's draw order: one uniform per single item first, then
+    one binomial per pile of several.
+    """
+    n = len(available)
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = available[i] if share[i] >= 1.0 else 0
+    for i in range(n):
+        if share[i] < 1.0 and available[i] == 1:
+            out[i] = 1 if rng.random() < share[i] else 0
+    for i in range(n):
+        if share[i] < 1.0 and available[i] > 1:
+            out[i] = rng.binomial(available[i], share[i])
+    return out
+
+
+@njit(cache=True)
+def read_moments(
+    start: np.ndarray,
+    reader: np.ndarray,
+    author: np.ndarray,
+    status: np.ndarray,
+    opened: np.ndarray,
+    organic_available: np.ndarray,
+    shown: np.ndarray,
+    folded: np.ndarray,
+    expand_prob: float,
+    attention: np.ndarray,
+    mute_leak: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ODD 7.3 Reading after who opened Moments: ``SocialCommerceModel.read_moments``.
+
+    Returns the arcs marketing was read along (leaks included) and the items
+    read on each, each user's share of items read, and the marketing and
+    ordinary items each user read. Draws in the numpy version's order:
+    expansions of folded items, marketing thinning, ordinary thinning, leaks.
+    """
+    n = len(opened)
+    posting = np.flatnonzero(shown + folded > 0)
+    ads, leaking = moments_arcs(start, reader, status, opened, posting, mute_leak > 0)
+    marketing = np.empty(len(ads), dtype=np.int64)
+    for k in range(len(ads)):
+        marketing[k] = shown[author[ads[k]]]
+    if folded.any():
+        for k in range(len(ads)):
+            if rng.random() < expand_prob:
+                marketing[k] += folded[author[ads[k]]]
+    available = organic_available.astype(np.float64)
+    for k in range(len(ads)):
+        available[reader[ads[k]]] += marketing[k]
+    share = np.empty(n)
+    for i in range(n):  # sim.submodels.read_fraction
+        share[i] = 1.0 if available[i] <= 0 else min(1.0, attention[i] / available[i])
+    ad_share = np.empty(len(ads))
+    for k in range(len(ads)):
+        ad_share[k] = share[reader[ads[k]]]
+    marketing_read = items_read(marketing, ad_share, rng)
+    organic_read = items_read(organic_available.astype(np.int64), share, rng)
+    marketing_per_user = np.zeros(n)
+    for k in range(len(ads)):
+        marketing_per_user[reader[ads[k]]] += marketing_read[k]
+    exposed = np.empty(len(ads) + len(leaking), dtype=np.int64)
+    items = np.empty(len(ads) + len(leaking), dtype=np.int64)
+    hits = 0
+    for k in range(len(ads)):
+        if marketing_read[k] > 0:
+            exposed[hits], items[hits] = ads[k], marketing_read[k]
+            hits += 1
+    for k in range(len(leaking)):
+        leaked = rng.binomial(shown[author[leaking[k]]] + folded[author[leaking[k]]], mute_leak)
+        if leaked > 0:
+            exposed[hits], items[hits] = leaking[k], leaked
+            hits += 1
+    return exposed[:hits], items[:hits], share, marketing_per_user, organic_read
+
+
+@njit(cache=True)
+def seller_arc_census(
+    start: np.ndarray,
+    reader: np.ndarray,
+    status: np.ndarray,
+    seller: np.ndarray,
+    sellers: np.ndarray,
+) -> tuple[np.ndarray, int, int]:
+    """Return, over the ``sellers``' arcs, those to non-sellers that still exist.
+
+    Also how many of their arcs still exist and how many are still visible.
+    """
+    total = 0
+    for author in sellers:
+        total += start[author + 1] - start[author]
+    live_to_buyers = np.empty(total, dtype=np.int64)
+    k = not_removed = visible = 0
+    for author in sellers:
+        for arc in range(start[author], start[author + 1]):
+            state = status[arc]
+            if state == REMOVED:
+                continue
+            not_removed += 1
+            if state == VISIBLE:
+                visible += 1
+            if not seller[reader[arc]]:
+                live_to_buyers[k] = arc
+                k += 1
+    return live_to_buyers[:k], not_removed, visible
