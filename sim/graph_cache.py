@@ -39,7 +39,7 @@ import numpy as np
 
 from sim.config import GraphConfig
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bump when any generator's output for a given config and seed changes."""
 
 MIN_EDGES = 50_000

@@ -267,3 +267,153 @@ def seller_arc_census(
                 live_to_buyers[k] = arc
                 k += 1
     return live_to_buyers[:k], not_removed, visible
+
+
+@njit(cache=True)
+def _holds(values: np.ndarray, count: int, x: int) -> bool:
+    for i in range(count):  # noqa: SIM110 (a generator is slower in numba)
+        if values[i] == x:
+            return True
+    return False
+
+
+@njit(cache=True)
+def holme_kim_edges(
+    n: int, m: int, triad_prob: float, width: int, tries: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Holme-Kim growth, node by node (the algorithm is ``sim.graphs.holme_kim``).
+
+    ``picks[s*m : s*m + m]`` are node ``s``'s picks, its ties first, then
+    candidates lost because they were already tied. With the seed nodes, they
+    are networkx's ``repeated_nodes``: position ``p`` of that list is decoded,
+    not stored. A node's later friends (the sources that tied to it, in order)
+    live in a pool, moved to the pool's end with twice the room when full.
+    ``node[u]`` holds u's tie count, later-friend count, pool offset and room
+    side by side (one cache line: at a million users every visit to a node is
+    a cache miss, and they were four). Edges come out sorted by (older, newer)
+    because later friends are appended in order.
+    """
+    picks = np.empty(n * m, dtype=np.int32)
+    node = np.zeros((n, 4), dtype=np.int64)  # TIES, LATER, START, ROOM
+    pool = np.empty(3 * n * m + 64, dtype=np.int32)  # pages never written cost nothing
+    pool_end = 0
+    candidates = np.empty(m, dtype=np.int64)
+    mine = np.empty(m, dtype=np.int64)
+    lost = np.empty(m, dtype=np.int64)
+    n_ends = m
+    for source in range(m, n):
+        # m distinct candidates in proportion to degree: uniform positions of repeated_nodes
+        for k in range(m):
+            while True:
+                position = rng.integers(0, n_ends)
+                if position < m:
+                    drawn = position
+                else:
+                    row, offset = divmod(position - m, 2 * m)
+                    drawn = picks[(m + row) * m + offset] if offset < m else m + row
+                if not _holds(candidates, k, drawn):
+                    break
+            candidates[k] = drawn
+        # in the order a Python set of them pops (slot = value mod width, then value)
+        for k in range(1, m):
+            drawn = candidates[k]
+            key = (drawn & (width - 1)) * n + drawn
+            j = k - 1
+            while j >= 0 and (candidates[j] & (width - 1)) * n + candidates[j] > key:
+                candidates[j + 1] = candidates[j]
+                j -= 1
+            candidates[j + 1] = drawn
+        target = candidates[0]
+        used = 1
+        mine[0] = target
+        n_mine, n_lost = 1, 0
+        while n_mine + n_lost < m:
+            if rng.random() < triad_prob:
+                friend = _fresh_friend(target, node, picks, pool, mine, n_mine, m, tries, rng)
+                if friend >= 0:
+                    mine[n_mine] = friend
+                    n_mine += 1
+                    continue
+            target = candidates[used]
+            used += 1
+            if _holds(mine, n_mine, target):
+                lost[n_lost] = target
+                n_lost += 1
+            else:
+                mine[n_mine] = target
+                n_mine += 1
+        for k in range(n_mine):
+            picks[source * m + k] = mine[k]
+        for k in range(n_lost):
+            picks[source * m + n_mine + k] = lost[k]
+        node[source, TIES] = n_mine
+        n_ends += 2 * m
+        for k in range(n_mine):
+            friend = mine[k]
+            count, start, room = node[friend, LATER], node[friend, START], node[friend, ROOM]
+            if count == room:
+                room = max(2 * room, 8)
+                if pool_end + room > len(pool):
+                    grown = np.empty(2 * len(pool) + room, dtype=np.int32)
+                    grown[:pool_end] = pool[:pool_end]
+                    pool = grown
+                pool[pool_end : pool_end + count] = pool[start : start + count]
+                start = pool_end
+                pool_end += room
+                node[friend, START], node[friend, ROOM] = start, room
+            pool[start + count] = source
+            node[friend, LATER] = count + 1
+    edges = np.empty((node[:, LATER].sum(), 2), dtype=np.int64)
+    k = 0
+    for older in range(n):
+        start = node[older, START]
+        for j in range(node[older, LATER]):
+            edges[k, 0] = older
+            edges[k, 1] = pool[start + j]
+            k += 1
+    return edges
+
+
+TIES, LATER, START, ROOM = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def _fresh_friend(
+    target: int,
+    node: np.ndarray,
+    picks: np.ndarray,
+    pool: np.ndarray,
+    mine: np.ndarray,
+    n_mine: int,
+    m: int,
+    tries: int,
+    rng: np.random.Generator,
+) -> int:
+    """Return a uniform friend of ``target`` not in ``mine``, or -1 if none.
+
+    ``tries`` redraws, then an exact draw among the fresh ones.
+    """
+    own, start = node[target, TIES], node[target, START]
+    degree = own + node[target, LATER]
+    if degree == 0:
+        return -1
+    for _ in range(tries):
+        r = int(rng.random() * degree)
+        friend = picks[target * m + r] if r < own else pool[start + r - own]
+        if not _holds(mine, n_mine, friend):
+            return friend
+    fresh = 0
+    for r in range(degree):
+        friend = picks[target * m + r] if r < own else pool[start + r - own]
+        if not _holds(mine, n_mine, friend):
+            fresh += 1
+    if fresh == 0:
+        return -1
+    chosen = int(rng.random() * fresh)
+    for r in range(degree):
+        friend = picks[target * m + r] if r < own else pool[start + r - own]
+        if not _holds(mine, n_mine, friend):
+            if chosen == 0:
+                return friend
+            chosen -= 1
+    return -1
