@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.submodels import decayed_exposure, erode_trust, repair_trust, thin, wear_factor
+
 VISIBLE, MUTED, REMOVED = 0, 1, 2  # sim.network.ArcStatus, as plain ints for numba
 
 
@@ -158,26 +160,6 @@ def moments_arcs(
 
 
 @njit(cache=True)
-def items_read(available: np.ndarray, share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """ODD 7.3: binomial thinning, the rule of ``sim.submodels.items_read``.
-
-    In its numpy version's draw order: one uniform per single item first, then
-    one binomial per pile of several.
-    """
-    n = len(available)
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        out[i] = available[i] if share[i] >= 1.0 else 0
-    for i in range(n):
-        if share[i] < 1.0 and available[i] == 1:
-            out[i] = 1 if rng.random() < share[i] else 0
-    for i in range(n):
-        if share[i] < 1.0 and available[i] > 1:
-            out[i] = rng.binomial(available[i], share[i])
-    return out
-
-
-@njit(cache=True)
 def read_moments(
     start: np.ndarray,
     reader: np.ndarray,
@@ -218,8 +200,8 @@ def read_moments(
     ad_share = np.empty(len(ads))
     for k in range(len(ads)):
         ad_share[k] = share[reader[ads[k]]]
-    marketing_read = items_read(marketing, ad_share, rng)
-    organic_read = items_read(organic_available.astype(np.int64), share, rng)
+    marketing_read = thin(marketing, ad_share, rng)
+    organic_read = thin(organic_available.astype(np.int64), share, rng)
     marketing_per_user = np.zeros(n)
     for k in range(len(ads)):
         marketing_per_user[reader[ads[k]]] += marketing_read[k]
@@ -236,6 +218,89 @@ def read_moments(
             exposed[hits], items[hits] = leaking[k], leaked
             hits += 1
     return exposed[:hits], items[:hits], share, marketing_per_user, organic_read
+
+
+@njit(cache=True)
+def erode(
+    idx: np.ndarray,
+    items: np.ndarray,
+    clutter_level: np.ndarray,
+    trust: np.ndarray,
+    exposure: np.ndarray,
+    exposure_day: np.ndarray,
+    reader: np.ndarray,
+    seller: np.ndarray,
+    day: int,
+    window: float,
+    per_item: float,
+    clutter_gain: float,
+    onset: float,
+    slope: float,
+    seller_factor: float,
+) -> np.ndarray:
+    """ODD 7.4 Erosion along arcs ``idx``: ``SocialCommerceModel.expose``, fused.
+
+    Updates ``exposure``, ``exposure_day`` and ``trust`` in place with the rules
+    of ``sim.submodels`` and returns each arc's trust before. Everything is read
+    before anything is written, as numpy's gathers and scatters did.
+    """
+    n = len(idx)
+    before = np.empty(n)
+    past = np.empty(n, dtype=np.float32)
+    last_day = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        before[k] = trust[idx[k]]
+        past[k] = exposure[idx[k]]
+        last_day[k] = exposure_day[idx[k]]
+    for k in range(n):
+        arc = idx[k]
+        seen = decayed_exposure(past[k], last_day[k], day, window) + items[k]
+        factor = seller_factor if seller[reader[arc]] else 1.0
+        wear = wear_factor(seen, onset, slope)
+        trust[arc] = erode_trust(
+            before[k], items[k], per_item, clutter_level[k], clutter_gain, wear, factor
+        )
+        exposure[arc] = seen
+        exposure_day[arc] = day
+    return before
+
+
+@njit(cache=True)
+def repair(
+    start: np.ndarray,
+    reader: np.ndarray,
+    status: np.ndarray,
+    trust: np.ndarray,
+    baseline: np.ndarray,
+    authors: np.ndarray,
+    organic: np.ndarray,
+    opened: np.ndarray,
+    share: np.ndarray,
+    repair_rate: float,
+    rng: np.random.Generator,
+) -> None:
+    """ODD 7.4 Repair from ``authors``' ordinary posts: ``SocialCommerceModel.repair``.
+
+    Arcs to readers who opened Moments and see the author, with trust below
+    baseline, read a thinned share of the author's posts (drawn in arc order)
+    and move trust up by ``sim.submodels.repair_trust``.
+    """
+    total = 0
+    for author in authors:
+        total += start[author + 1] - start[author]
+    due = np.empty(total, dtype=np.int64)
+    available = np.empty(total, dtype=np.int64)
+    due_share = np.empty(total)
+    n = 0
+    for author in authors:
+        for arc in range(start[author], start[author + 1]):
+            if opened[reader[arc]] and status[arc] == VISIBLE and trust[arc] < baseline[arc]:
+                due[n], available[n], due_share[n] = arc, organic[author], share[reader[arc]]
+                n += 1
+    items = thin(available[:n], due_share[:n], rng)
+    for k in range(n):
+        arc = due[k]
+        trust[arc] = repair_trust(trust[arc], baseline[arc], items[k], repair_rate)
 
 
 @njit(cache=True)

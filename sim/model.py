@@ -29,9 +29,6 @@ from sim.submodels import (
     bass_hazard,
     beta_with_mean,
     clutter,
-    decayed_exposure,
-    erode_trust,
-    items_read,
     ladder,
     lognormal_with_median,
     marketing_density,
@@ -40,11 +37,9 @@ from sim.submodels import (
     poisson_per_user,
     purchase_probability,
     recruit_probability,
-    repair_trust,
     satisfied_trust,
     unsatisfied_trust,
     update_engagement,
-    wear_factor,
 )
 
 
@@ -253,12 +248,18 @@ class SocialCommerceModel(mesa.Model):
         per-arc draws are made only along arcs from users who ever sold.
         """
         arcs = self.arcs
-        talk = arcs.of_authors(np.flatnonzero((organic > 0) & self.people.ever_sold))
-        talk = talk[reading.opened[arcs.reader[talk]] & (arcs.status[talk] == ArcStatus.VISIBLE)]
-        due = talk[arcs.trust[talk] < arcs.baseline[talk]]
-        items = items_read(organic[arcs.author[due]], reading.share[arcs.reader[due]], self.rng)
-        arcs.trust[due] = repair_trust(
-            arcs.trust[due], arcs.baseline[due], items, self.cfg.trust.repair_rate
+        kernels.repair(
+            arcs.start,
+            arcs.reader,
+            arcs.status,
+            arcs.trust,
+            arcs.baseline,
+            np.flatnonzero((organic > 0) & self.people.ever_sold),
+            organic,
+            reading.opened,
+            reading.share,
+            self.cfg.trust.repair_rate,
+            self.rng,
         )
 
     def trade_in_moments(self, feed: Feed, reading: MomentsReading) -> None:
@@ -324,25 +325,24 @@ class SocialCommerceModel(mesa.Model):
         The trust before erosion is noted for today's response ladder.
         """
         arcs, cfg = self.arcs, self.cfg.trust
-        self._lowered.append((idx, arcs.trust[idx]))
-        exposure = (
-            decayed_exposure(arcs.exposure[idx], arcs.exposure_day[idx], self.day, cfg.wear_window)
-            + items
-        )
-        arcs.exposure[idx] = exposure
-        arcs.exposure_day[idx] = self.day
-        reader_factor = np.where(
-            self.people.seller[arcs.reader[idx]], cfg.seller_reader_factor, 1.0
-        )
-        arcs.trust[idx] = erode_trust(
-            arcs.trust[idx],
+        before = kernels.erode(
+            idx,
             items,
-            cfg.erosion_per_item,
             clutter_level,
+            arcs.trust,
+            arcs.exposure,
+            arcs.exposure_day,
+            arcs.reader,
+            self.people.seller,
+            self.day,
+            cfg.wear_window,
+            cfg.erosion_per_item,
             cfg.clutter_gain,
-            wear_factor(exposure, cfg.wearout_onset, cfg.wearout_slope),
-            reader_factor,
+            cfg.wearout_onset,
+            cfg.wearout_slope,
+            cfg.seller_reader_factor,
         )
+        self._lowered.append((idx, before))
         self.remember_exposure(idx, items)
 
     def persuade(self, idx: np.ndarray, items: np.ndarray) -> None:

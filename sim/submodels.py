@@ -2,16 +2,18 @@
 
 Each function states one rule of ``docs/ODD.md`` over numpy arrays, takes
 its parameters explicitly and draws random numbers only from the generator
-it is given. The model composes them in the daily order; the tests check
-each on hand-made inputs. Parameter sources are in the ODD and in
+it is given. The arithmetic rules of erosion, repair and conversion are
+compiled (``@njit``): numpy code calls them on arrays, the fused loops of
+``sim.kernels`` on one arc at a time, so each rule is written once. The
+model composes them in the daily order; the tests check each on hand-made
+inputs. Parameter sources are in the ODD and in
 ``sim/config.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from sim import kernels
+from numba import njit
 
 Array = np.ndarray
 
@@ -105,9 +107,27 @@ def items_read(available: Array, share: Array, rng: np.random.Generator) -> Arra
     case) take one uniform draw instead of a binomial one.
     """
     available, share = np.broadcast_arrays(np.asarray(available, dtype=np.int64), share)
-    return kernels.items_read(
-        np.ascontiguousarray(available), np.ascontiguousarray(share, dtype=float), rng
-    )
+    return thin(np.ascontiguousarray(available), np.ascontiguousarray(share, dtype=float), rng)
+
+
+@njit(cache=True)
+def thin(available: Array, share: Array, rng: np.random.Generator) -> Array:
+    """Compiled ``items_read`` over int64 counts and float shares (kernels call it).
+
+    Draws as the vectorized numpy version did: one uniform per single item
+    first, then one binomial per pile of several, each in order.
+    """
+    n = len(available)
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = available[i] if share[i] >= 1.0 else 0
+    for i in range(n):
+        if share[i] < 1.0 and available[i] == 1:
+            out[i] = 1 if rng.random() < share[i] else 0
+    for i in range(n):
+        if share[i] < 1.0 and available[i] > 1:
+            out[i] = rng.binomial(available[i], share[i])
+    return out
 
 
 def marketing_density(marketing_read: Array, organic_read: Array) -> Array:
@@ -122,11 +142,13 @@ def clutter(density: Array, tolerance: Array) -> Array:
     return np.maximum(0.0, density - tolerance)
 
 
+@njit(cache=True)
 def decayed_exposure(exposure: Array, last_day: Array, day: int, window: float) -> Array:
     """ODD 7.4 Exposure memory: past exposures decay as ``exp(-days / window)``."""
     return exposure * np.exp(-(day - last_day) / window)
 
 
+@njit(cache=True)
 def wear_factor(exposure: Array, onset: float, slope: float) -> Array:
     """ODD 7.4 Wear-out: ``1 + slope * max(0, E - onset) / onset`` for ``E`` recent exposures.
 
@@ -136,6 +158,7 @@ def wear_factor(exposure: Array, onset: float, slope: float) -> Array:
     return 1.0 + slope * np.maximum(0.0, exposure - onset) / onset
 
 
+@njit(cache=True)
 def erode_trust(
     trust: Array,
     items: Array,
@@ -150,6 +173,7 @@ def erode_trust(
     return trust * np.exp(-rate * items)
 
 
+@njit(cache=True)
 def repair_trust(trust: Array, baseline: Array, organic_items: Array, repair_rate: float) -> Array:
     """ODD 7.4 Repair: organic items read move trust up toward its baseline, never down.
 
@@ -160,9 +184,12 @@ def repair_trust(trust: Array, baseline: Array, organic_items: Array, repair_rat
     return trust + (1.0 - np.exp(-repair_rate * organic_items)) * np.maximum(0.0, baseline - trust)
 
 
+@njit(cache=True)
 def purchase_probability(trust: Array, items: Array, conversion: float) -> Array:
     """ODD 7.5 Conversion: ``1 - (1 - c T^2)^m`` for ``m`` items read at trust ``T``."""
-    return 1.0 - (1.0 - conversion * trust**2) ** items
+    # items * 1.0: a float exponent, so compiled code calls pow() as numpy does
+    # (an integer one would multiply repeatedly and round differently)
+    return 1.0 - (1.0 - conversion * trust**2) ** (items * 1.0)
 
 
 def persuaded(items: Array, persuasion: float, rng: np.random.Generator) -> Array:
