@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.submodels import decayed_exposure, erode_trust, repair_trust, thin, wear_factor
+from sim.submodels import (
+    decayed_exposure,
+    erode_trust,
+    recruit_probability,
+    repair_trust,
+    thin,
+    wear_factor,
+)
 
 VISIBLE, MUTED, REMOVED = 0, 1, 2  # sim.network.ArcStatus, as plain ints for numba
 
@@ -301,6 +308,85 @@ def repair(
     for k in range(n):
         arc = due[k]
         trust[arc] = repair_trust(trust[arc], baseline[arc], items[k], repair_rate)
+
+
+@njit(cache=True)
+def offers(
+    idx: np.ndarray,
+    author: np.ndarray,
+    reader: np.ndarray,
+    seller: np.ndarray,
+    category: np.ndarray,
+    need_expiry: np.ndarray,
+    day: int,
+    need_open: bool,
+) -> np.ndarray:
+    """ODD 7.5: positions in ``idx`` of offers a reader could act on.
+
+    The author sells, the reader is not a seller of the same category, and the
+    reader has (``need_open``: purchases) or has not (persuasion) an open need
+    in the author's category today.
+    """
+    out = np.empty(len(idx), dtype=np.int64)
+    n = 0
+    for k in range(len(idx)):
+        seller_node, buyer = author[idx[k]], reader[idx[k]]
+        if not seller[seller_node]:
+            continue
+        wanted = category[seller_node]
+        if seller[buyer] and category[buyer] == wanted:
+            continue
+        if (need_expiry[buyer, max(wanted, 0)] >= day) == need_open:
+            out[n] = k
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def recruits(
+    idx: np.ndarray,
+    author: np.ndarray,
+    reader: np.ndarray,
+    status: np.ndarray,
+    trust: np.ndarray,
+    seller: np.ndarray,
+    recruitable: np.ndarray,
+    in_moments: np.ndarray,
+    rolling_sales: np.ndarray,
+    base_prob: float,
+    min_trust: float,
+    sales_norm: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """ODD 7.7: the arcs of ``idx`` whose reader is drawn into the author's downline.
+
+    One uniform per arc, in order, whether or not the arc can recruit (as the
+    numpy version drew); ``sim.submodels.recruit_probability`` gives the chance
+    along visible arcs from a seller to a recruitable non-seller in Moments.
+    """
+    n = len(idx)
+    arc_trust = np.empty(n)
+    sales = np.empty(n)
+    for k in range(n):
+        arc_trust[k], sales[k] = trust[idx[k]], rolling_sales[author[idx[k]]]
+    probability = recruit_probability(arc_trust, sales, base_prob, min_trust, sales_norm)
+    joins = np.empty(n, dtype=np.int64)
+    count = 0
+    for k in range(n):
+        draw = rng.random()
+        arc = idx[k]
+        who = reader[arc]
+        if (
+            seller[author[arc]]
+            and not seller[who]
+            and recruitable[who]
+            and in_moments[who]
+            and status[arc] == VISIBLE
+            and draw < probability[k]
+        ):
+            joins[count] = arc
+            count += 1
+    return joins[:count]
 
 
 @njit(cache=True)

@@ -36,7 +36,6 @@ from sim.submodels import (
     persuaded,
     poisson_per_user,
     purchase_probability,
-    recruit_probability,
     satisfied_trust,
     unsatisfied_trust,
     update_engagement,
@@ -355,17 +354,30 @@ class SocialCommerceModel(mesa.Model):
         if persuasion <= 0 or not len(idx):
             return
         arcs, people = self.arcs, self.people
-        author, reader = arcs.author[idx], arcs.reader[idx]
-        category = np.maximum(people.category[author], 0)
-        open_need = people.need_open(reader, category, self.day)
-        competitor = people.seller[reader] & (people.category[reader] == category)
-        can = np.flatnonzero(people.seller[author] & ~open_need & ~competitor)
-        hit = can[persuaded(items[can], persuasion, self.rng)]
-        people.need_expiry[reader[hit], category[hit]] = (
-            self.day + self.cfg.market.need_lifetime - 1
-        )
-        keys = reader[hit].astype(np.int64) * self.cfg.market.categories + category[hit]
+        can = self._offers(idx, need_open=False)
+        hit = idx[can[persuaded(items[can], persuasion, self.rng)]]
+        reader, category = arcs.reader[hit], people.category[arcs.author[hit]]
+        people.need_expiry[reader, category] = self.day + self.cfg.market.need_lifetime - 1
+        keys = reader.astype(np.int64) * self.cfg.market.categories + category
         self.totals.persuaded += len(np.unique(keys))
+
+    def _offers(self, idx: np.ndarray, need_open: bool) -> np.ndarray:
+        """Return positions in arcs ``idx`` of offers a reader could act on.
+
+        A seller meets a non-competitor with (``need_open``) or without an open
+        need in the seller's category (``sim.kernels.offers``).
+        """
+        people = self.people
+        return kernels.offers(
+            idx,
+            self.arcs.author,
+            self.arcs.reader,
+            people.seller,
+            people.category,
+            people.need_expiry,
+            self.day,
+            need_open,
+        )
 
     def remember_exposure(self, idx: np.ndarray, items: np.ndarray) -> None:
         """Note that readers of arcs ``idx`` saw ``items`` offers today (for recruitment)."""
@@ -380,11 +392,7 @@ class SocialCommerceModel(mesa.Model):
         Returns the arcs that bought.
         """
         arcs, people = self.arcs, self.people
-        author, reader = arcs.author[idx], arcs.reader[idx]
-        category = people.category[author]
-        open_need = people.need_open(reader, np.maximum(category, 0), self.day)
-        competitor = people.seller[reader] & (people.category[reader] == category)
-        eligible = people.seller[author] & open_need & ~competitor
+        eligible = self._offers(idx, need_open=True)
         idx, probability = idx[eligible], probability[eligible]
         idx = idx[self.rng.random(len(idx)) < probability]
         keys = (
@@ -509,23 +517,21 @@ class SocialCommerceModel(mesa.Model):
         if self.cfg.sellers.recruit_form == "bass" or not self._exposed:
             return
         arcs, people, cfg = self.arcs, self.people, self.cfg.sellers
-        idx = np.concatenate([arcs for arcs, _ in self._exposed])
-        author, reader = arcs.author[idx], arcs.reader[idx]
-        candidate = (
-            people.seller[author]
-            & ~people.seller[reader]
-            & people.recruitable[reader]
-            & people.in_moments[reader]
-            & (arcs.status[idx] == ArcStatus.VISIBLE)
-        )
-        probability = recruit_probability(
-            arcs.trust[idx],
-            people.rolling_sales[author],
+        joins = kernels.recruits(
+            np.concatenate([seen for seen, _ in self._exposed]),
+            arcs.author,
+            arcs.reader,
+            arcs.status,
+            arcs.trust,
+            people.seller,
+            people.recruitable,
+            people.in_moments,
+            people.rolling_sales,
             cfg.recruit_prob,
             cfg.recruit_min_trust,
             cfg.recruit_sales_norm,
+            self.rng,
         )
-        joins = idx[candidate & (self.rng.random(len(idx)) < probability)]
         joins = joins[one_per_key(arcs.reader[joins], self.rng)]
         for new_seller, upline in zip(
             arcs.reader[joins].tolist(), arcs.author[joins].tolist(), strict=True

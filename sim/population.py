@@ -71,12 +71,6 @@ class Population:
         self.base_rate[node] = base_rate
         self.post_rate[node] = base_rate
 
-    def need_open(self, users: np.ndarray, category: np.ndarray, day: int) -> np.ndarray:
-        """Whether each of ``users`` has an open need in ``category`` (same length) on ``day``."""
-        # one flat gather: a two-array fancy index costs several times more at 100,000 users
-        flat = users.astype(np.int64) * self.need_expiry.shape[1] + category
-        return np.take(self.need_expiry, flat) >= day
-
     def close_business(self, node: int) -> None:
         """Take the seller role away; an ex-seller is never recruited again."""
         self.seller[node] = False

@@ -262,6 +262,7 @@ def ladder(
     return unfollow, mute, unfriend
 
 
+@njit(cache=True)
 def recruit_probability(
     trust: Array, sales: Array, base_prob: float, min_trust: float, sales_norm: float
 ) -> Array:
