@@ -64,15 +64,25 @@ def arcs_of(start: np.ndarray, authors: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def canonical(edges: np.ndarray) -> bool:
+    """Return whether every edge is ``(low, high)`` with ``low < high``, in sorted order."""
+    for e in range(len(edges)):
+        if edges[e, 0] >= edges[e, 1]:
+            return False
+        if e and (edges[e, 0], edges[e, 1]) <= (edges[e - 1, 0], edges[e - 1, 1]):
+            return False
+    return True
+
+
+@njit(cache=True)
 def arc_layout(
-    low: np.ndarray,
-    high: np.ndarray,
+    edges: np.ndarray,
     start: np.ndarray,
     author: np.ndarray,
     reader: np.ndarray,
     twin: np.ndarray,
 ) -> None:
-    """Lay edges ``low < high`` (sorted by low, then high) out as arcs grouped by author.
+    """Lay canonical edges (``canonical``) out as arcs grouped by author.
 
     Fills ``start`` (CSR offsets, n_users + 1), ``author``, ``reader`` and
     ``twin`` (the reverse arc; 2 per edge). An author's arcs come in reader
@@ -85,10 +95,10 @@ def arc_layout(
     n_users = len(start) - 1
     degree = np.zeros(n_users, dtype=np.int64)
     below = np.zeros(n_users, dtype=np.int64)
-    for e in range(len(low)):
-        degree[low[e]] += 1
-        degree[high[e]] += 1
-        below[high[e]] += 1
+    for e in range(len(edges)):
+        degree[edges[e, 0]] += 1
+        degree[edges[e, 1]] += 1
+        below[edges[e, 1]] += 1
     start[0] = 0
     for node in range(n_users):
         start[node + 1] = start[node] + degree[node]
@@ -96,8 +106,8 @@ def arc_layout(
         author[start[node] : start[node + 1]] = node
     next_below = start[:-1].copy()
     next_above = start[:-1] + below
-    for e in range(len(low)):
-        u, v = low[e], high[e]
+    for e in range(len(edges)):
+        u, v = edges[e, 0], edges[e, 1]
         up, down = next_above[u], next_below[v]  # arcs v <- u and u <- v
         next_above[u] += 1
         next_below[v] += 1

@@ -78,10 +78,12 @@ class SocialCommerceModel(mesa.Model):
         n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
         self.arcs = ArcTable(n_users, edges)
-        self.arcs.baseline[:] = self.rng.beta(
+        # the draw itself becomes the array: copying it in would write (and, on
+        # first touch, fault in) another 400 MB at a million users
+        self.arcs.baseline = self.rng.beta(
             cfg.users.baseline_trust_a, cfg.users.baseline_trust_b, len(self.arcs)
         )
-        self.arcs.trust[:] = self.arcs.baseline
+        self.arcs.trust = self.arcs.baseline.copy()
         self.people = Population(n_users, cfg, self.rng)
         self.totals = Totals()
         self.today = DailyTally()
