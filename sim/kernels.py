@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.arc_status import ArcStatus
 from sim.submodels import (
     decayed_exposure,
     erode_trust,
@@ -29,7 +30,7 @@ from sim.submodels import (
     wear_factor,
 )
 
-VISIBLE, MUTED, REMOVED = 0, 1, 2  # sim.network.ArcStatus, as plain ints for numba
+VISIBLE, MUTED, REMOVED = ArcStatus.VISIBLE.value, ArcStatus.MUTED.value, ArcStatus.REMOVED.value
 
 
 @njit(cache=True)

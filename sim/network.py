@@ -10,19 +10,12 @@ never by rebuilding an index, so nothing goes stale.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 import numpy as np
 
 from sim import kernels
+from sim.arc_status import ArcStatus
 
-
-class ArcStatus(IntEnum):
-    """What reader ``i`` does with author ``j``'s posts."""
-
-    VISIBLE = 0
-    MUTED = 1
-    REMOVED = 2
+__all__ = ["ArcStatus", "ArcTable"]
 
 
 class ArcTable:
