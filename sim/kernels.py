@@ -136,15 +136,6 @@ def find_arcs(
     return out
 
 
-def warm_up() -> None:
-    """Load numba's compiler target now (about half a second, once per process).
-
-    The first call of any compiled function pays it; ``sim.bench`` calls this
-    with the imports, so a case's setup time is the model's own.
-    """
-    arcs_of(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64))
-
-
 @njit(cache=True)
 def moments_arcs(
     start: np.ndarray,
