@@ -9,16 +9,22 @@ and loads in under a second).
 - **Content-addressed**: the file name is a hash of the generator version, the
   graph config (family, size, mean degree, probabilities) and the seed, so a
   different config or a changed generator never reads a stale graph.
-- **Compact**: one ``.npy`` file of ``int32`` edge pairs (``(E, 2)``).
+- **Compact**: one uncompressed ``.npz`` file: the ``int32`` edge pairs
+  (``(E, 2)``), the number of users, and the SHA-256 of the edge bytes.
+- **Proves its content**: a loaded file must match its stored hash, the run's
+  number of users, and the shape every generator promises (``(low, high)``
+  pairs with ``low < high`` in sorted order: no self-loops, no repeats, every
+  node in range). A file that fails any check (a damaged disk, a hand-edited
+  or truncated file, an all-zero array of the right shape) is rebuilt and
+  replaced, with one line on stderr saying so; it is never used.
 - **Atomic and safe under concurrent writers**: each writer writes a private
   temporary file in the cache folder and renames it into place; two writers of
   the same graph write identical bytes, and a reader sees either no file or a
-  whole one. A file that does not load as the expected array is rebuilt and
-  replaced (never trusted).
+  whole one.
 - **Where**: ``$SIM_GRAPH_CACHE`` if set, else ``$XDG_CACHE_HOME/sim/graphs``
   (``~/.cache/sim/graphs``). ``SIM_GRAPH_CACHE=off`` turns it off. On a cluster
   point it at the shared file system (docs/CLUSTER.md). The cache only ever
-  writes files named ``<family>-<users>-<hash>.npy`` and its own temporaries;
+  writes files named ``<family>-<users>-<hash>.npz`` and its own temporaries;
   it deletes nothing but a temporary it failed to finish. Remove the folder to
   clear it.
 - Only graphs of at least ``MIN_EDGES`` expected ties are cached: smaller ones
@@ -30,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
@@ -37,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim import kernels
 from sim.config import GraphConfig
 
 GENERATOR_VERSION = 3
@@ -64,22 +72,47 @@ def cache_file(folder: Path, cfg: GraphConfig, seed: int) -> Path:
     fields.pop("path")  # generated families only
     text = json.dumps({"version": GENERATOR_VERSION, "graph": fields, "seed": seed}, sort_keys=True)
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
-    return folder / f"{cfg.kind}-{cfg.n_users}-{digest}.npy"
+    return folder / f"{cfg.kind}-{cfg.n_users}-{digest}.npz"
 
 
-def _load(file: Path, n_users: int) -> np.ndarray | None:
-    """Return the edges stored in ``file``, or None if it is missing or not a valid graph."""
+def content_hash(edges: np.ndarray) -> str:
+    """SHA-256 of the edge pairs as stored (``int32``, row-major)."""
+    stored = np.ascontiguousarray(edges, dtype=np.int32)
+    return hashlib.sha256(memoryview(stored).cast("B")).hexdigest()
+
+
+def _load(file: Path, n_users: int) -> tuple[np.ndarray | None, str | None]:
+    """Return the edges stored in ``file`` and None, or None and why the file is not used.
+
+    A missing file is ``(None, None)``: nothing to report.
+    """
+    if not file.exists():
+        return None, None
     try:
-        edges = np.load(file, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return None
-    ok = edges.ndim == 2 and edges.shape[1] == 2 and len(edges) > 0
-    if not ok or edges.dtype != np.int32 or int(edges.max()) >= n_users or int(edges.min()) < 0:
-        return None
-    return edges.astype(np.int64)
+        with np.load(file, allow_pickle=False) as stored:
+            edges, users, digest = stored["edges"], int(stored["n_users"]), str(stored["sha256"])
+    except (OSError, ValueError, EOFError, KeyError, TypeError) as error:
+        return None, f"not a readable graph file ({type(error).__name__})"
+    problem = _problem(edges, users, digest, n_users)
+    return (None, problem) if problem else (edges.astype(np.int64), None)
 
 
-def _store(file: Path, edges: np.ndarray) -> None:
+def _problem(edges: np.ndarray, users: int, digest: str, n_users: int) -> str | None:
+    """Say what is wrong with a stored graph (None: the graph as stored, well formed)."""
+    if users != n_users:
+        return f"it holds {users} users, the run has {n_users}"
+    if edges.ndim != 2 or edges.shape[1:] != (2,) or edges.dtype != np.int32 or not len(edges):
+        return f"edges of shape {edges.shape} and type {edges.dtype}, not (E, 2) int32"
+    if content_hash(edges) != digest:
+        return "its content does not match its stored hash"
+    if not kernels.canonical(edges):
+        return "a self-loop, a repeated tie or pairs out of order"
+    if int(edges[0, 0]) < 0 or int(edges[:, 1].max()) >= n_users:
+        return f"a node outside 0..{n_users - 1}"
+    return None
+
+
+def _store(file: Path, edges: np.ndarray, n_users: int) -> None:
     """Write ``edges`` to ``file`` atomically; a failure to write only loses the cache."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -88,9 +121,15 @@ def _store(file: Path, edges: np.ndarray) -> None:
         )
     except OSError:
         return
+    stored = edges.astype(np.int32)
     try:
         with os.fdopen(handle, "wb") as out:
-            np.save(out, edges.astype(np.int32), allow_pickle=False)
+            np.savez(
+                out,
+                edges=stored,
+                n_users=np.int64(n_users),
+                sha256=np.str_(content_hash(stored)),
+            )
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, 0o644)  # mkstemp makes it private; others of the group may read it
@@ -107,9 +146,11 @@ def load_or_build(
     if folder is None or cfg.n_users * cfg.mean_degree / 2 < MIN_EDGES or cfg.n_users >= 2**31:
         return build()
     file = cache_file(folder, cfg, seed)
-    edges = _load(file, cfg.n_users)
+    edges, problem = _load(file, cfg.n_users)
     if edges is not None:
         return cfg.n_users, edges
     n_users, edges = build()
-    _store(file, edges)
+    _store(file, edges, n_users)
+    if problem is not None:
+        print(f"sim: graph cache: {file} was not used ({problem}); rebuilt it", file=sys.stderr)
     return n_users, edges

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -42,3 +43,24 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 def write_json(data: dict[str, Any], path: Path) -> None:
     """Write ``data`` as indented JSON."""
     write_atomically(path, lambda out: out.write(json.dumps(data, indent=2) + "\n"))
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    """Size and SHA-256 of a written file, as a run's ``summary.json`` lists it."""
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def file_mismatch(folder: Path, files: dict[str, Any]) -> str | None:
+    """Name the first listed file that is missing or not as recorded (None: all are)."""
+    for name, recorded in files.items():
+        path = folder / name
+        try:
+            if file_record(path) != recorded:
+                return f"{path}: changed since the run wrote it (size or content)"
+        except OSError:
+            return f"{path}: missing"
+    return None

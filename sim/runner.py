@@ -36,11 +36,12 @@ from omegaconf import BooleanNode, DictConfig, FloatNode, IntegerNode, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
+from sim import signals
 from sim.config import POLICY_CONFIGS, ConfigError, SimConfig, register_configs
 from sim.metrics import Column
 from sim.model import SocialCommerceModel
 from sim.outcomes import PRESSURE
-from sim.outputs import write_csv, write_json
+from sim.outputs import file_record, write_csv, write_json
 from sim.plotting import plot_timeseries
 
 CONFIG_MODULE = "sim.scenarios"
@@ -338,6 +339,7 @@ def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None) -> RunRe
     for _ in tqdm(
         range(config.steps), desc=config.policy.name, unit="day", disable=None if show else True
     ):
+        signals.check()  # under the command line, Ctrl-C and SIGTERM act between days
         model.step()
     table = model.datacollector.get_model_vars_dataframe()
     table.insert(0, Column.DAY, range(1, len(table) + 1))
@@ -394,18 +396,27 @@ def _plain(value: np.generic) -> int | float | None:
     return None if isinstance(number, float) and math.isnan(number) else number
 
 
-def write_results(result: RunResult, out_dir: str | Path, plot: bool = True) -> Path:
+def write_results(
+    result: RunResult, out_dir: str | Path, plot: bool = True, written: Sequence[str] = ()
+) -> Path:
     """Write ``timeseries.csv``, ``timeseries.png`` (if ``plot``), then ``summary.json``.
 
-    Each file is written atomically and the summary last, so a folder with a
-    ``summary.json`` holds a complete run (sweeps rely on this to resume).
+    Each file is written atomically and the summary last. The summary lists
+    every other file of the run (``files``: bytes and SHA-256, with the files
+    named in ``written`` that the caller wrote before), so a run is finished
+    only when its summary is readable and every file it lists is as written
+    (``sim.sweep.damage``): a truncated daily table beside an intact summary
+    is a damaged run, recomputed on resume.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(result.timeseries, out / "timeseries.csv")
+    names = [*written, "timeseries.csv"]
     if plot:
         plot_timeseries(result.timeseries, out / "timeseries.png", title=_title(result.summary))
-    write_json(result.summary, out / "summary.json")
+        names.append("timeseries.png")
+    files = {name: file_record(out / name) for name in names}
+    write_json({**result.summary, "files": files}, out / "summary.json")
     return out
 
 

@@ -23,6 +23,7 @@ from sim.config import ConfigError, GraphConfig
 
 # What a single run writes into its folder (Hydra's ``.hydra`` and log included).
 RUN_OUTPUTS = (".hydra", "timeseries.csv", "timeseries.png", "summary.json")
+CLAIM = ".hydra"  # the folder whose creation claims a run folder (``RunPlan.claim``)
 
 # Memory estimate of a run (docs/PERFORMANCE.md: 5M arcs -> 584 MB, 50M arcs
 # -> 3,989 MB peak RSS): a fixed interpreter + libraries part, then bytes per
@@ -39,6 +40,28 @@ class RunPlan:
     folder: Path
     existed_before: set[str] = field(default_factory=set)
     created: list[Path] = field(default_factory=list)
+
+    def claim(self) -> None:
+        """Claim the folder for this run, atomically, before Hydra writes into it.
+
+        The check in ``plan_run`` and the first write are apart in time: two
+        runs started together into one folder both passed the check and then
+        wrote into it, each exiting 0 with the other's files mixed in. Creating
+        ``.hydra`` is the claim: ``mkdir`` succeeds for exactly one process, on
+        any file system, and ``.hydra`` is where Hydra writes first anyway.
+
+        Raises:
+            ConfigError: another run claimed the folder since it was checked.
+
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            (self.folder / CLAIM).mkdir()
+        except FileExistsError:
+            raise ConfigError(
+                f"hydra.run.dir: another run started writing into {self.folder} just now; "
+                "choose a new folder (runs are never mixed or overwritten)"
+            ) from None
 
     def discard(self) -> None:
         """Remove what this run wrote (never a file or folder that was there before)."""

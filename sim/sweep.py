@@ -3,9 +3,11 @@
 A sweep is a Hydra multirun. Each job writes into
 ``<sweep_dir>/<override_dirname>`` (for example
 ``market.intensity=1,scenario=rectify,seed=3``), so the same job always lands
-in the same folder. A job is **complete** when its ``summary.json`` exists
-(results are written atomically, the summary last); a job that failed leaves
-``failed.json`` with the error. Re-running a sweep into the same folder skips
+in the same folder. A job is **complete** when its ``summary.json`` is
+readable and every file it lists (``config.yaml``, ``timeseries.csv``, the
+figure) has the size and SHA-256 recorded there (results are written
+atomically, the summary last); a job that failed leaves ``failed.json`` with
+the error. Re-running a sweep into the same folder skips
 complete jobs, so only missing, failed or interrupted runs run again.
 
 Job return values do not reach the parent under the joblib or submitit
@@ -29,7 +31,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from sim.outputs import write_json
+from sim.outputs import file_mismatch, write_json
 
 SUMMARY = "summary.json"
 FAILED = "failed.json"
@@ -55,9 +57,11 @@ def damage(job_dir: Path) -> str | None:
         return f"{summary}: unreadable summary ({error})"
     if not isinstance(data, dict) or not {"scenario", "final", "seed"} <= set(data):
         return f"{summary}: not a run summary"
-    if not (job_dir / TIMESERIES).is_file():
-        return f"{job_dir / TIMESERIES}: missing"
-    return None
+    files = data.get("files")
+    if not isinstance(files, dict) or TIMESERIES not in files:
+        # written before summaries listed their files: the daily table must at least be there
+        return None if (job_dir / TIMESERIES).is_file() else f"{job_dir / TIMESERIES}: missing"
+    return file_mismatch(job_dir, files)
 
 
 def mark_failed(job_dir: Path, overrides: list[str], error: BaseException) -> None:

@@ -15,11 +15,11 @@ import psutil
 import pytest
 from omegaconf import OmegaConf
 
-from sim.__main__ import interrupted
 from sim.config import ConfigError
 from sim.plotting import timeseries_figure
 from sim.runner import compose_config, simulate, summary_table, to_sim_config
 from sim.safety import RunPlan, check_memory, plan_run
+from sim.signals import stop_of
 from sim.sweep import config_difference
 
 from .conftest import SMALL
@@ -53,10 +53,23 @@ def one_line_error(out, expected, status=2):
 
 
 # 1. A failed or interrupted run removes only what it created.
-def test_interrupted_run_keeps_the_users_files(tmp_path):
-    mine = tmp_path / "d"
-    mine.mkdir()
-    (mine / "lab.log").write_text("notes\n")
+def catches_sigterm(pid):
+    """Whether the process has its own SIGTERM handler (``sim.signals.install`` ran)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            caught = next(line for line in status if line.startswith("SigCgt:"))
+    except (OSError, StopIteration):
+        return False
+    return bool(int(caught.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+
+
+def start_and_signal(tmp_path, signum, moment, folders=("d", "new/deep")):
+    """Start one run per folder and send ``signum`` to each at ``moment``.
+
+    ``start``: as soon as the command has taken over signals, in its first
+    instruction's wake (the imports that follow take seconds); ``running``:
+    once Hydra has written ``.hydra`` and the days are running.
+    """
     args = ["graph.n_users=2000", "graph.mean_degree=40", "steps=300000", "progress=false"]
     procs = {
         name: subprocess.Popen(
@@ -65,20 +78,33 @@ def test_interrupted_run_keeps_the_users_files(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name in ("d", "new/deep")
+        for name in folders
     }
     deadline = time.time() + 60
-    while time.time() < deadline and not all(
-        (tmp_path / name / ".hydra").is_dir() for name in procs
-    ):
-        time.sleep(0.2)
-    time.sleep(1.0)
-    for proc in procs.values():
-        proc.send_signal(signal.SIGINT)
-    for proc in procs.values():
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 130, err
-        assert "Traceback" not in err
+    for name, proc in procs.items():
+        if moment == "start":
+            while time.time() < deadline and not catches_sigterm(proc.pid):
+                time.sleep(0.001)
+        else:
+            while time.time() < deadline and not (tmp_path / name / ".hydra").is_dir():
+                time.sleep(0.05)
+            time.sleep(1.0)
+        proc.send_signal(signum)
+    return {name: (proc.wait(timeout=120), proc.stderr.read()) for name, proc in procs.items()}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("moment", ["start", "running"])
+def test_a_signal_at_any_moment_ends_the_run_one_way(tmp_path, signum, moment):
+    mine = tmp_path / "d"
+    mine.mkdir()
+    (mine / "lab.log").write_text("notes\n")
+    ended = start_and_signal(tmp_path, signum, moment)
+    for status, err in ended.values():
+        assert status == 128 + signum, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("sim: interrupted"), err
+        assert signal.Signals(signum).name in lines[0]
     assert sorted(p.name for p in mine.iterdir()) == ["lab.log"]
     assert (mine / "lab.log").read_text() == "notes\n"
     assert not (tmp_path / "new").exists()  # folders the run created are gone
@@ -97,7 +123,44 @@ def test_discard_removes_only_new_run_outputs(tmp_path):
     assert tmp_path.is_dir() and (tmp_path / "data.csv").exists()
 
 
-# 2. A folder holding another run's results is refused.
+# 2. A folder holding another run's results is refused; two runs started together never mix.
+def test_runs_started_together_into_one_folder_never_mix(tmp_path):
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sim", *SMALL, f"seed={seed}", "plot=false", "hydra.run.dir=d"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(4)
+    ]
+    outs = [(proc, *proc.communicate(timeout=300)) for proc in procs]
+    winners = [seed for seed, (proc, _, _) in enumerate(outs) if proc.returncode == 0]
+    assert len(winners) == 1, [(p.returncode, err) for p, _, err in outs]
+    for proc, _, err in outs:
+        if proc.returncode != 0:
+            assert proc.returncode == 2 and len(err.strip().splitlines()) == 1, err
+            assert "hydra.run.dir" in err and "choose a new folder" in err
+    folder = tmp_path / "d"
+    summary = json.loads((folder / "summary.json").read_text())
+    config = OmegaConf.load(folder / ".hydra" / "config.yaml")
+    assert summary["seed"] == config.seed == winners[0]
+    rerun = simulate(compose_config([*SMALL, f"seed={winners[0]}"]), progress=False)
+    assert (folder / "timeseries.csv").read_text() == rerun.timeseries.to_csv(
+        index=False, lineterminator="\n"
+    )
+
+
+def test_of_two_claims_on_one_folder_only_the_first_wins(tmp_path):
+    first, second = plan_run(str(tmp_path / "d")), plan_run(str(tmp_path / "d"))
+    first.claim()
+    with pytest.raises(ConfigError, match="another run started writing into"):
+        second.claim()
+    assert (tmp_path / "d" / ".hydra").is_dir()
+
+
+# 2b. A folder holding another run's results is refused.
 def test_a_folder_with_a_run_is_refused_and_left_alone(tmp_path):
     first = sim(*SMALL, "hydra.run.dir=d", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -161,6 +224,41 @@ def test_damaged_runs_are_reported_and_the_rest_aggregated(tiny_sweep, tmp_path)
     (copy / "multirun.yaml").write_text("hydra: [unclosed\n")
     out = sim("compare", str(copy), cwd=tmp_path)
     assert out.returncode == 2 and "multirun.yaml" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
+def test_resume_recomputes_a_run_whose_files_are_not_whole(tiny_sweep, tmp_path):
+    folder, _ = tiny_sweep
+    copy = tmp_path / "sweep"
+    subprocess.run(["cp", "-r", str(folder), str(copy)], check=True)
+    run = sorted(p for p in copy.iterdir() if (p / "summary.json").is_file())[0]
+    whole = (run / "timeseries.csv").read_bytes()
+    (run / "timeseries.csv").write_bytes(whole[: len(whole) // 2])  # the summary stays intact
+    out = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={copy}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert f"recomputing a damaged run: {run / 'timeseries.csv'}" in out.stderr
+    assert out.stdout.count("kept (finished earlier)") == 1
+    assert (run / "timeseries.csv").read_bytes() == whole
+    assert len(pd.read_parquet(copy / "summary.parquet")) == 2
+
+
+def test_a_run_is_finished_only_when_every_file_it_lists_is_whole(tmp_path):
+    from sim.runner import write_results
+    from sim.sweep import damage, is_complete
+
+    result = simulate(compose_config(list(SMALL)), progress=False)
+    write_results(result, tmp_path, plot=True)
+    assert is_complete(tmp_path) and damage(tmp_path) is None
+    listed = json.loads((tmp_path / "summary.json").read_text())["files"]
+    assert set(listed) == {"timeseries.csv", "timeseries.png"}
+    for name in listed:
+        original = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(original[:-10])
+        assert not is_complete(tmp_path) and name in damage(tmp_path)
+        (tmp_path / name).unlink()
+        assert damage(tmp_path).endswith(f"{name}: missing")
+        (tmp_path / name).write_bytes(original)
+        assert is_complete(tmp_path)
 
 
 # 5. Values that used to slip through validation.
@@ -331,5 +429,5 @@ def test_an_error_caused_by_ctrl_c_counts_as_an_interrupt():
         except KeyboardInterrupt as interrupt:
             raise SystemError("returned a result with an exception set") from interrupt
     except SystemError as error:
-        assert interrupted(error)
-    assert not interrupted(SystemError("a real fault"))
+        assert stop_of(error) is not None
+    assert stop_of(SystemError("a real fault")) is None

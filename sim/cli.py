@@ -1,0 +1,397 @@
+"""The command line behind ``python -m sim [-m] [scenario=NAME] [graph=NAME] [key=value ...]``.
+
+Before Hydra starts (and creates a results folder) the overrides are composed
+and validated; under ``-m`` every value of every swept key is checked, so a
+bad sweep fails in about a second instead of after the first batch. A bad
+override, an unknown option or a bad graph file ends with one line on stderr,
+exit status 2, and no results left behind.
+
+``sim compare SWEEP_DIR`` aggregates a sweep (``python -m sim.compare``);
+``sim app [SWEEP_DIR]`` starts the browser dashboard (``python -m sim.app``).
+
+A single run claims its folder atomically (``sim.safety.RunPlan.claim``) and
+stops on SIGINT or SIGTERM one way (``sim.signals``): one line, exit status
+``128 + signal``, its own files removed and the user's kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim import signals
+from sim.config import ConfigError, SimConfig, register_configs
+from sim.outputs import write_atomically
+from sim.plotting import use_file_backend
+from sim.runner import (
+    compose_config,
+    explain,
+    simulate,
+    summary_table,
+    to_sim_config,
+    write_results,
+)
+from sim.safety import RunPlan, check_memory, plan_run, writable_folder
+from sim.sweep import (
+    CONFIG,
+    MAIN_ENV,
+    MULTIRUN,
+    SUMMARY,
+    SWEEPS_STARTED,
+    clear_failure,
+    damage,
+    exit_with_parent,
+    is_complete,
+    mark_failed,
+    read_status,
+    resume_conflict,
+)
+from sim.uncertainty import WORLD_KEY, apply_values, apply_world, check_sample, load_uncertainty
+
+HYDRA_FLAGS_WITHOUT_RUN = {
+    "--help",
+    "-h",
+    "--hydra-help",
+    "--version",
+    "--cfg",
+    "-c",
+    "--info",
+    "-i",
+    "--shell-completion",
+    "-sc",
+}
+
+
+PLAN: RunPlan | None = None  # the single run's folder, checked before Hydra starts
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 2."""
+    print(f"sim: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def sweep_variants(overrides: list[str]) -> list[list[str]]:
+    """Return the override lists to validate before a sweep.
+
+    The first job (every swept key at its first value), then for each swept
+    key each further value with the others at their first: every value is
+    checked once, in a handful of compositions rather than the whole grid.
+    Swept keys come from the command line and from the sweep's
+    ``hydra.sweeper.params``.
+    """
+    parser = OverridesParser.create()
+
+    def first_values(items: list[str]) -> list[str]:
+        return [
+            f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
+            if o.is_sweep_override()
+            else text
+            for text, o in zip(items, parser.parse_overrides(items), strict=True)
+        ]
+
+    composed = compose_config(first_values(overrides), with_hydra=True)
+    params = composed.hydra.sweeper.get("params") or {}
+    items = [f"{key}={value}" for key, value in params.items()] + overrides
+    parsed = {o.key_or_group: o for o in parser.parse_overrides(items)}
+    first = first_values(items)
+    variants = [first]
+    for override in parsed.values():
+        if override.is_sweep_override() and override.key_or_group != WORLD_KEY:
+            for value in list(override.sweep_string_iterator())[1:]:
+                variants.append([*first, f"{override.get_key_element()}={value}"])
+    return variants
+
+
+def quote(value: str) -> str:
+    """Quote ``value`` for a Hydra override (paths with spaces, commas, quotes)."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def pin(argv: list[str], key: str, value: str) -> list[str]:
+    """Return ``argv`` with ``key`` set to ``value`` (replacing the user's own ``key=...``)."""
+    return [arg for arg in argv if not arg.startswith(f"{key}=")] + [f"{key}={quote(value)}"]
+
+
+def preflight(argv: list[str]) -> list[str]:
+    """Validate the run's config and folders from the command line, or exit with one line.
+
+    Returns the command line with the run (or sweep) folder pinned to the one
+    checked, so Hydra writes exactly where the checks looked.
+    """
+    global PLAN
+    overrides = [arg for arg in argv if not arg.startswith("-")]
+    multirun = "-m" in argv or "--multirun" in argv
+    try:
+        if multirun:
+            variants = sweep_variants(overrides)
+            for variant in variants:
+                composed = compose_config(variant)
+                check_inputs(to_sim_config(composed))
+                if composed.study.world is not None:
+                    # a study: every sampled parameter at both ends of its range must be valid
+                    uset = load_uncertainty(str(composed.study.uncertainty))
+                    for end in ("low", "high"):
+                        values = {p.key: getattr(p, end) for p in uset.parameters}
+                        to_sim_config(apply_values(composed, values))
+            settings = compose_config(variants[0], with_hydra=True).hydra
+            if not str(settings.sweep.dir).strip():
+                raise ConfigError("hydra.sweep.dir must not be empty")
+            folder = Path(str(settings.sweep.dir))
+            writable_folder(folder, "hydra.sweep.dir")
+            study = compose_config(variants[0]).study
+            if study.world is not None:
+                check_sample(folder, study)
+            check_resume(folder, overrides, settings)
+            return pin(argv, "hydra.sweep.dir", str(folder))
+        composed = compose_config(overrides, with_hydra=True)
+        check_inputs(to_sim_config(composed))
+        plan = plan_run(str(composed.hydra.run.dir))
+        plan.claim()  # atomic: of two runs started into one folder, one gets it
+        PLAN = plan
+        signals.on_forced_stop(plan.discard)
+        return pin(argv, "hydra.run.dir", str(plan.folder))
+    except (HydraException, OmegaConfBaseException, ConfigError) as error:
+        fail(explain(error))
+    raise AssertionError("unreachable")
+
+
+def check_inputs(config: SimConfig) -> None:
+    """Check what a config needs from the machine: a readable graph file, enough memory."""
+    if config.graph.kind == "edgelist":
+        path = Path(str(config.graph.path))
+        if not path.is_file():
+            raise ConfigError(f"graph.path: no such edge-list file: {config.graph.path}")
+        if not os.access(path, os.R_OK):
+            raise ConfigError(f"graph.path: {path} is not readable (permission denied)")
+    check_memory(config.graph)
+
+
+def check_resume(folder: Path, overrides: list[str], settings: DictConfig) -> None:
+    """Refuse to resume a sweep whose finished runs were made with another config."""
+    if not folder.is_dir():
+        return
+    difference = resume_conflict(folder, overrides, settings)
+    if difference:
+        raise ConfigError(
+            f"hydra.sweep.dir: {folder} holds finished runs made with another config "
+            f"({difference}); use another hydra.sweep.dir or the original command"
+        )
+
+
+def environment_error(error: OSError) -> str:
+    """One line for a fault of the machine: the path and the reason."""
+    path = error.filename or ""
+    reason = error.strerror or type(error).__name__
+    return f"{path}: {reason}" if path else reason
+
+
+def run_single(cfg: DictConfig, out_dir: Path) -> None:
+    """Run one simulation; on bad input, a fault or a signal, leave nothing behind, one line."""
+    plan = PLAN if PLAN is not None and PLAN.folder.resolve() == out_dir.resolve() else None
+    plan = plan or RunPlan(folder=out_dir, existed_before={".hydra"})
+    try:
+        signals.check()  # a signal that came while Hydra wrote .hydra/
+        config = to_sim_config(cfg)
+        result = simulate(config)  # acts on a signal between days
+        signals.check()
+        signals.ignore_from_now()  # the last day is done: the run writes its files and ends
+        write_results(result, out_dir, plot=config.plot)
+    except ConfigError as error:
+        plan.discard()
+        fail(str(error))
+    except OSError as error:
+        plan.discard()
+        fail(environment_error(error))
+    except MemoryError:
+        plan.discard()
+        fail("out of memory while running; try a smaller graph.n_users or graph.mean_degree")
+    except BaseException as error:
+        plan.discard()
+        stop = signals.stop_of(error)
+        if stop is not None:
+            stopped(stop, "the run's files were removed")
+        raise
+    print(summary_table(result.summary))
+    print(f"results: {out_dir}")
+
+
+def stopped(stop: KeyboardInterrupt, what: str) -> None:
+    """End the command after a signal: one line, exit status ``128 + signal``."""
+    status = stop.status if isinstance(stop, signals.Stop) else 130
+    name = stop.name if isinstance(stop, signals.Stop) else "SIGINT"
+    print(f"sim: interrupted ({name}); {what}", file=sys.stderr)
+    raise SystemExit(status) from None
+
+
+def run_sweep_job(
+    cfg: DictConfig, out_dir: Path, overrides: list[str], sweep_dir: Path | None = None
+) -> None:
+    """Run one job of a sweep, unless it already finished; a failure is recorded, not raised.
+
+    In an uncertainty study the job's sampled world is read from ``sweep_dir``.
+    """
+    sweep_dir = out_dir.parent if sweep_dir is None else sweep_dir
+    exit_with_parent()
+    if is_complete(out_dir):
+        print(f"kept (finished earlier): {out_dir.name}")
+        return
+    reason = damage(out_dir)
+    if reason is not None:  # an earlier attempt's files are not whole: run it again
+        print(f"sim: recomputing a damaged run: {reason}", file=sys.stderr)
+        (out_dir / SUMMARY).unlink()
+    clear_failure(out_dir)
+    try:
+        cfg = apply_world(cfg, sweep_dir)
+        config = to_sim_config(cfg)
+        result = simulate(config, progress=False)
+        config_text = OmegaConf.to_yaml(cfg, resolve=True)
+        write_atomically(out_dir / CONFIG, lambda out: out.write(config_text))
+        write_results(result, out_dir, plot=config.plot, written=[CONFIG])
+    except Exception as error:  # one failed job must not stop the others or the aggregation
+        stop = signals.stop_of(error)
+        if stop is not None:
+            raise stop from error
+        out_dir.mkdir(parents=True, exist_ok=True)
+        mark_failed(out_dir, overrides, error)
+        print(f"sim: run failed: {out_dir.name}: {error}", file=sys.stderr)
+
+
+@hydra.main(config_path="pkg://sim.scenarios", config_name="config", version_base="1.3")
+def hydra_main(cfg: DictConfig) -> None:
+    """Run one simulation, or one job of a sweep, into Hydra's output folder."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    use_file_backend()  # jobs may run in fresh worker processes
+    settings = HydraConfig.get()
+    out_dir = Path(settings.runtime.output_dir)
+    if settings.mode == RunMode.MULTIRUN:
+        run_sweep_job(cfg, out_dir, list(settings.overrides.task), Path(settings.sweep.dir))
+    else:
+        run_single(cfg, out_dir)
+
+
+def hide_schemas_from_completion() -> None:
+    """Keep the internal ``*_schema`` configs out of tab completion.
+
+    Hydra completes config-group options from the ConfigStore too, where the
+    typed schemas live next to the scenarios; they are not choices for a user.
+    """
+    from hydra.plugins.completion_plugin import CompletionPlugin
+
+    query = CompletionPlugin._query
+
+    def filtered(self: CompletionPlugin, config_name: str | None, line: str) -> list[str]:
+        return [item for item in query(self, config_name, line) if "_schema" not in item]
+
+    CompletionPlugin._query = filtered  # type: ignore[method-assign]
+
+
+def report_sweeps() -> None:
+    """After a multirun: exit non-zero, in one line, if any run did not finish or is damaged."""
+    for folder in SWEEPS_STARTED:
+        status = read_status(folder)
+        unfinished = len(status["failed"]) + len(status["missing"]) + len(status["damaged"])
+        if unfinished:
+            names = sorted([*status["failed"], *status["damaged"], *status["missing"]])
+            named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            print(
+                f"sim: error: {unfinished} of {status['expected']} runs did not finish "
+                f"({len(status['failed'])} failed"
+                + (f", {len(status['damaged'])} damaged" if status["damaged"] else "")
+                + f"): {named}; see {folder / 'report.md'}; "
+                "re-run the same command to run only those",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)
+
+
+def register_plugins() -> None:
+    """Register the project's Hydra plugins (Hydra's scan misses editable installs).
+
+    ``hydra/launcher=slurm``'s class, and the sweeper every sweep uses. The
+    sweeper is imported after the scan on purpose (``hydra_plugins.sim_sweeper``).
+    """
+    from hydra.core.plugins import Plugins
+
+    plugins = Plugins.instance()  # scans once, re-executing Hydra's core plugin modules
+    from hydra_plugins.sim_launcher import SlurmLauncher
+    from hydra_plugins.sim_sweeper import SimSweeper
+
+    plugins.register(SlurmLauncher)
+    plugins.register(SimSweeper)
+
+
+def main() -> None:
+    """Run the command line (``python -m sim``, the ``sim`` console script).
+
+    ``sim.__main__`` has installed ``sim.signals`` first: a signal that came
+    during the imports is acted on here, before anything is written.
+    """
+    argv = sys.argv[1:]
+    multirun = "-m" in argv or "--multirun" in argv
+    try:
+        signals.check()
+        dispatch(argv, multirun)
+    except KeyboardInterrupt as error:
+        if PLAN is not None:
+            PLAN.discard()
+        if multirun and SWEEPS_STARTED and (SWEEPS_STARTED[-1] / MULTIRUN).is_file():
+            from sim.compare import aggregate
+
+            aggregate(SWEEPS_STARTED[-1])
+            stopped(error, "finished runs are kept; re-run the same command to resume")
+        stopped(error, "the run's files were removed" if PLAN is not None else "stopped")
+
+
+def dispatch(argv: list[str], multirun: bool) -> None:
+    """Run the subcommand, the single run or the sweep that ``argv`` asks for."""
+    use_file_backend()
+    if argv[:1] == ["compare"]:
+        from sim.compare import main as compare
+
+        signals.act_at_once()
+        compare(argv[1:])
+        return
+    if argv[:1] == ["app"]:
+        from sim.app import main as app
+
+        signals.act_at_once()
+        app(argv[1:])
+        return
+    register_configs()
+    register_plugins()
+    os.environ[MAIN_ENV] = str(os.getpid())
+    if "-sc" in argv or "--shell-completion" in argv:
+        hide_schemas_from_completion()
+    if HYDRA_FLAGS_WITHOUT_RUN.intersection(argv):
+        signals.act_at_once()
+    else:
+        sys.argv = [sys.argv[0], *preflight(argv)]
+        signals.check()
+        if multirun:
+            signals.act_at_once()  # the parent waits on workers: a signal interrupts the wait
+    try:
+        hydra_main()
+    except SystemExit:
+        # the multirun aborted (a killed worker): aggregate what finished, if it launched
+        if SWEEPS_STARTED and (SWEEPS_STARTED[-1] / MULTIRUN).is_file():
+            from sim.compare import aggregate
+
+            aggregate(SWEEPS_STARTED[-1])
+        raise
+    report_sweeps()
+
+
+if __name__ == "__main__":
+    main()
