@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.config import ConfigError
 from sim.outputs import write_json
+from sim.safety import output_folder
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(measure(CASES[args.child])))
         return
+    try:  # before the benchmark: a bad --out must not wait for its 70 s
+        output_folder(args.out, "--out")
+        if args.keep is not None:
+            output_folder(args.keep, "--keep")
+    except ConfigError as error:
+        parser.exit(2, f"sim.bench: error: {error}\n")
     names = list(QUICK) if args.quick else [n.strip() for n in args.cases.split(",") if n.strip()]
     unknown = [n for n in names if n not in CASES and n not in STUDIES]
     if unknown:

@@ -43,6 +43,7 @@ from sim.config import ConfigError
 from sim.outputs import write_atomically, write_csv
 from sim.plotting import calibration_figure, save_figure
 from sim.runner import compose_config, explain, simulate, to_sim_config
+from sim.safety import output_folder
 
 FAMILIES = ("holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi")
 
@@ -414,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ConfigError("--seeds must be >= 2, --trials and --jobs >= 1")
         # Check the base and the extra overrides once, before any trial starts.
         to_sim_config(compose_config([*calibration.base, *args.overrides]))
-        out = Path(args.out or Path("results") / "calibration" / calibration.name)
+        out = output_folder(args.out or Path("results") / "calibration" / calibration.name, "--out")
         calibrate(calibration, out, args.overrides, args.jobs, args.families)
     except (ConfigError, HydraException, OmegaConfBaseException, OSError) as error:
         print(f"sim.calibrate: error: {explain(error)}", file=sys.stderr)

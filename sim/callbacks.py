@@ -7,6 +7,7 @@ aggregation) so that neither imports the other back: ``compare`` reads
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,14 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.sweep import SWEEPS_STARTED, mark_sweep_start, report_progress
+from sim.sweep import (
+    LAUNCHED,
+    SUMMARY,
+    SWEEPS_STARTED,
+    mark_sweep_start,
+    read_status,
+    report_progress,
+)
 from sim.uncertainty import is_study, write_sample
 
 
@@ -39,7 +47,42 @@ class AggregateOnMultirunEnd(Callback):
             report_progress(folder)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Aggregate the sweep's results."""
-        from sim.compare import aggregate  # matplotlib and pandas: load only when needed
+        """Aggregate the sweep's results (unless nothing ran and they are up to date)."""
+        finish_sweep(Path(config.hydra.sweep.dir))
 
-        aggregate(Path(config.hydra.sweep.dir))
+
+def finish_sweep(folder: Path) -> None:
+    """Aggregate a sweep at its end; a fault of the disk is one line, not a traceback.
+
+    A re-run that launched nothing, into a sweep whose report is newer than
+    every run, only says so: its tables and figures are those of the same runs.
+    """
+    if LAUNCHED.get(folder, 1) == 0 and up_to_date(folder):
+        print(
+            f"sweep {folder}: nothing new; its tables, figures and report are up to date: "
+            f"{folder / 'report.md'}"
+        )
+        return
+    from sim.compare import aggregate  # matplotlib and pandas: load only when needed
+
+    try:
+        aggregate(folder)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"sim: error: the sweep's tables were not written: {where}{reason}", file=sys.stderr)
+
+
+def up_to_date(folder: Path) -> bool:
+    """Whether every expected run finished and the report is newer than each of them."""
+    report = folder / "report.md"
+    try:
+        status = read_status(folder)
+        if status["failed"] or status["damaged"] or status["missing"] or not report.is_file():
+            return False
+        written = report.stat().st_mtime_ns
+        return all(
+            (folder / run / SUMMARY).stat().st_mtime_ns <= written for run in status["complete"]
+        )
+    except (OSError, ValueError):
+        return False

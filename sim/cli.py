@@ -30,18 +30,30 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import signals
+from sim.callbacks import finish_sweep
 from sim.config import ConfigError, SimConfig, register_configs
+from sim.graphs import check_edgelist_file, read_edgelist
 from sim.outputs import write_atomically
 from sim.plotting import use_file_backend
 from sim.runner import (
+    CONFIG_NAME,
     compose_config,
     explain,
+    options,
     simulate,
     summary_table,
     to_sim_config,
     write_results,
 )
-from sim.safety import RunPlan, check_memory, plan_run, writable_folder
+from sim.safety import (
+    SWEEP_FILE_BYTES,
+    RunPlan,
+    check_disk,
+    check_memory,
+    plan_run,
+    run_bytes,
+    writable_folder,
+)
 from sim.sweep import (
     CONFIG,
     MAIN_ENV,
@@ -53,8 +65,10 @@ from sim.sweep import (
     exit_with_parent,
     is_complete,
     mark_failed,
+    override_dirname,
     read_status,
     resume_conflict,
+    sweep_jobs,
 )
 from sim.uncertainty import WORLD_KEY, apply_values, apply_world, check_sample, load_uncertainty
 
@@ -81,29 +95,29 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
-def sweep_variants(overrides: list[str]) -> list[list[str]]:
+def first_values(items: list[str]) -> list[str]:
+    """Return ``items`` with every swept key at its first value: the sweep's first job."""
+    parser = OverridesParser.create()
+    return [
+        f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
+        if o.is_sweep_override()
+        else text
+        for text, o in zip(items, parser.parse_overrides(items), strict=True)
+    ]
+
+
+def sweep_variants(overrides: list[str], settings: DictConfig) -> list[list[str]]:
     """Return the override lists to validate before a sweep.
 
     The first job (every swept key at its first value), then for each swept
     key each further value with the others at their first: every value is
     checked once, in a handful of compositions rather than the whole grid.
     Swept keys come from the command line and from the sweep's
-    ``hydra.sweeper.params``.
+    ``hydra.sweeper.params`` (``settings`` is the first job's ``hydra`` node).
     """
-    parser = OverridesParser.create()
-
-    def first_values(items: list[str]) -> list[str]:
-        return [
-            f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
-            if o.is_sweep_override()
-            else text
-            for text, o in zip(items, parser.parse_overrides(items), strict=True)
-        ]
-
-    composed = compose_config(first_values(overrides), with_hydra=True)
-    params = composed.hydra.sweeper.get("params") or {}
+    params = settings.sweeper.get("params") or {}
     items = [f"{key}={value}" for key, value in params.items()] + overrides
-    parsed = {o.key_or_group: o for o in parser.parse_overrides(items)}
+    parsed = {o.key_or_group: o for o in OverridesParser.create().parse_overrides(items)}
     first = first_values(items)
     variants = [first]
     for override in parsed.values():
@@ -117,6 +131,55 @@ def quote(value: str) -> str:
     """Quote ``value`` for a Hydra override (paths with spaces, commas, quotes)."""
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
+
+
+# Keys whose values are paths: quoted for Hydra when they hold letters its
+# grammar does not take unquoted (résultats/, 网络.txt), so paths just work.
+PATH_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "graph.path")
+
+
+def quote_paths(argv: list[str]) -> list[str]:
+    """Return ``argv`` with non-ASCII path values quoted for Hydra (already quoted ones kept)."""
+    quoted = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        plain = value and value[0] not in "'\"" and not value.isascii()
+        if sep and key.lstrip("+") in PATH_KEYS and plain and not set(value) & set(",[]{}()"):
+            arg = f"{key}={quote(value)}"
+        quoted.append(arg)
+    return quoted
+
+
+# Hydra's options that would replace the one primary config (``scenarios/config.yaml``).
+CONFIG_FLAGS = ("--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd")
+
+
+def check_config_flags(argv: list[str]) -> None:
+    """Refuse Hydra's config-selection options that cannot work here, in one line.
+
+    Raises:
+        ConfigError: ``--config-name`` other than ``config``, ``--config-path``,
+            or a ``--config-dir`` that is not a folder.
+
+    """
+    for position, arg in enumerate(argv):
+        flag, sep, value = arg.partition("=")
+        if flag not in CONFIG_FLAGS:
+            continue
+        if not sep:
+            value = argv[position + 1] if position + 1 < len(argv) else ""
+        if flag in ("--config-name", "-cn") and value != CONFIG_NAME:
+            raise ConfigError(
+                f"{flag}: unknown config '{value}'; sim has one, '{CONFIG_NAME}': choose a "
+                f"scenario instead (scenario=NAME; available: {', '.join(options('scenario'))})"
+            )
+        if flag in ("--config-path", "-cp"):
+            raise ConfigError(
+                f"{flag}: sim's configs ship with it; add your own with --config-dir=FOLDER "
+                "or as results/scenarios/scenario/NAME.yaml"
+            )
+        if flag in ("--config-dir", "-cd") and not Path(value).is_dir():
+            raise ConfigError(f"{flag}: {value or '(nothing)'} is not a folder")
 
 
 def pin(argv: list[str], key: str, value: str) -> list[str]:
@@ -135,29 +198,12 @@ def preflight(argv: list[str]) -> list[str]:
     multirun = "-m" in argv or "--multirun" in argv
     try:
         if multirun:
-            variants = sweep_variants(overrides)
-            for variant in variants:
-                composed = compose_config(variant)
-                check_inputs(to_sim_config(composed))
-                if composed.study.world is not None:
-                    # a study: every sampled parameter at both ends of its range must be valid
-                    uset = load_uncertainty(str(composed.study.uncertainty))
-                    for end in ("low", "high"):
-                        values = {p.key: getattr(p, end) for p in uset.parameters}
-                        to_sim_config(apply_values(composed, values))
-            settings = compose_config(variants[0], with_hydra=True).hydra
-            if not str(settings.sweep.dir).strip():
-                raise ConfigError("hydra.sweep.dir must not be empty")
-            folder = Path(str(settings.sweep.dir))
-            writable_folder(folder, "hydra.sweep.dir")
-            study = compose_config(variants[0]).study
-            if study.world is not None:
-                check_sample(folder, study)
-            check_resume(folder, overrides, settings)
-            return pin(argv, "hydra.sweep.dir", str(folder))
+            return [*pin(argv, "hydra.sweep.dir", str(preflight_sweep(overrides))), *SWEEP_EXTRAS]
         composed = compose_config(overrides, with_hydra=True)
-        check_inputs(to_sim_config(composed))
+        config = to_sim_config(composed)
+        check_inputs(config)
         plan = plan_run(str(composed.hydra.run.dir))
+        check_disk(plan.folder, run_bytes(config.steps, config.plot), "hydra.run.dir")
         plan.claim()  # atomic: of two runs started into one folder, one gets it
         PLAN = plan
         signals.on_forced_stop(plan.discard)
@@ -167,14 +213,62 @@ def preflight(argv: list[str]) -> list[str]:
     raise AssertionError("unreachable")
 
 
+# Sweep runs keep their config in config.yaml (``run_sweep_job``): Hydra's own
+# .hydra/ copy in every run folder would only add three files per run to write.
+SWEEP_EXTRAS = ("hydra.output_subdir=null",)
+
+
+def preflight_sweep(overrides: list[str]) -> Path:
+    """Check a sweep before it starts; return its folder.
+
+    The folder must be writable and hold no finished runs of another config;
+    then, if any run is left to do, every swept value is composed and checked
+    and the file system must have room for the runs. A finished sweep run
+    again skips the value checks: nothing of it will run.
+
+    Raises:
+        ConfigError: one line naming the key and the reason.
+
+    """
+    settings = compose_config(first_values(overrides), with_hydra=True).hydra
+    if not str(settings.sweep.dir).strip():
+        raise ConfigError("hydra.sweep.dir must not be empty")
+    folder = Path(str(settings.sweep.dir))
+    writable_folder(folder, "hydra.sweep.dir")
+    variants = sweep_variants(overrides, settings)
+    first = compose_config(variants[0])  # the sweep file's own values included (study.world)
+    if first.study.world is not None:
+        check_sample(folder, first.study)
+    check_resume(folder, overrides, settings)
+    naming = settings.job.config.override_dirname
+    jobs = sweep_jobs(settings, overrides)
+    todo = [job for job in jobs if not is_complete(folder / override_dirname(job, naming))]
+    if not todo:
+        return folder
+    for variant in variants:
+        composed = compose_config(variant)
+        check_inputs(to_sim_config(composed))
+        if composed.study.world is not None:
+            # a study: every sampled parameter at both ends of its range must be valid
+            uset = load_uncertainty(str(composed.study.uncertainty))
+            for end in ("low", "high"):
+                values = {p.key: getattr(p, end) for p in uset.parameters}
+                to_sim_config(apply_values(composed, values))
+    config = to_sim_config(first)
+    need = len(todo) * run_bytes(config.steps, config.plot) + SWEEP_FILE_BYTES
+    check_disk(folder, need, "hydra.sweep.dir")
+    return folder
+
+
 def check_inputs(config: SimConfig) -> None:
-    """Check what a config needs from the machine: a readable graph file, enough memory."""
+    """Check what a config needs from the machine: a readable, valid graph file, enough memory."""
     if config.graph.kind == "edgelist":
-        path = Path(str(config.graph.path))
-        if not path.is_file():
-            raise ConfigError(f"graph.path: no such edge-list file: {config.graph.path}")
+        path = check_edgelist_file(str(config.graph.path))
         if not os.access(path, os.R_OK):
             raise ConfigError(f"graph.path: {path} is not readable (permission denied)")
+        check_memory(config.graph)
+        read_edgelist(path)  # the whole file, once: a bad line fails here, before any work
+        return
     check_memory(config.graph)
 
 
@@ -263,9 +357,13 @@ def run_sweep_job(
         stop = signals.stop_of(error)
         if stop is not None:
             raise stop from error
-        out_dir.mkdir(parents=True, exist_ok=True)
-        mark_failed(out_dir, overrides, error)
-        print(f"sim: run failed: {out_dir.name}: {error}", file=sys.stderr)
+        reason = environment_error(error) if isinstance(error, OSError) else str(error)
+        print(f"sim: run failed: {out_dir.name}: {reason}", file=sys.stderr)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            mark_failed(out_dir, overrides, error)
+        except OSError:
+            pass  # a full disk: the run is still not finished, and resume will run it again
 
 
 @hydra.main(config_path="pkg://sim.scenarios", config_name="config", version_base="1.3")
@@ -347,9 +445,7 @@ def main() -> None:
         if PLAN is not None:
             PLAN.discard()
         if multirun and SWEEPS_STARTED and (SWEEPS_STARTED[-1] / MULTIRUN).is_file():
-            from sim.compare import aggregate
-
-            aggregate(SWEEPS_STARTED[-1])
+            finish_sweep(SWEEPS_STARTED[-1])
             stopped(error, "finished runs are kept; re-run the same command to resume")
         stopped(error, "the run's files were removed" if PLAN is not None else "stopped")
 
@@ -374,7 +470,13 @@ def dispatch(argv: list[str], multirun: bool) -> None:
     os.environ[MAIN_ENV] = str(os.getpid())
     if "-sc" in argv or "--shell-completion" in argv:
         hide_schemas_from_completion()
+    argv = quote_paths(argv)
+    try:
+        check_config_flags(argv)
+    except ConfigError as error:
+        fail(str(error))
     if HYDRA_FLAGS_WITHOUT_RUN.intersection(argv):
+        sys.argv = [sys.argv[0], *argv]
         signals.act_at_once()
     else:
         sys.argv = [sys.argv[0], *preflight(argv)]
@@ -386,9 +488,7 @@ def dispatch(argv: list[str], multirun: bool) -> None:
     except SystemExit:
         # the multirun aborted (a killed worker): aggregate what finished, if it launched
         if SWEEPS_STARTED and (SWEEPS_STARTED[-1] / MULTIRUN).is_file():
-            from sim.compare import aggregate
-
-            aggregate(SWEEPS_STARTED[-1])
+            finish_sweep(SWEEPS_STARTED[-1])
         raise
     report_sweeps()
 

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.config import ConfigError
+from sim.safety import output_file
 
 SCENARIOS = ("laissez_faire", "rectify", "separate_shop", "c2b")
 
@@ -700,6 +701,14 @@ def cases_for(scenario: str, regime: str) -> list[tuple[str, str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status (0 equivalent, 1 not, 2 bad input)."""
     args = parse_args(argv)
+    try:  # output paths first: a bad one must not wait for minutes of docking
+        if args.plot:
+            output_file(args.plot, "--plot")
+        if args.markdown:
+            output_file(args.markdown, "--markdown")
+    except ConfigError as error:
+        print(f"sim.dock: error: {error}", file=sys.stderr)
+        return 2
     if args.plot:
         from sim.bass import bass_figure_file
 

@@ -24,6 +24,8 @@ own random stream, so runs with the same seed share their graph.
 
 from __future__ import annotations
 
+import itertools
+import stat
 from dataclasses import astuple
 from functools import lru_cache
 from pathlib import Path
@@ -128,34 +130,99 @@ def karate() -> tuple[int, Edges]:
     return graph.number_of_nodes(), canonical_edges(edges[:, 0], edges[:, 1])
 
 
+MAX_LINE = 65_536
+"""Characters an edge-list line may hold: an edge is two labels and a few columns."""
+
+MAX_FIELDS = 16
+"""Columns a line may hold (SNAP files have two to four: labels, weight, time)."""
+
+
+def check_edgelist_file(path: str | Path) -> Path:
+    """Check that ``path`` is a regular file this process can read; return it.
+
+    Raises:
+        ConfigError: one line naming the file and what it is instead (missing,
+            a link loop, a folder, a FIFO or device, unreadable).
+
+    """
+    file = Path(path)
+    try:
+        info = file.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"graph.path: no such edge-list file: {file}") from None
+    except OSError as error:  # a symlink loop, a name too long, a path through a file
+        raise ConfigError(f"graph.path: {file}: {error.strerror or error}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"graph.path: {file} is a folder, not an edge-list file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket or device"
+        raise ConfigError(f"graph.path: {file} is {kind}, not a regular edge-list file")
+    try:
+        with file.open("rb") as data:
+            data.read(1)
+    except OSError as error:
+        raise ConfigError(
+            f"graph.path: {file} cannot be read ({error.strerror or type(error).__name__})"
+        ) from None
+    return file
+
+
 def read_edgelist(path: str | Path) -> tuple[int, Edges]:
     """Read a whitespace-separated edge list: two node labels per line.
 
     Blank lines and ``#`` comments are skipped, further columns (weights) are
     ignored, labels may be any tokens and are numbered in order of first
-    appearance; self-loops and repeated ties are dropped.
+    appearance; self-loops and repeated ties are dropped. A line longer than
+    ``MAX_LINE`` characters or with more than ``MAX_FIELDS`` columns is not an
+    edge (a 23 MB file on one line once ran as a single tie): refused.
+    The last file read is kept in memory, keyed by its size and modification
+    time, so the command line's check and the run read it once.
+
+    Raises:
+        ConfigError: one line naming the file and line.
+
     """
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"graph.path: no such edge-list file: {file}")
+    file = check_edgelist_file(path)
+    info = file.stat()
+    return _read_edgelist(file.resolve(), info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=1)
+def _read_edgelist(file: Path, size: int, mtime_ns: int) -> tuple[int, Edges]:
     index: dict[str, int] = {}
     u: list[int] = []
     v: list[int] = []
-    with file.open(encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines, start=1):
-            fields = line.split("#", 1)[0].split()
-            if not fields:
-                continue
-            if len(fields) < 2:
-                found = line.strip()
-                raise ConfigError(
-                    f"graph.path: {file} line {number}: expected two node labels, got {found!r}"
-                )
-            u.append(index.setdefault(fields[0], len(index)))
-            v.append(index.setdefault(fields[1], len(index)))
+    try:
+        with file.open(encoding="utf-8", errors="replace") as lines:
+            for number in itertools.count(1):
+                line = lines.readline(MAX_LINE + 1)
+                if not line:
+                    break
+                if len(line) > MAX_LINE:
+                    raise ConfigError(
+                        f"graph.path: {file} line {number} is longer than {MAX_LINE:,} "
+                        "characters: an edge list holds one tie per line"
+                    )
+                fields = line.split("#", 1)[0].split()
+                if not fields:
+                    continue
+                if len(fields) < 2 or len(fields) > MAX_FIELDS:
+                    found = line.strip()
+                    shown = found if len(found) <= 60 else f"{found[:57]}..."
+                    raise ConfigError(
+                        f"graph.path: {file} line {number}: expected two node labels "
+                        f"(and at most {MAX_FIELDS - 2} more columns), got {shown!r}"
+                    )
+                u.append(index.setdefault(fields[0], len(index)))
+                v.append(index.setdefault(fields[1], len(index)))
+    except OSError as error:
+        raise ConfigError(
+            f"graph.path: {file} cannot be read ({error.strerror or type(error).__name__})"
+        ) from None
     edges = canonical_edges(np.array(u), np.array(v))
     if len(edges) == 0:
         raise ConfigError(f"graph.path: {file} holds no edges between distinct nodes")
+    edges.setflags(write=False)
     return len(index), edges
 
 

@@ -43,6 +43,7 @@ from sim.config import POLICY_CONFIGS, ConfigError
 from sim.outcomes import fmt
 from sim.outputs import write_atomically, write_csv
 from sim.runner import compose_config, explain, simulate, to_sim_config
+from sim.safety import output_folder
 
 USER_SCENARIOS = Path("results/scenarios/scenario")
 DEFAULT_POLICIES = ("laissez_faire", "rectify", "separate_shop", "c2b")
@@ -476,7 +477,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         if args.jobs < 1:
             raise ConfigError("--jobs must be >= 1")
-        out = args.out or Path("results/frontier") / frontier.name
+        out = output_folder(args.out or Path("results/frontier") / frontier.name, "--out")
         result = optimize(frontier, out, args.overrides, args.jobs)
     except ConfigError as error:
         parser.exit(2, f"sim optimize: error: {error}\n")

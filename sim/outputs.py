@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -41,8 +42,25 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
-    """Write ``data`` as indented JSON."""
-    write_atomically(path, lambda out: out.write(json.dumps(data, indent=2) + "\n"))
+    """Write ``data`` as indented, strict JSON: a number that is not finite is ``null``.
+
+    Python's ``json`` would write ``Infinity`` and ``NaN``, which strict JSON
+    parsers (and most languages' readers) reject; an overflowing sum
+    (``market.order_value=1e308``) is undefined, as a missing value is.
+    """
+    text = json.dumps(finite(data), indent=2, allow_nan=False)
+    write_atomically(path, lambda out: out.write(text + "\n"))
+
+
+def finite(value: Any) -> Any:
+    """Return ``value`` with every float that is not finite replaced by None, recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 def file_record(path: Path) -> dict[str, Any]:

@@ -31,7 +31,11 @@ import numpy as np
 import pandas as pd
 from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import ConfigCompositionException, MissingConfigException
+from hydra.errors import (
+    ConfigCompositionException,
+    MissingConfigException,
+    OverrideParseException,
+)
 from omegaconf import BooleanNode, DictConfig, FloatNode, IntegerNode, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
@@ -155,6 +159,14 @@ def explain(error: BaseException) -> str:
             if group in groups()
             else f"cannot override '{group}'"
         )
+    found = re.match(r"(?:LexerNoViableAltException|mismatched input).*?: ?(\S+?)=(.*)", message)
+    if isinstance(error, OverrideParseException) and "LexerNoViableAlt" in message and found:
+        key, value = found.group(1), found.group(2).strip()
+        return (
+            f"cannot read the value of {key}: Hydra's override grammar needs quotes around a "
+            f"value with spaces, accents or symbols: write \"{key}='{value}'\" "
+            "(the double quotes are for the shell)"
+        )
     found = re.match(r"Error parsing override '([^'=]+)'", message)
     if found:
         key = found.group(1)
@@ -217,7 +229,6 @@ def check_overrides(overrides: Sequence[str], cfg: DictConfig) -> None:
         ConfigError: one line naming the key.
 
     """
-    model_keys = set(SimConfig.__dataclass_fields__)
     user_groups = set(groups())
     for override in OverridesParser.create().parse_overrides(list(overrides)):
         key = override.key_or_group
@@ -233,8 +244,9 @@ def check_overrides(overrides: Sequence[str], cfg: DictConfig) -> None:
                         f"unknown {key} '{choice}'; available: {', '.join(options(key))}"
                     )
             continue
-        if override.is_add() and key.split(".")[0] in model_keys:
-            raise ConfigError(unknown_key(key) + " ('+' adds a key the model never reads)")
+        if (override.is_add() or override.is_force_add()) and not _schema(key, cfg):
+            # '+key' / '++key' outside a config group: a key nothing reads, or a typo
+            raise ConfigError(unknown_key(key) + " ('+' adds a key nothing reads)")
         if override.is_sweep_override():
             continue
         node = _node(cfg, key)
@@ -242,6 +254,19 @@ def check_overrides(overrides: Sequence[str], cfg: DictConfig) -> None:
             raise ConfigError(f"{key} must be true or false (got {value!r})")
         if isinstance(node, (IntegerNode, FloatNode)) and isinstance(value, bool):
             raise ConfigError(f"{key} must be a number (got {value!r})")
+
+
+def _schema(key: str, cfg: DictConfig) -> bool:
+    """Whether dotted ``key`` is a field of the typed config (``policy.*``: the chosen policy's)."""
+    head, _, rest = key.partition(".")
+    if head == "policy":
+        schema = POLICY_CONFIGS.get(str(cfg.policy.get("name")))
+        return schema is not None and rest in schema.__dataclass_fields__
+    field = SimConfig.__dataclass_fields__.get(head)
+    if field is None or not rest:
+        return field is not None
+    default = field.default_factory() if callable(field.default_factory) else field.default
+    return dataclasses.is_dataclass(default) and rest in default.__dataclass_fields__
 
 
 def _node(cfg: DictConfig, key: str) -> Any:

@@ -32,6 +32,14 @@ BASE_BYTES = 250e6
 BYTES_PER_ARC = 80.0
 BYTES_PER_USER = 600.0
 
+# Disk a run writes (measured 2026-12-06: a 365-day run's timeseries.csv 95.6 kB,
+# timeseries.png 213 kB, summary and configs 8 kB): a fixed part, bytes per day
+# (the daily table, and its share of a sweep's timeseries.parquet), the figure.
+RUN_FILE_BYTES = 16e3
+RUN_BYTES_PER_DAY = 600.0
+FIGURE_BYTES = 250e3
+SWEEP_FILE_BYTES = 3e6  # a sweep's plots, report and tables beyond its runs
+
 
 @dataclass
 class RunPlan:
@@ -106,6 +114,62 @@ def writable_folder(path: Path, key: str) -> list[Path]:
         reason = "is on a read-only file system" if _read_only(probe) else "is not writable"
         raise ConfigError(f"{key}: {probe} {reason}")
     return missing
+
+
+def run_bytes(steps: int, plot: bool) -> float:
+    """Estimated bytes one run writes (its files, and its share of a sweep's tables)."""
+    return RUN_FILE_BYTES + RUN_BYTES_PER_DAY * steps + (FIGURE_BYTES if plot else 0.0)
+
+
+def check_disk(path: Path, need: float, key: str) -> None:
+    """Refuse to start when the file system of ``path`` has less free space than ``need``.
+
+    Raises:
+        ConfigError: one line with what is free and what the command writes.
+
+    """
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        free = shutil.disk_usage(probe).free
+    except OSError:
+        return  # not measurable here: the writes themselves will say
+    if free < need:
+        raise ConfigError(
+            f"{key}: {path} has {_megabytes(free)} free; this writes about {_megabytes(need)} "
+            "(free some space or choose another folder)"
+        )
+
+
+def _megabytes(size: float) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def output_folder(path: str | Path, flag: str) -> Path:
+    """Check a command's output folder before any work starts; return it.
+
+    Raises:
+        ConfigError: one line: the path (or a folder on it) is a file, not writable.
+
+    """
+    folder = Path(path)
+    writable_folder(folder, flag)
+    return folder
+
+
+def output_file(path: str | Path, flag: str) -> Path:
+    """Check a command's output file before any work starts; return it.
+
+    Raises:
+        ConfigError: one line: the path is a folder, or its folder cannot be written.
+
+    """
+    file = Path(path)
+    if file.is_dir():
+        raise ConfigError(f"{flag}: {file} is a folder; give a file name")
+    writable_folder(file.parent, flag)
+    return file
 
 
 def _read_only(path: Path) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -192,12 +193,48 @@ def test_resume_with_another_config_is_refused(tiny_sweep, tmp_path):
     subprocess.run(["cp", "-r", str(folder), str(copy)], check=True)
     run = sorted(p for p in copy.iterdir() if (p / "config.yaml").is_file())[-1]
     text = (run / "config.yaml").read_text()
-    (run / "config.yaml").write_text(text.replace("steps: 20", "steps: 25"))  # made otherwise
+    made_otherwise(run, text.replace("steps: 20", "steps: 25"))
     out = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={copy}", cwd=tmp_path)
     one_line_error(out, f"{run.name}: steps was 25, now 20")
-    (run / "config.yaml").write_text(text)
+    made_otherwise(run, text)
     same = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={copy}", cwd=tmp_path)
-    assert same.returncode == 0 and same.stdout.count("kept (finished earlier)") == 2
+    assert same.returncode == 0 and "2 of 2 runs finished earlier and are kept" in same.stdout
+
+
+@pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
+def test_a_finished_sweep_run_again_only_says_so(tiny_sweep, tmp_path):
+    folder, _ = tiny_sweep
+    copy = tmp_path / "sweep"
+    subprocess.run(["cp", "-rp", str(folder), str(copy)], check=True)  # -p: times kept
+    report = (copy / "report.md").stat().st_mtime_ns
+    out = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={copy}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = (out.stdout + out.stderr).strip().splitlines()
+    assert len(lines) == 2, lines  # what was kept; that nothing is new
+    assert "2 of 2 runs finished earlier and are kept; 0 to run" in lines[0]
+    assert "nothing new; its tables, figures and report are up to date" in lines[1]
+    assert (copy / "report.md").stat().st_mtime_ns == report
+
+
+def test_time_left_follows_the_pace_once_three_runs_finished():
+    from sim.sweep import time_left
+
+    start = 1_000.0
+    finished = [start + 12.0, start + 13.0, start + 14.0]  # 12 s of start-up, then 1 s a run
+    assert time_left(finished[:2], start, remaining=20) is None  # too few to tell
+    left = time_left(finished, start, remaining=20)
+    assert 10.0 <= left <= 40.0  # the truth, 20 s, within a factor of two
+    assert time_left([start - 50.0, *finished], start, remaining=20) == left  # earlier runs
+
+
+def made_otherwise(run, config_text):
+    """Give a finished run another config.yaml, as if it had been run with that config."""
+    from sim.outputs import file_record
+
+    (run / "config.yaml").write_text(config_text)
+    summary = json.loads((run / "summary.json").read_text())
+    summary["files"]["config.yaml"] = file_record(run / "config.yaml")
+    (run / "summary.json").write_text(json.dumps(summary))
 
 
 def test_config_difference_names_the_first_key():
@@ -237,7 +274,7 @@ def test_resume_recomputes_a_run_whose_files_are_not_whole(tiny_sweep, tmp_path)
     out = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={copy}", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert f"recomputing a damaged run: {run / 'timeseries.csv'}" in out.stderr
-    assert out.stdout.count("kept (finished earlier)") == 1
+    assert "1 of 2 runs finished earlier and are kept; 1 to run" in out.stdout
     assert (run / "timeseries.csv").read_bytes() == whole
     assert len(pd.read_parquet(copy / "summary.parquet")) == 2
 
@@ -376,10 +413,138 @@ def test_help_explains_the_tool_without_schema_entries(tmp_path):
         (["-m", "sweep=quick"], "add it with +sweep=NAME"),
         (["market.intesity=3"], "did you mean market.intensity?"),
         (["policy.daily_cap=5"], "belongs to scenario=rectify"),
+        (["--config-name=bogus"], "unknown config 'bogus'; sim has one, 'config'"),
+        (["--config-path=/tmp"], "sim's configs ship with it"),
+        (["+new.key=1"], "unknown key new.key; see python -m sim --cfg job ('+' adds a key"),
+        (["++market.newkey=1"], "'+' adds a key nothing reads"),
+        (["scenario=réctify"], "needs quotes around a value with spaces, accents or symbols"),
     ],
 )
 def test_errors_teach(tmp_path, args, expected):
     one_line_error(sim(*args, cwd=tmp_path, timeout=120), expected)
+    assert not any(tmp_path.iterdir())
+
+
+def test_paths_with_spaces_and_accents_just_work(tmp_path):
+    (tmp_path / "réseau d'amis.txt").write_text("a b\nb c\nc a\nc d\n")
+    out = sim(
+        "graph=edgelist",
+        f"graph.path={tmp_path / "réseau d'amis.txt"}",
+        "steps=3",
+        "progress=false",
+        "plot=false",
+        "hydra.run.dir=résultats/mon essai",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "résultats" / "mon essai" / "summary.json").is_file()
+
+
+def special_files(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    (tmp_path / "one_line.txt").write_text(" ".join(map(str, range(1_000_000))) + "\n")
+    (tmp_path / "wide.txt").write_text("1 2\n" + " ".join(map(str, range(40))) + "\n")
+    return {
+        "folder": (tmp_path, "is a folder, not an edge-list file"),
+        "fifo": (tmp_path / "fifo", "is a FIFO, not a regular edge-list file"),
+        "loop": (tmp_path / "loop1", "Too many levels of symbolic links"),
+        "device": ("/proc/self/mem", "/proc/self/mem cannot be read (Input/output error)"),
+        "one line": (tmp_path / "one_line.txt", "line 1 is longer than 65,536 characters"),
+        "columns": (tmp_path / "wide.txt", "line 2: expected two node labels (and at most 14"),
+    }
+
+
+@pytest.mark.parametrize("case", ["folder", "fifo", "loop", "device", "one line", "columns"])
+def test_a_graph_file_that_makes_no_graph_is_refused(tmp_path, case):
+    from sim.cli import check_inputs
+
+    path, expected = special_files(tmp_path)[case]
+    config = to_sim_config(compose_config(["graph=edgelist", f"graph.path={path}"]))
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        check_inputs(config)  # the command line's check, before any work
+
+
+def test_a_special_file_as_graph_is_one_line_and_nothing_written(tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    path, expected = special_files(inputs)["fifo"]
+    out = sim("graph=edgelist", f"graph.path={path}", "hydra.run.dir=run", cwd=tmp_path)
+    one_line_error(out, expected)
+    assert not (tmp_path / "run").exists()
+
+
+def test_every_number_in_a_summary_is_finite_or_null(tmp_path):
+    out = sim(*SMALL, "market.order_value=1e308", "plot=false", "hydra.run.dir=r", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text(), parse_constant=refuse)
+    assert summary["final"]["gmv_cum"] is None and summary["platform"]["gmv"] is None
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["sim.bench", "--quick", "--out", "taken"], "--out: taken is a file, not a folder"),
+        (["sim.dock", "--markdown", "."], "--markdown: . is a folder; give a file name"),
+        (["sim.dock", "--plot", "taken/bass.png"], "--plot: taken is a file, not a folder"),
+        (["sim.optimize", "--out", "taken"], "--out: taken is a file, not a folder"),
+    ],
+)
+def test_a_bad_output_path_is_refused_before_any_work(tmp_path, command, expected):
+    (tmp_path / "taken").write_text("a file")
+    out = subprocess.run(
+        [sys.executable, "-m", *command], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 2 and expected in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 50 MB file system of its own with ``inodes`` files at most (root only: mount)."""
+    mounted = []
+
+    def mount(size="50m", inodes=1000):
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes={inodes}", "tmpfs", point],
+            capture_output=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small file system here: {done.stderr.decode().strip()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", point], check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system needs root")
+def test_a_sweep_with_no_room_is_refused_before_it_starts(tmp_path, small_disk):
+    disk = small_disk(size="300k")
+    out = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={disk / 'sweep'}", cwd=tmp_path)
+    one_line_error(out, "MB free; this writes about")
+    assert not any(disk.iterdir())
+
+
+@pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system needs root")
+def test_a_disk_that_fills_during_a_sweep_ends_in_lines_not_tracebacks(tmp_path, small_disk):
+    disk = small_disk(inodes=8)  # room in bytes, but files run out after the first run
+    args = [*TINY_SWEEP[:1], "seed=0,1", *TINY_SWEEP[2:]]
+    out = sim("-m", *args, f"hydra.sweep.dir={disk / 'sweep'}", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert "Traceback" not in out.stderr and all(line.startswith("sim: ") for line in lines)
+    assert any("No space left on device" in line for line in lines)
 
 
 def test_compare_prints_plain_numbers(tiny_sweep, tmp_path):
