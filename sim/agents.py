@@ -209,13 +209,19 @@ class Platform(mesa.Agent):
         super().__init__(model)
         self.policy = policy
         self.complaints_today = np.zeros(model.n_users, dtype=np.int32)
+        self.product_complaints_today = np.zeros(model.n_users, dtype=np.int32)
 
-    def receive_complaints(self, authors: np.ndarray) -> None:
-        """Record one complaint against each entry of ``authors``."""
-        np.add.at(self.complaints_today, authors, 1)
+    def receive_complaints(self, authors: np.ndarray, product: bool = False) -> None:
+        """Record one complaint against each entry of ``authors``.
+
+        ``product``: filed by a disappointed buyer about what they bought (ODD
+        7.6), not about marketing; a policy may weigh the two kinds differently.
+        """
+        np.add.at(self.product_complaints_today if product else self.complaints_today, authors, 1)
         self.model.totals.complaints += len(authors)
 
     def step(self) -> None:
         """Enforce the policy on today's complaints, then start a fresh day."""
-        self.policy.enforce(self.complaints_today)
+        self.policy.enforce(self.complaints_today, self.product_complaints_today)
         self.complaints_today[:] = 0
+        self.product_complaints_today[:] = 0

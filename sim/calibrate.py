@@ -86,7 +86,12 @@ class Target:
 
 @dataclass(frozen=True)
 class Calibration:
-    """A whole calibration: base overrides, free parameters, targets, seeds and trials."""
+    """A whole calibration: base overrides, free parameters, targets, seeds and trials.
+
+    ``settings``: each trial runs every setting (extra overrides, e.g. graph
+    sizes) on every seed, and its loss sums the targets' terms over settings,
+    so the fit must hold in each of them, not on average.
+    """
 
     name: str
     base: tuple[str, ...]
@@ -94,6 +99,12 @@ class Calibration:
     targets: tuple[Target, ...]
     seeds: int
     trials: int
+    settings: tuple[tuple[str, ...], ...] = ((),)
+
+
+def setting_label(setting: Sequence[str]) -> str:
+    """Name a setting by its overrides (``default`` for none)."""
+    return " ".join(setting) or "default"
 
 
 METRICS = ("acted_share", "left_share", "mutes_per_unfriend", "unfriends_cum", "mutes_cum")
@@ -127,8 +138,15 @@ def load_calibration(spec: str) -> Calibration:
             Target(key, float(v["low"]), float(v["high"]), v.get("source", ""))
             for key, v in raw["targets"].items()
         )
+        settings = tuple(tuple(str(o) for o in (item or [])) for item in raw.get("settings", [[]]))
         calibration = Calibration(
-            name, tuple(raw.get("base", [])), free, targets, int(raw["seeds"]), int(raw["trials"])
+            name,
+            tuple(raw.get("base", [])),
+            free,
+            targets,
+            int(raw["seeds"]),
+            int(raw["trials"]),
+            settings or ((),),
         )
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise ConfigError(
@@ -141,6 +159,52 @@ def load_calibration(spec: str) -> Calibration:
         if not parameter.low < parameter.high:
             raise ConfigError(f"calibration {name}: {parameter.key} needs low < high")
     return calibration
+
+
+CALIBRATED_USERS = (2_000, 20_000)  # the sizes the default calibration fits (default.yaml)
+CALIBRATED_DAYS = 365
+
+
+def setting_check(
+    laissez_faire: pd.DataFrame, steps: int, n_users: int, what: str = "this setting"
+) -> tuple[bool, str]:
+    """Say whether a setting is calibrated: its laissez-faire runs against the survey bands.
+
+    ``laissez_faire`` has a row per laissez-faire run with ``acted_share``,
+    ``left_share`` and ``mutes_per_unfriend`` (the final values). The defaults
+    are fitted over a year at 2,000-20,000 users (ODD 8); another horizon or
+    size, or a mean outside a band, makes the setting uncalibrated.
+
+    Returns:
+        Whether it is calibrated, and one sentence saying so (with the reasons).
+
+    """
+    targets = load_calibration("default").targets
+    problems, shown = [], []
+    for target in targets:
+        if target.metric not in laissez_faire:
+            continue
+        value = float(pd.to_numeric(laissez_faire[target.metric], errors="coerce").mean())
+        inside = target.inside(value)
+        shown.append(f"{target.metric} {value:.3g} (band {target.low:g}-{target.high:g})")
+        if not inside:
+            problems.append(
+                f"{target.metric} {value:.3g} is outside {target.low:g}-{target.high:g}"
+            )
+    if steps != CALIBRATED_DAYS:
+        problems.append(f"it runs {steps} days, not the calibrated {CALIBRATED_DAYS}")
+    low, high = CALIBRATED_USERS
+    if not low <= n_users <= high:
+        problems.append(f"it has {n_users:,} users, outside the calibrated {low:,}-{high:,}")
+    if problems:
+        return False, (
+            f"**Warning: {what} is not calibrated**: " + "; ".join(problems) + ". Its numbers "
+            "are the model's answer for this setting, not for the survey-calibrated one."
+        )
+    return True, (
+        f"{what.capitalize()} is calibrated: laissez-faire's runs are inside every survey band "
+        f"({'; '.join(shown)}), over {steps} days at {n_users:,} users."
+    )
 
 
 def run_metrics(overrides: Sequence[str]) -> dict[str, float]:
@@ -158,20 +222,35 @@ def run_metrics(overrides: Sequence[str]) -> dict[str, float]:
 
 
 def seed_metrics(
-    overrides: Sequence[str], seeds: int, pool: ProcessPoolExecutor | None
+    overrides: Sequence[str],
+    seeds: int,
+    pool: ProcessPoolExecutor | None,
+    settings: Sequence[Sequence[str]] = ((),),
 ) -> pd.DataFrame:
-    """Run ``overrides`` on seeds 0..seeds-1 (in parallel when given a pool)."""
-    jobs = [[*overrides, f"seed={seed}"] for seed in range(seeds)]
+    """Run ``overrides`` in every setting on seeds 0..seeds-1 (in parallel when given a pool).
+
+    One row per setting and seed; the ``setting`` column names the setting.
+    """
+    cases = [(setting, seed) for setting in settings for seed in range(seeds)]
+    jobs = [[*overrides, *setting, f"seed={seed}"] for setting, seed in cases]
     rows = list(pool.map(run_metrics, jobs)) if pool else [run_metrics(job) for job in jobs]
     table = pd.DataFrame(rows)
-    table.insert(0, "seed", range(seeds))
+    table.insert(0, "seed", [seed for _, seed in cases])
+    table.insert(0, "setting", [setting_label(setting) for setting, _ in cases])
     return table
 
 
 def score(calibration: Calibration, table: pd.DataFrame) -> tuple[float, dict[str, float]]:
-    """Return the loss of seed means against the targets, and the means."""
-    means = {metric: float(table[metric].mean()) for metric in METRICS}
-    return sum(t.term(means[t.metric]) for t in calibration.targets), means
+    """Return the loss of seed means against the targets, summed over settings, and the means.
+
+    The means are over every setting and seed (for the progress line); the
+    loss holds each setting to the bands.
+    """
+    loss = 0.0
+    for _, group in table.groupby("setting", sort=False):
+        means = {metric: float(group[metric].mean()) for metric in METRICS}
+        loss += sum(t.term(means[t.metric]) for t in calibration.targets)
+    return loss, {metric: float(table[metric].mean()) for metric in METRICS}
 
 
 def overrides_for(calibration: Calibration, values: dict[str, float]) -> list[str]:
@@ -211,6 +290,7 @@ def calibrate(
         calibration.targets,
         calibration.seeds,
         calibration.trials,
+        calibration.settings,
     )
     with ProcessPoolExecutor(jobs) if jobs > 1 else _NoPool() as pool:
         for number in range(done, calibration.trials):
@@ -219,7 +299,9 @@ def calibrate(
                 p.key: trial.suggest_float(p.key, p.low, p.high, log=p.log)
                 for p in calibration.free
             }
-            table = seed_metrics(overrides_for(calibration, values), calibration.seeds, pool)
+            table = seed_metrics(
+                overrides_for(calibration, values), calibration.seeds, pool, calibration.settings
+            )
             loss, means = score(calibration, table)
             for metric, value in means.items():
                 trial.set_user_attr(metric, value)
@@ -235,7 +317,9 @@ def calibrate(
             )
         trials = trials_table(study)
         best_values = dict(study.best_params)
-        best_table = seed_metrics(overrides_for(calibration, best_values), calibration.seeds, pool)
+        best_table = seed_metrics(
+            overrides_for(calibration, best_values), calibration.seeds, pool, calibration.settings
+        )
         family_table = family_check(calibration, best_values, pool) if families else None
     write_outputs(calibration, out, trials, best_values, best_table, family_table)
     return trials
@@ -271,12 +355,18 @@ def fitted_family(calibration: Calibration) -> str:
 def family_check(
     calibration: Calibration, values: dict[str, float], pool: ProcessPoolExecutor | None
 ) -> pd.DataFrame:
-    """Run the fitted values on the other built-in generated graph families, seed by seed."""
+    """Run the fitted values on the other built-in generated graph families, seed by seed.
+
+    In every setting of the calibration (each size), as the fit itself ran.
+    """
     frames = []
     fitted = fitted_family(calibration)
     for family in (f for f in FAMILIES if f != fitted):
         table = seed_metrics(
-            [*overrides_for(calibration, values), f"graph={family}"], calibration.seeds, pool
+            [*overrides_for(calibration, values), f"graph={family}"],
+            calibration.seeds,
+            pool,
+            calibration.settings,
         )
         table.insert(0, "graph", family)
         frames.append(table)
@@ -324,25 +414,28 @@ def report_text(
     families: pd.DataFrame | None,
 ) -> str:
     """Return the calibration report in Markdown: fit against bands, values, per seed, families."""
-    loss, means = score(calibration, best)
+    loss, _ = score(calibration, best)
     lines = [
         f"# Calibration `{calibration.name}`",
         "",
-        f"{len(trials)} trials of {calibration.seeds} seeds each; base: "
+        f"{len(trials)} trials of {calibration.seeds} seeds in each of "
+        f"{len(calibration.settings)} setting(s); base: "
         f"`{' '.join(calibration.base)}`. Best loss {loss:.3f} "
-        "(sum of squared distances from band centres in half bands; < 1 per target inside).",
+        "(sum over settings and targets of squared distances from band centres in half "
+        "bands; < 1 per target inside).",
         "",
-        "## Fit against the targets (best values, mean of seeds)",
+        "## Fit against the targets (best values, mean of seeds, each setting)",
         "",
-        "| target | band | fitted mean | sd over seeds | inside | source |",
-        "|---|---|---|---|---|---|",
+        "| setting | target | band | fitted mean | sd over seeds | inside | source |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for t in calibration.targets:
-        sd = float(best[t.metric].std(ddof=1))
-        lines.append(
-            f"| {t.metric} | {t.low:g}-{t.high:g} | {means[t.metric]:.3f} | {sd:.3f} | "
-            f"{'yes' if t.inside(means[t.metric]) else '**no**'} | {t.source} |"
-        )
+    for setting, group in best.groupby("setting", sort=False):
+        for t in calibration.targets:
+            mean, sd = float(group[t.metric].mean()), float(group[t.metric].std(ddof=1))
+            lines.append(
+                f"| {setting} | {t.metric} | {t.low:g}-{t.high:g} | {mean:.3f} | {sd:.3f} | "
+                f"{'yes' if t.inside(mean) else '**no**'} | {t.source} |"
+            )
     lines += [
         "",
         "## Fitted values",
@@ -360,15 +453,15 @@ def report_text(
             "",
             "A band missed on a family is a finding, not something to hide.",
             "",
-            "| graph | " + " | ".join(t.metric for t in calibration.targets) + " |",
-            "|---|" + "---|" * len(calibration.targets),
+            "| graph | setting | " + " | ".join(t.metric for t in calibration.targets) + " |",
+            "|---|---|" + "---|" * len(calibration.targets),
         ]
-        for family, group in families.groupby("graph", sort=False):
+        for (family, setting), group in families.groupby(["graph", "setting"], sort=False):
             cells = []
             for t in calibration.targets:
                 value = float(group[t.metric].mean())
                 cells.append(f"{value:.3f}" + ("" if t.inside(value) else " (outside)"))
-            lines.append(f"| {family} | " + " | ".join(cells) + " |")
+            lines.append(f"| {family} | {setting} | " + " | ".join(cells) + " |")
         lines += ["", "Per seed: `families.csv`.", ""]
     lines += ["![fit](fit.png)", ""]
     return "\n".join(lines)

@@ -37,7 +37,14 @@ from sim.figures import overview_figure
 from sim.metrics import Column
 from sim.outcomes import PRESSURE, mean_and_interval
 from sim.outputs import write_atomically
-from sim.plotting import POLICY_STYLE, plt, save_figure, use_file_backend
+from sim.plotting import (
+    POLICY_STYLE,
+    SHARE_LIMITS,
+    plt,
+    policy_label,
+    save_figure,
+    use_file_backend,
+)
 from sim.sweep import MULTIRUN, SUMMARY, TIMESERIES, job_dirs, read_status
 from sim.uncertainty import is_study
 
@@ -53,11 +60,21 @@ OUTCOMES: dict[str, str] = {
     Column.UNFRIENDS_CUM.value: "unfriends (count)",
     Column.ACTED_SHARE.value: "non-sellers who muted/unfriended (share)",
     Column.LEFT_SHARE.value: "non-sellers who left Moments (share)",
-    Column.GMV_CUM.value: "GMV (yuan)",
+    Column.GMV_NET_CUM.value: "GMV net of disappointment (yuan per user)",
+    Column.GMV_CUM.value: "GMV, gross (yuan per user)",
     Column.UX.value: "user experience (mean engagement)",
     Column.SELLERS.value: "sellers at the end (count)",
 }
-COUNTS = {Column.UNFRIENDS_CUM.value, Column.GMV_CUM.value, Column.SELLERS.value}
+COUNTS = {Column.UNFRIENDS_CUM.value, Column.SELLERS.value}
+# Comparisons show GMV per user (graphs of any size compare); a run's own files in yuan.
+PER_USER = {Column.GMV_NET_CUM.value, Column.GMV_CUM.value}
+SHARES = {
+    "mean_marketing_share",
+    Column.MEAN_TRUST_SELLER_ARCS.value,
+    Column.ACTED_SHARE.value,
+    Column.LEFT_SHARE.value,
+    Column.UX.value,
+}
 RIBBONS: dict[str, str] = {
     Column.MARKETING_SHARE.value: "marketing share (7-day mean)",
     Column.MEAN_TRUST_SELLER_ARCS.value: "trust in sellers (0-1)",
@@ -186,7 +203,7 @@ def policies(summary: pd.DataFrame) -> list[str]:
 def style(policy: str) -> dict[str, Any]:
     """Colour, marker and label of a policy's lines."""
     colour, marker = POLICY_STYLE.get(policy, ("#000000", "o"))
-    return {"color": colour, "marker": marker, "label": policy}
+    return {"color": colour, "marker": marker, "label": policy_label(policy)}
 
 
 def plot_outcome(ax: Axes, summary: pd.DataFrame, outcome: str) -> None:
@@ -197,6 +214,8 @@ def plot_outcome(ax: Axes, summary: pd.DataFrame, outcome: str) -> None:
     """
     names = policies(summary)
     span = float(np.ptp(summary[INTENSITY])) or 1.0
+    if outcome in PER_USER:
+        summary = summary.assign(**{outcome: summary[outcome] / summary["n_users"]})
     for k, policy in enumerate(names):
         table = by_policy_and_intensity(summary[summary[POLICY] == policy], outcome)
         x = table[INTENSITY] + (k - (len(names) - 1) / 2) * 0.012 * span
@@ -217,27 +236,31 @@ def plot_outcome(ax: Axes, summary: pd.DataFrame, outcome: str) -> None:
     ax.set_ylabel(OUTCOMES[outcome])
     if outcome in COUNTS:
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    if outcome in SHARES:
+        ax.set_ylim(*SHARE_LIMITS)
     ax.grid(alpha=0.3)
 
 
 def plot_tradeoff(ax: Axes, summary: pd.DataFrame) -> None:
-    """Draw user experience against GMV per policy, a point per intensity, 95% bars."""
+    """Draw user experience against net GMV per policy, a point per intensity, 95% bars."""
+    per_user = summary[Column.GMV_NET_CUM.value] / summary["n_users"]
+    summary = summary.assign(gmv_net_per_user=per_user)
     for policy in policies(summary):
         part = summary[summary[POLICY] == policy]
-        gmv = by_policy_and_intensity(part, Column.GMV_CUM.value)
+        gmv = by_policy_and_intensity(part, "gmv_net_per_user")
         ux = by_policy_and_intensity(part, Column.UX.value)
         look = style(policy)
         ax.errorbar(
-            gmv["mean"] / 1000,
+            gmv["mean"],
             ux["mean"],
-            xerr=gmv["ci95"] / 1000,
+            xerr=gmv["ci95"],
             yerr=ux["ci95"],
             linewidth=1.5,
             markersize=5,
             capsize=2,
             **look,
         )
-        for x, y, intensity in zip(gmv["mean"] / 1000, ux["mean"], gmv[INTENSITY], strict=True):
+        for x, y, intensity in zip(gmv["mean"], ux["mean"], gmv[INTENSITY], strict=True):
             ax.annotate(
                 f"{intensity:g}",
                 (x, y),
@@ -246,7 +269,7 @@ def plot_tradeoff(ax: Axes, summary: pd.DataFrame) -> None:
                 fontsize=7,
                 color=look["color"],
             )
-    ax.set_xlabel("GMV (thousand yuan)")
+    ax.set_xlabel("GMV net of disappointment (yuan per user)")
     ax.set_ylabel("user experience (mean engagement)")
     ax.set_title(
         f"Platform trade-off after {int(summary['steps'].iloc[0])} days (labels: intensity)"
@@ -267,7 +290,7 @@ def plot_ribbons(axes: np.ndarray, timeseries: pd.DataFrame, intensity: float) -
             mean = wide.mean(axis=1)
             half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * wide.std(axis=1, ddof=1) / np.sqrt(n)
             look = style(policy)
-            ax.plot(mean.index, mean, color=look["color"], label=policy, linewidth=1.6)
+            ax.plot(mean.index, mean, color=look["color"], label=look["label"], linewidth=1.6)
             ax.fill_between(
                 mean.index,
                 np.maximum(0.0, mean - half.fillna(0)),
@@ -277,6 +300,8 @@ def plot_ribbons(axes: np.ndarray, timeseries: pd.DataFrame, intensity: float) -
             )
         ax.set_xlabel("day")
         ax.set_ylabel(label)
+        if column in SHARES or column == Column.MARKETING_SHARE.value:
+            ax.set_ylim(*SHARE_LIMITS)
         ax.grid(alpha=0.3)
     axes.flat[0].legend(fontsize=8)
 

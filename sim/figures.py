@@ -16,26 +16,20 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from sim.outcomes import BY_KEY, PRESSURE, fmt, mean_and_interval, outcome_table
-from sim.plotting import POLICY_STYLE, plt, save_figure
+from sim.plotting import POLICY_STYLE, plt, policy_label, save_figure
 
 if TYPE_CHECKING:
     from sim.robust import Comparison, PrimBox
 
 POLICY = "scenario"
 DIFF = " − laissez_faire"
-READABLE = {
-    "laissez_faire": "laissez-faire",
-    "rectify": "rectification",
-    "separate_shop": "separate shop",
-    "c2b": "C2B",
-}
 
 
 def readable(policy: str) -> str:
     """Return a policy's name for readers (``separate_shop`` -> ``separate shop``)."""
     if policy.endswith(DIFF):
         return f"{readable(policy.removesuffix(DIFF))} minus laissez-faire"
-    return READABLE.get(policy, policy.replace("_", " "))
+    return policy_label(policy)
 
 
 def colour(policy: str) -> str:
@@ -194,8 +188,17 @@ def sobol_figure(indices: pd.DataFrame, outcome: str, top: int = 8) -> Figure:
 
 
 def heatmap_figure(indices: pd.DataFrame) -> Figure:
-    """Return parameter x outcome importance per policy (each outcome scaled to its max)."""
+    """Return parameter x outcome importance per policy, drivers only.
+
+    Each cell is the index divided by the largest index of that outcome under
+    that policy (so 1 is the outcome's strongest driver); a cell whose index's
+    95% interval includes zero is left blank, so a tiny index never shows bright.
+    """
     measure = "mu_star" if "mu_star" in indices.columns else "ST"
+    conf = "mu_star_ci95" if measure == "mu_star" else "ST_ci95"
+    indices = indices.assign(
+        **{measure: indices[measure].where(indices[measure] - indices[conf].fillna(np.inf) > 0)}
+    )
     names = policies_in([p for p in indices[POLICY].unique() if not p.endswith(DIFF)])
     outcomes = [k for k in BY_KEY if k in set(indices["outcome"])]
     parameters = list(dict.fromkeys(indices["parameter"]))
@@ -216,15 +219,19 @@ def heatmap_figure(indices: pd.DataFrame) -> Figure:
         grid = part.pivot(index="parameter", columns="outcome", values=measure)
         grid = grid.reindex(index=parameters, columns=outcomes)
         grid = grid / grid.max(axis=0).replace(0, np.nan)
-        image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+        cmap = plt.get_cmap("viridis").copy()
+        cmap.set_bad("#EEEEEE")
+        image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap=cmap, vmin=0, vmax=1)
         ax.set_xticks(range(len(outcomes)), outcomes, rotation=60, ha="right", fontsize=8)
         ax.set_yticks(range(len(parameters)), parameters, fontsize=8)
         ax.set_title(readable(policy), fontsize=10)
     if image is not None:
-        fig.colorbar(
-            image, ax=axes[0].tolist(), shrink=0.6, label=f"{measure} / largest for the outcome"
-        )
-    fig.suptitle("Which uncertain parameter drives which outcome (1 = the strongest driver)")
+        label = f"{measure} / the largest {measure} of the outcome under the policy"
+        fig.colorbar(image, ax=axes[0].tolist(), shrink=0.6, label=label)
+    fig.suptitle(
+        "Which uncertain parameter drives which outcome (1 = the outcome's strongest driver "
+        "under the policy; grey: 95% interval of the index includes zero)"
+    )
     return fig
 
 
@@ -266,20 +273,25 @@ def paired_figure(differences: pd.DataFrame, horizon: int) -> Figure:
 
 
 def ranking_figure(ranking: pd.DataFrame, objective: str) -> Figure:
-    """Return the share of worlds each policy is best and its mean regret."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    """Return each policy's share of worlds on the Pareto set and its regret on each objective."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained", sharey=True)
     names = list(ranking[POLICY])
     colours = [colour(p) for p in names]
     labels = [readable(p) for p in names]
-    left.barh(labels, 100 * ranking["best_share"], color=colours)
-    left.set_xlabel("worlds in which the policy is best (%)")
-    left.invert_yaxis()
-    right.barh(labels, ranking["mean_regret"], color=colours)
-    right.set_xlabel("mean regret (objective units)")
-    right.invert_yaxis()
-    for ax in (left, right):
+    panels = (
+        ("pareto_share", 100.0, "worlds on the Pareto set of (net GMV, UX) (%)"),
+        ("mean_gmv_regret", 1.0, "mean net GMV regret (yuan per user)"),
+        ("mean_ux_regret", 1.0, "mean UX regret (engagement, 0-1)"),
+    )
+    for ax, (column, scale, label) in zip(axes, panels, strict=True):
+        ax.barh(labels, scale * ranking[column], color=colours)
+        ax.set_xlabel(label)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Robust ranking on the declared objective: {objective}")
+    axes[0].set_xlim(0, 100)
+    axes[0].invert_yaxis()
+    fig.suptitle(
+        f"Robust ranking (objective: {objective}); regret: the world's best minus the policy's"
+    )
     return fig
 
 

@@ -26,6 +26,7 @@ class Column(StrEnum):
     DAY = "day"
     MARKETING_SHARE = "marketing_share"
     MARKETING_READ_PER_USER = "marketing_read_per_user"
+    AD_LOAD = "ad_load"
     MEAN_TRUST_SELLER_ARCS = "mean_trust_seller_arcs"
     ARCS_VISIBLE = "arcs_visible"
     ARCS_MUTED = "arcs_muted"
@@ -40,6 +41,8 @@ class Column(StrEnum):
     SALES = "sales"
     SALES_CUM = "sales_cum"
     GMV_CUM = "gmv_cum"
+    GMV_NET_CUM = "gmv_net_cum"
+    DISAPPOINTED_CUM = "disappointed_cum"
     SELLER_INCOME = "seller_income"
     UX = "ux"
     ACTIVE_USERS = "active_users"
@@ -55,6 +58,8 @@ class Column(StrEnum):
     NEEDS_PERSUADED_CUM = "needs_persuaded_cum"
     SELLER_FRIENDS_KEPT = "seller_friends_kept"
     SELLER_FRIENDS_REACHED = "seller_friends_reached"
+    COHORT_FRIENDS_KEPT = "cohort_friends_kept"
+    COHORT_FRIENDS_REACHED = "cohort_friends_reached"
 
 
 @dataclass
@@ -76,6 +81,7 @@ class Totals:
     unfriends: int = 0
     complaints: int = 0
     sales: int = 0
+    disappointed: int = 0  # orders that disappointed their buyer
     gmv: float = 0.0
     seller_entries: int = 0
     seller_exits: int = 0
@@ -147,6 +153,24 @@ def marketing_read_per_user(model: SocialCommerceModel) -> float:
     return model.today.marketing_any / readers if readers else 0.0
 
 
+def ad_load(model: SocialCommerceModel) -> float:
+    """Experienced ad load: marketing items read per non-seller today, weighted by channel.
+
+    What engagement answers to (ODD 7.8): Moments and the leak, shop broadcasts
+    and unsolicited C2B answer items, each channel's item weighed by its
+    ``users.load_weight_*`` against a Moments item.
+    """
+    mask = non_sellers(model)
+    return float(model.load[mask].mean()) if mask.any() else 0.0
+
+
+def gmv_net(model: SocialCommerceModel) -> float:
+    """GMV net of disappointment: ``market.refund_share`` of disappointing orders lost."""
+    market = model.cfg.market
+    lost = model.totals.disappointed * market.order_value * market.refund_share
+    return model.totals.gmv - lost
+
+
 def mean_trust_seller_arcs(model: SocialCommerceModel) -> float:
     """Mean trust of non-sellers in the sellers they are still friends with."""
     idx = seller_arcs(model)
@@ -176,7 +200,11 @@ def left_share(model: SocialCommerceModel) -> float:
 
 
 def ux(model: SocialCommerceModel) -> float:
-    """User experience: mean Moments engagement of non-sellers (leavers included)."""
+    """User experience: mean engagement of non-sellers (leavers included), every policy alike.
+
+    Engagement answers to the marketing read in every channel, Moments clutter
+    and disappointing purchases (ODD 7.8).
+    """
     mask = non_sellers(model)
     return float(model.people.engagement[mask].mean()) if mask.any() else 0.0
 
@@ -213,9 +241,75 @@ def seller_friends_reached(model: SocialCommerceModel) -> float:
     return _seller_friend_share(model, ArcStatus.VISIBLE)
 
 
+def _cohort_friend_share(model: SocialCommerceModel, visible: bool) -> float:
+    """Share of the day-0 sellers' day-0 friends still friends (``visible``: and not muting).
+
+    Over every day-0 seller, whether still selling or not: sellers who burned
+    their circle and quit stay in the count, so nothing survives by selection.
+    """
+    cohort = model.cohort
+    start = int(model.friends_at_start[cohort].sum())
+    if not start:
+        return float("nan")
+    arcs = model.arcs
+    _, not_removed, seen = kernels.seller_arc_census(
+        arcs.start, arcs.reader, arcs.status, model.people.seller, cohort
+    )
+    return (seen if visible else not_removed) / start
+
+
+def cohort_friends_kept(model: SocialCommerceModel) -> float:
+    """Return the share of day-0 sellers' day-0 friends still friends (all of the cohort)."""
+    return _cohort_friend_share(model, visible=False)
+
+
+def cohort_friends_reached(model: SocialCommerceModel) -> float:
+    """Return the share of day-0 sellers' day-0 friends still seeing them (all of the cohort)."""
+    return _cohort_friend_share(model, visible=True)
+
+
+def enforcement_by_quality(model: SocialCommerceModel) -> dict[str, object]:
+    """Penalties and bans of every seller of the run, by tertile of product quality.
+
+    Tertiles are cut at the 1/3 and 2/3 quantiles of the quality of everyone
+    who ever sold in the run; a seller counts as penalised once throttled or
+    banned. Whether enforcement hits bad products or heavy posters is then
+    visible (ODD 7.10). ``false_positives`` are ordinary users wrongly silenced.
+    """
+    people = model.people
+    sold = np.flatnonzero(people.ever_sold)
+    strikes = getattr(model.platform.policy, "strikes", np.zeros(model.n_users, dtype=np.int64))
+    quality = people.quality[sold]
+    edges = np.quantile(quality, [1 / 3, 2 / 3]) if len(sold) else np.array([np.nan, np.nan])
+    tertile = np.searchsorted(edges, quality, side="right") if len(sold) else quality
+    rows = []
+    for k, name in enumerate(("low", "middle", "high")):
+        members = sold[tertile == k]
+        penalised = int(np.count_nonzero(strikes[members] > 0))
+        banned = int(np.count_nonzero(people.banned[members]))
+        count = len(members)
+        rows.append(
+            {
+                "tertile": name,
+                "sellers": count,
+                "mean_quality": float(people.quality[members].mean()) if count else None,
+                "penalised": penalised,
+                "penalised_share": penalised / count if count else None,
+                "banned": banned,
+                "banned_share": banned / count if count else None,
+            }
+        )
+    return {
+        "quality_cuts": [float(x) for x in edges],
+        "tertiles": rows,
+        "false_positives": model.totals.false_positives,
+    }
+
+
 REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {
     Column.MARKETING_SHARE: marketing_share,
     Column.MARKETING_READ_PER_USER: marketing_read_per_user,
+    Column.AD_LOAD: ad_load,
     Column.MEAN_TRUST_SELLER_ARCS: mean_trust_seller_arcs,
     Column.ARCS_VISIBLE: lambda m: int(m.arcs.counts[ArcStatus.VISIBLE]),
     Column.ARCS_MUTED: lambda m: int(m.arcs.counts[ArcStatus.MUTED]),
@@ -230,6 +324,8 @@ REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {
     Column.SALES: lambda m: m.today.sales,
     Column.SALES_CUM: lambda m: m.totals.sales,
     Column.GMV_CUM: lambda m: m.totals.gmv,
+    Column.GMV_NET_CUM: gmv_net,
+    Column.DISAPPOINTED_CUM: lambda m: m.totals.disappointed,
     Column.SELLER_INCOME: seller_income,
     Column.UX: ux,
     Column.ACTIVE_USERS: lambda m: int(m.people.in_moments.sum()),
@@ -245,4 +341,6 @@ REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {
     Column.NEEDS_PERSUADED_CUM: lambda m: m.totals.persuaded,
     Column.SELLER_FRIENDS_KEPT: seller_friends_kept,
     Column.SELLER_FRIENDS_REACHED: seller_friends_reached,
+    Column.COHORT_FRIENDS_KEPT: cohort_friends_kept,
+    Column.COHORT_FRIENDS_REACHED: cohort_friends_reached,
 }

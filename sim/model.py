@@ -29,6 +29,7 @@ from sim.submodels import (
     bass_hazard,
     beta_with_mean,
     clutter,
+    disappoint,
     ladder,
     lognormal_with_median,
     marketing_density,
@@ -93,8 +94,11 @@ class SocialCommerceModel(mesa.Model):
         self._exposed: list[tuple[np.ndarray, np.ndarray]] = []
         self._lowered: list[tuple[np.ndarray, np.ndarray]] = []  # (arcs, trust before)
         self._disappointed: list[np.ndarray] = []
+        self.load = np.zeros(n_users)  # today's weighted marketing items read, any channel
+        self.disappointments = np.zeros(n_users, dtype=np.int64)  # today's, per buyer
         self.friends_at_start = np.diff(self.arcs.start)
         self.seed_sellers()
+        self.cohort = np.flatnonzero(self.people.seller)  # day-0 sellers (ODD 7.13)
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
 
     # -- initialization ---------------------------------------------------------------
@@ -151,6 +155,7 @@ class SocialCommerceModel(mesa.Model):
         self.totals.seller_exits += 1
         if reason is ExitReason.BANNED:
             self.totals.bans += 1
+            self.people.banned[node] = True
 
     # -- the day ----------------------------------------------------------------------
 
@@ -159,6 +164,8 @@ class SocialCommerceModel(mesa.Model):
         self.day += 1
         self.today = DailyTally()
         self._exposed, self._lowered, self._disappointed = [], [], []
+        self.load[:] = 0.0
+        self.disappointments[:] = 0
         policy = self.platform.policy
         self.people.start_sales_day(self.day)
         arisen = arise_needs(
@@ -264,20 +271,40 @@ class SocialCommerceModel(mesa.Model):
         )
 
     def trade_in_moments(self, feed: Feed, reading: MomentsReading) -> None:
-        """ODD 7.4-7.5: erosion, persuasion and repair of trust, then purchases in Moments."""
+        """ODD 7.4-7.5: erosion, persuasion and repair of trust, then purchases in Moments.
+
+        Items read along muted arcs are the leak: they weigh ``users.load_weight_leak``
+        in the reader's experience (ODD 7.8), Moments items 1.
+        """
         arcs = self.arcs
         exposed, items = reading.exposed, reading.marketing
-        self.take_in_marketing(exposed, items, reading.clutter[arcs.reader[exposed]])
+        leaked = arcs.status[exposed] == ArcStatus.MUTED
+        self.take_in_marketing(
+            exposed,
+            items,
+            reading.clutter[arcs.reader[exposed]],
+            np.where(leaked, self.cfg.users.load_weight_leak, 1.0),
+        )
         self.repair(feed.organic, reading)
         self.buy(
             exposed, purchase_probability(arcs.trust[exposed], items, self.cfg.purchase.conversion)
         )
 
     def take_in_marketing(
-        self, idx: np.ndarray, items: np.ndarray, clutter_level: np.ndarray
+        self,
+        idx: np.ndarray,
+        items: np.ndarray,
+        clutter_level: np.ndarray,
+        weight: np.ndarray | float,
     ) -> None:
-        """Marketing read along arcs ``idx`` in any channel: erosion, then persuasion."""
-        self.today.marketing_any += int(items[~self.people.seller[self.arcs.reader[idx]]].sum())
+        """Marketing read along arcs ``idx`` in any channel: experience, erosion, persuasion.
+
+        ``weight``: what an item of this channel weighs in the reader's experience
+        against a Moments item (ODD 7.8, ``users.load_weight_*``).
+        """
+        reader = self.arcs.reader[idx]
+        self.today.marketing_any += int(items[~self.people.seller[reader]].sum())
+        self.load += np.bincount(reader, weights=items * weight, minlength=self.n_users)
         self.expose(idx, items, clutter_level)
         self.persuade(idx, items)
 
@@ -406,12 +433,19 @@ class SocialCommerceModel(mesa.Model):
         return idx
 
     def settle(self, idx: np.ndarray) -> None:
-        """ODD 7.5 Outcomes: quality decides satisfaction; satisfied buyers spread the word."""
+        """ODD 7.5 Outcomes: quality decides satisfaction; satisfied buyers spread the word.
+
+        A disappointed buyer may file a product complaint (7.6), and the
+        disappointment enters their experience of the day (7.8).
+        """
         arcs, people, cfg = self.arcs, self.people, self.cfg.purchase
         author, reader = arcs.author[idx], arcs.reader[idx]
         satisfied = self.rng.random(len(idx)) < people.quality[author]
         self._lowered.append((idx[~satisfied], arcs.trust[idx[~satisfied]]))
         self._disappointed.append(idx[~satisfied])
+        self.disappointments += np.bincount(reader[~satisfied], minlength=self.n_users)
+        complain = self.rng.random(int((~satisfied).sum())) < cfg.complaint_per_disappointment
+        self.platform.receive_complaints(author[~satisfied][complain], product=True)
         arcs.trust[idx] = np.where(
             satisfied,
             satisfied_trust(arcs.trust[idx], cfg.satisfied_gain),
@@ -421,6 +455,7 @@ class SocialCommerceModel(mesa.Model):
         people.record_sales(self.day, author)
         self.today.sales += len(idx)
         self.totals.sales += len(idx)
+        self.totals.disappointed += int((~satisfied).sum())
         self.totals.gmv += len(idx) * self.cfg.market.order_value
         self.spread_word(reader[satisfied], author[satisfied])
 
@@ -542,26 +577,40 @@ class SocialCommerceModel(mesa.Model):
             self.totals.seller_entries += 1
 
     def update_engagement(self, clutter_level: np.ndarray) -> None:
-        """ODD 7.8 Engagement: clutter wears interest down; below the floor users leave.
+        """ODD 7.8 Experience: load, clutter and disappointment move engagement; some leave.
 
-        Leaving fires only on a day clutter pushed engagement down, so users whose
-        resting engagement is low are occasional readers, not leavers (the same
-        start-up artefact as prototype lesson 3). Sellers never leave Moments (it
-        is their shop window; prototype lesson 6).
+        A disappointing purchase takes a share of engagement and of its resting
+        level for good; every marketing item read today in any channel
+        (``self.load``, weighted by channel) lowers the level engagement settles
+        at; Moments clutter wears it down at once. Leaving fires only on a
+        day the experience pushed engagement down, so users whose resting
+        engagement is low are occasional readers, not leavers (the start-up
+        artefact of prototype lesson 3). Sellers never leave (it is their shop
+        window; prototype lesson 6). A leaver stops using Moments and the shop
+        space; chats (the leak) still reach them.
         """
         people, cfg = self.people, self.cfg.users
+        if self.disappointments.any():
+            hit = people.in_moments & (self.disappointments > 0)
+            lowered, rest = disappoint(
+                people.engagement[hit],
+                people.engagement_base[hit],
+                self.disappointments[hit],
+                cfg.disappointment_loss,
+            )
+            people.engagement[hit], people.engagement_base[hit] = lowered, rest
         engagement = update_engagement(
             people.engagement,
             people.engagement_base,
             clutter_level,
             cfg.engagement_recovery,
             cfg.engagement_loss,
+            self.load,
+            cfg.ad_load_sensitivity,
         )
         people.engagement = np.where(people.in_moments, engagement, people.engagement)
+        bad_day = (clutter_level > 0) | (self.load > 0) | (self.disappointments > 0)
         leaving = (
-            people.in_moments
-            & ~people.seller
-            & (clutter_level > 0)
-            & (people.engagement < cfg.leave_below)
+            people.in_moments & ~people.seller & bad_day & (people.engagement < cfg.leave_below)
         )
         people.in_moments[leaving] = False

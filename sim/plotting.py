@@ -23,13 +23,35 @@ if TYPE_CHECKING:
 # Okabe-Ito colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
-# Each policy keeps its colour and marker in every comparison figure.
+# Each policy keeps its colour, marker and name for readers in every figure,
+# report, console line and the dashboard: this is the one place they are set.
 POLICY_STYLE: dict[str, tuple[str, str]] = {
     "laissez_faire": ("#D55E00", "o"),
     "rectify": ("#0072B2", "s"),
     "separate_shop": ("#009E73", "^"),
     "c2b": ("#CC79A7", "D"),
 }
+POLICY_LABEL: dict[str, str] = {
+    "laissez_faire": "laissez-faire",
+    "rectify": "rectification",
+    "separate_shop": "separate shop",
+    "c2b": "C2B",
+}
+
+
+def policy_label(policy: str) -> str:
+    """Return a policy's name for readers (``separate_shop`` -> ``separate shop``)."""
+    return POLICY_LABEL.get(policy, policy.replace("_", " "))
+
+
+def policy_colour(policy: str) -> str:
+    """Return a policy's colour (black for a policy without one)."""
+    return POLICY_STYLE.get(policy, ("#000000", "o"))[0]
+
+
+# Share axes are drawn on [0, 1]: a share that moves in its fourth decimal must
+# not look like a crash (a separate shop's UX once spanned 0.6992-0.6997).
+SHARE_LIMITS = (0.0, 1.0)
 
 # (title, series on the left axis, left label, series on a right axis, right label, counts?)
 # A series that is zero all run (a policy without bans, shops or folding) is not drawn;
@@ -38,12 +60,12 @@ POLICY_STYLE: dict[str, tuple[str, str]] = {
 Panel = tuple[str, tuple[tuple[Column, str], ...], str, tuple[tuple[Column, str], ...], str, bool]
 PANELS: tuple[Panel, ...] = (
     (
-        "Moments feed",
+        "Feed and experience",
         (
-            (Column.MARKETING_SHARE, "marketing share of items read"),
+            (Column.MARKETING_SHARE, "marketing share of items read in Moments"),
             (Column.UX, "user experience (engagement)"),
         ),
-        "share",
+        "share, 0-1",
         (),
         "",
         False,
@@ -51,7 +73,7 @@ PANELS: tuple[Panel, ...] = (
     (
         "Trust in sellers",
         ((Column.MEAN_TRUST_SELLER_ARCS, "non-sellers' mean trust in sellers still friends"),),
-        "mean trust of non-seller -> seller arcs [0-1]",
+        "mean trust of non-seller -> seller arcs, 0-1",
         (),
         "",
         False,
@@ -62,19 +84,17 @@ PANELS: tuple[Panel, ...] = (
             (Column.MUTES_CUM, "mutes"),
             (Column.UNFRIENDS_CUM, "unfriends"),
             (Column.COMPLAINTS_CUM, "complaints"),
-            (Column.PENALTIES_CUM, "throttles"),
-            (Column.BANS_CUM, "bans"),
             (Column.UNFOLLOWS_CUM, "shop unfollows"),
         ),
         "count",
-        (),
-        "",
+        ((Column.PENALTIES_CUM, "throttles"), (Column.BANS_CUM, "bans")),
+        "enforcement (count)",
         True,
     ),
     (
         "Users",
         ((Column.ACTED_SHARE, "muted/unfriended a seller"), (Column.LEFT_SHARE, "left Moments")),
-        "share of non-sellers",
+        "share of non-sellers, 0-1",
         (),
         "",
         False,
@@ -132,6 +152,8 @@ def timeseries_figure(table: pd.DataFrame, title: str = "") -> Figure:
         elif counts:
             ax.set_ylim(bottom=0)
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        elif "0-1" in ylabel:
+            ax.set_ylim(*SHARE_LIMITS)
         ax.set_title(name)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
@@ -284,11 +306,20 @@ def calibration_figure(
     row per seed of the fitted run; ``families`` (optional) a row per graph
     family and seed with the same columns.
     """
-    fig = Figure(figsize=(4.2 * len(targets), 3.8), layout="constrained")
+    fig = Figure(figsize=(4.2 * len(targets), 4.4), layout="constrained")
     axes = fig.subplots(1, len(targets), squeeze=False)[0]
-    groups = [(label, best)]
+
+    def named(prefix: str, table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+        if "setting" not in table or table["setting"].nunique() <= 1:
+            return [(prefix, table)]
+        return [
+            (f"{prefix}, {setting}", part) for setting, part in table.groupby("setting", sort=False)
+        ]
+
+    groups = named(label, best)
     if families is not None:
-        groups += [(name, table) for name, table in families.groupby("graph", sort=False)]
+        for name, table in families.groupby("graph", sort=False):
+            groups += named(name, table)
     for ax, target in zip(axes, targets, strict=True):
         ax.axhspan(target.low, target.high, color="#009E73", alpha=0.15, label="target band")
         for x, (_, table) in enumerate(groups):

@@ -29,7 +29,9 @@ class Population:
         need_expiry: last day a need per category stays open (open while >= today; -1: never).
         seller, category, quality, base_rate, post_rate: the seller role.
         since: the day the current seller role began.
-        ever_sold: whether the user has ever had the seller role.
+        ever_sold: whether the user has ever had the seller role (``quality`` keeps
+            the last business's quality after it closes).
+        banned: whether the platform banned the user's business.
         sales_ring, rolling_sales: sales per day over the sales window, and their sum.
 
     """
@@ -51,6 +53,7 @@ class Population:
         self.need_expiry = np.full((n_users, cfg.market.categories), -1, dtype=np.int32)
         self.seller = np.zeros(n_users, dtype=bool)
         self.ever_sold = np.zeros(n_users, dtype=bool)
+        self.banned = np.zeros(n_users, dtype=bool)
         self.since = np.zeros(n_users, dtype=np.int32)
         self.category = np.full(n_users, NO_CATEGORY, dtype=np.int32)
         self.quality = np.zeros(n_users)

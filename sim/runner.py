@@ -42,26 +42,14 @@ from tqdm import tqdm
 
 from sim import signals
 from sim.config import POLICY_CONFIGS, ConfigError, SimConfig, register_configs
-from sim.metrics import Column
+from sim.metrics import Column, enforcement_by_quality
 from sim.model import SocialCommerceModel
 from sim.outcomes import PRESSURE
 from sim.outputs import file_record, write_csv, write_json
-from sim.plotting import plot_timeseries
+from sim.plotting import plot_timeseries, policy_label
 
 CONFIG_MODULE = "sim.scenarios"
 CONFIG_NAME = "config"
-HEADLINE = (
-    Column.MARKETING_SHARE,
-    Column.MEAN_TRUST_SELLER_ARCS,
-    Column.MUTES_CUM,
-    Column.UNFRIENDS_CUM,
-    Column.ACTED_SHARE,
-    Column.LEFT_SHARE,
-    Column.SELLERS,
-    Column.SALES_CUM,
-    Column.GMV_CUM,
-    Column.UX,
-)
 
 
 @dataclass
@@ -402,10 +390,13 @@ def summarize(
         "platform": {
             "ux": final[Column.UX],
             "gmv": final[Column.GMV_CUM],
+            "gmv_net": final[Column.GMV_NET_CUM],
             "active_users": final[Column.ACTIVE_USERS],
             "sellers_end": final[Column.SELLERS],
         },
+        "mean_ad_load": float(table[Column.AD_LOAD].mean()),
         "folded_total": int(table[Column.FOLDED].sum()),
+        "enforcement_by_quality": enforcement_by_quality(model),
         "version": package_version(),
         "git_commit": git_commit(),
         "git_dirty": git_dirty(),
@@ -461,39 +452,79 @@ def run(overrides: Sequence[str] = (), out_dir: str | Path | None = None) -> Run
     return result
 
 
+# The console summary: readable names with units. Shares print as percentages,
+# GMV in yuan (a run's own files are in yuan; comparisons use yuan per user).
+CONSOLE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("seller pressure", PRESSURE, "marketing items read per non-seller per day, mean"),
+    ("marketing share in Moments", Column.MARKETING_SHARE, "% of items read, last day"),
+    ("trust in sellers", Column.MEAN_TRUST_SELLER_ARCS, "0-1, non-sellers still friends"),
+    ("mutes", Column.MUTES_CUM, "so far"),
+    ("unfriends", Column.UNFRIENDS_CUM, "so far"),
+    ("users who acted", Column.ACTED_SHARE, "% of non-sellers"),
+    ("users who left", Column.LEFT_SHARE, "% of non-sellers"),
+    ("user experience", Column.UX, "mean engagement, 0-1"),
+    ("sellers", Column.SELLERS, "at the end"),
+    ("orders", Column.SALES_CUM, "so far"),
+    ("GMV, net of disappointment", Column.GMV_NET_CUM, "yuan"),
+    ("GMV, gross", Column.GMV_CUM, "yuan"),
+)
+PERCENT = {Column.MARKETING_SHARE, Column.ACTED_SHARE, Column.LEFT_SHARE}
+
 # Rows the console summary adds for a policy that has them.
-POLICY_ROWS: dict[str, tuple[str, ...]] = {
-    "rectify": ("folded_total", Column.PENALTIES_CUM, Column.BANS_CUM, Column.FALSE_POSITIVES_CUM),
-    "separate_shop": (Column.SHOP_FOLLOWERS, Column.UNFOLLOWS_CUM),
+POLICY_ROWS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "rectify": (
+        ("items folded", "folded_total", "in all"),
+        ("throttles", Column.PENALTIES_CUM, "so far"),
+        ("bans", Column.BANS_CUM, "so far"),
+        ("ordinary users wrongly silenced", Column.FALSE_POSITIVES_CUM, "so far"),
+    ),
+    "separate_shop": (
+        ("shop follows", Column.SHOP_FOLLOWERS, "now"),
+        ("shop unfollows", Column.UNFOLLOWS_CUM, "so far"),
+    ),
     "c2b": (),
     "laissez_faire": (),
 }
+
+COMPARE_HINT = (
+    "compare the policies on the same seeds: python -m sim -m +sweep=quick "
+    "(then python -m sim.compare results/sweeps/<folder>)"
+)
 
 
 def summary_table(summary: dict[str, Any]) -> str:
     """Return a short plain-text table of a run's headline results, for the console.
 
-    The policy's own outcomes (folded items, throttles and bans; shop follows
-    and unfollows) follow the headline rows; a metric the run leaves undefined
-    (trust in sellers when none is left) prints as ``n/a``.
+    Readable names with their units; the policy's own outcomes (folded items,
+    throttles and bans; shop follows and unfollows) follow the headline rows;
+    a metric the run leaves undefined (trust in sellers when none is left)
+    prints as ``n/a``. The last line names the command that compares policies.
     """
     final = summary["final"]
-    rows: list[tuple[str, Any]] = [(column.value, final.get(column)) for column in HEADLINE]
-    for key in POLICY_ROWS.get(str(summary["scenario"]), ()):
-        value = summary.get(key) if key == "folded_total" else final.get(key)
-        rows.append((str(key), value))
-    rows.append(("wall_seconds", summary["wall_seconds"]))
-    width = max(len(name) for name, _ in rows)
-    lines = [f"{summary['scenario']} (seed {summary['seed']}, {summary['steps']} days)"]
-    for name, value in rows:
-        lines.append(f"  {name:<{width}}  {_shown(value):>14}")
+    rows: list[tuple[str, str, str]] = []
+    for label, key, unit in (*CONSOLE_ROWS, *POLICY_ROWS.get(str(summary["scenario"]), ())):
+        value = summary.get(key) if key in (PRESSURE, "folded_total") else final.get(key)
+        if key in PERCENT and value is not None:
+            rows.append((label, _shown(100.0 * value, 1), unit))
+        else:
+            rows.append((label, _shown(value), unit))
+    rows.append(("wall time", _shown(summary["wall_seconds"], 1), "seconds"))
+    width = max(len(label) for label, _, _ in rows)
+    head = (
+        f"{policy_label(str(summary['scenario']))} (seed {summary['seed']}, "
+        f"{summary['steps']} days, intensity {summary['intensity']:g})"
+    )
+    lines = [head]
+    for label, shown, unit in rows:
+        lines.append(f"  {label:<{width}}  {shown:>14}  {unit}")
+    lines.append(COMPARE_HINT)
     return "\n".join(lines)
 
 
-def _shown(value: Any) -> str:
-    """Format a number for the console: separators, 3 decimals, None as n/a."""
+def _shown(value: Any, digits: int = 3) -> str:
+    """Format a number for the console: separators, ``digits`` decimals, None as n/a."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.3f}"
+        return f"{value:,.{digits}f}"
     return f"{value:,.0f}"

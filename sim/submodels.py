@@ -315,7 +315,37 @@ def quits(
 
 
 def update_engagement(
-    engagement: Array, base: Array, clutter_level: Array, recovery: float, loss: float
+    engagement: Array,
+    base: Array,
+    clutter_level: Array,
+    recovery: float,
+    loss: float,
+    load: Array | float = 0.0,
+    sensitivity: float = 0.0,
 ) -> Array:
-    """ODD 7.8 Engagement: ``e += recovery (e0 - e) - loss clutter``, kept in [0, 1]."""
-    return np.clip(engagement + recovery * (base - engagement) - loss * clutter_level, 0.0, 1.0)
+    """ODD 7.8 Experience: ``e += recovery (e0 (1 - s L) - e) - loss c``, kept in [0, 1].
+
+    ``L`` marketing items read today in any channel (weighted by channel): each
+    lowers the level engagement settles at by a share ``s`` of its resting level
+    ``e0`` (long-run listening fell about linearly in ads per hour and responded
+    to the total ad load, not how it was split: Goli, Huang, Reiley & Riabov
+    2025); ``c`` Moments clutter (density above tolerance) wears it down at once.
+    """
+    settles = base * np.maximum(0.0, 1.0 - sensitivity * load)
+    change = recovery * (settles - engagement) - loss * clutter_level
+    return np.clip(engagement + change, 0.0, 1.0)
+
+
+def disappoint(
+    engagement: Array, base: Array, disappointments: Array, loss: float
+) -> tuple[Array, Array]:
+    """ODD 7.8 Disappointment: each disappointing purchase takes ``loss`` of engagement for good.
+
+    Both today's engagement and its resting level are multiplied by
+    ``(1 - loss)^D`` for ``D`` disappointing purchases today: a bad experience
+    with one seller makes buyers less likely to come back to the platform, and
+    it lasts (Nosko & Tadelis 2015); a bad product is not forgotten in weeks,
+    as a day of heavy marketing is.
+    """
+    kept = (1.0 - loss) ** np.asarray(disappointments, dtype=float)
+    return engagement * kept, base * kept

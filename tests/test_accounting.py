@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.metrics import Column
+from sim.metrics import Column, gmv_net
 from sim.model import SocialCommerceModel
 from sim.network import ArcStatus
 from sim.runner import simulate
@@ -105,6 +105,7 @@ def test_accounting_identities_hold_every_day(scenario):
             # the shop and C2B included, whatever the seed
             "purchase.quality_mean=0.2",
             "purchase.conversion=0.1",
+            "market.refund_share=0.5",
         )
     )
     arcs = model.arcs
@@ -118,6 +119,9 @@ def test_accounting_identities_hold_every_day(scenario):
         removed = int((arcs.status == ArcStatus.REMOVED).sum())
         assert removed == 2 * totals.unfriends
         assert totals.gmv == pytest.approx(totals.sales * model.cfg.market.order_value)
+        lost = totals.disappointed * model.cfg.market.order_value * model.cfg.market.refund_share
+        assert gmv_net(model) == pytest.approx(totals.gmv - lost)
+        assert 0 <= totals.disappointed <= totals.sales
         # today's mutes need visible arcs; today's unfriends need live friendships
         assert totals.mutes - previous["mutes"] <= previous["visible"]
         assert 2 * (totals.unfriends - previous["unfriends"]) <= previous["live"]
@@ -130,6 +134,7 @@ def test_accounting_identities_hold_every_day(scenario):
             "unfriends": totals.unfriends,
         }
     assert model.totals.unfriends > 0 and model.totals.seller_exits > 0
+    assert 0 < model.totals.disappointed < model.totals.sales
     assert model.totals.seller_entries > 0
 
 

@@ -25,7 +25,7 @@ def test_cli_runs_a_scenario_into_results(tmp_path):
     files = {p.name for p in runs[0].iterdir()}
     assert {"timeseries.csv", "summary.json", "timeseries.png", ".hydra"} <= files
     assert json.loads((runs[0] / "summary.json").read_text())["scenario"] == "rectify"
-    assert "results:" in out.stdout and "sales_cum" in out.stdout
+    assert "results:" in out.stdout and "orders" in out.stdout
     assert "Traceback" not in out.stderr
 
 

@@ -36,9 +36,11 @@ def baselines(pool):
         common = dock.REGIMES[regime]
         if (scenario, baseline, regime) not in cache:
             cache[scenario, baseline, regime] = (
-                dock.collect(scenario, "fast", dock.seeds_for(regime), common, pool)
+                dock.collect(scenario, "fast", dock.seeds_for(regime, scenario), common, pool)
                 if baseline == "unmodified"
-                else dock.baseline_set(scenario, baseline, dock.seeds_for(regime), pool, common)
+                else dock.baseline_set(
+                    scenario, baseline, dock.seeds_for(regime, scenario), pool, common
+                )
             )
         return cache[scenario, baseline, regime]
 
@@ -79,7 +81,9 @@ def test_unmodified_fast_engine_passes_against_itself(case, pool, baselines):
 @pytest.mark.parametrize("fault", dock.FAULTS, ids=lambda f: f.override)
 def test_every_negative_control_is_rejected(fault, pool, baselines):
     overrides = (*fault.common, fault.override)
-    fast = dock.collect(fault.scenario, "fast", dock.seeds_for(fault.regime), overrides, pool)
+    fast = dock.collect(
+        fault.scenario, "fast", dock.seeds_for(fault.regime, fault.scenario), overrides, pool
+    )
     verdict = dock.compare(fault.scenario, fast, baselines(fault.scenario, "fast", fault.regime))
     assert not verdict.equivalent, f"{fault.override} passed docking"
 

@@ -54,3 +54,57 @@ def test_every_output_column_is_in_the_readme_and_the_odd(column):
 )
 def test_every_option_is_in_the_readme(scenario):
     assert f"`{scenario}`" in README
+
+
+# docs/ODD.md section 8 states results of the recorded policy grid in words; each
+# sentence is checked here against the file the table was taken from.
+GRID = ROOT / "docs" / "validation" / "policy_grid.csv"
+
+
+@pytest.fixture(scope="module")
+def grid():
+    import pandas as pd
+
+    table = pd.read_csv(GRID)
+    return {(r.policy, float(r.intensity)): r for r in table.itertuples()}
+
+
+def test_the_odd_policy_table_is_the_recorded_grid(grid):
+    for (policy, intensity), row in grid.items():
+        cells = f"| {policy} | {intensity:g} | {row.ux:.3f} ± {row.ux_ci:.3f} | "
+        cells += f"{row.gmv_net / 1000:,.0f} | {row.gmv_gross / 1000:,.0f} |"
+        assert cells in ODD, cells
+
+
+def test_the_odd_sentences_about_the_policies_hold_on_the_grid(grid):
+    lf = {i: grid[("laissez_faire", i)] for i in (0.5, 1.0, 2.0, 3.0)}
+    rect = {i: grid[("rectify", i)] for i in lf}
+    shop = {i: grid[("separate_shop", i)] for i in lf}
+    c2b = {i: grid[("c2b", i)] for i in lf}
+    # laissez-faire undermines itself: net GMV peaks at 1 and falls at 3; leaving rises
+    assert max(lf, key=lambda i: lf[i].gmv_net) == 1.0 and lf[3.0].gmv_net < lf[1.0].gmv_net
+    assert round(lf[1.0].left, 2) == 0.13 and round(lf[3.0].left, 2) == 0.41
+    # rectify: a trade at 1 and 2, a win on both at 3
+    for i in (1.0, 2.0):
+        assert rect[i].gmv_net < lf[i].gmv_net and rect[i].ux > lf[i].ux
+        assert rect[i].left < lf[i].left
+    assert rect[3.0].gmv_net > lf[3.0].gmv_net and rect[3.0].ux > lf[3.0].ux
+    # the shop: UX second only to C2B, falling with intensity; under half of
+    # laissez-faire's net GMV at 1, more at 3; almost nobody leaves
+    for i in lf:
+        assert c2b[i].ux > shop[i].ux > max(rect[i].ux, lf[i].ux)
+        assert shop[i].left <= 0.001
+    assert shop[0.5].ux > shop[1.0].ux > shop[2.0].ux > shop[3.0].ux
+    assert shop[1.0].gmv_net < lf[1.0].gmv_net / 2 and shop[3.0].gmv_net > lf[3.0].gmv_net
+    # C2B: fewest unfriends and least net GMV up to 1; the most net GMV at 3
+    for i in (0.5, 1.0):
+        others = (lf[i], rect[i], shop[i])
+        assert c2b[i].unfriends < min(o.unfriends for o in others)
+        assert c2b[i].gmv_net < min(o.gmv_net for o in others)
+    assert c2b[3.0].gmv_net > max(lf[3.0].gmv_net, rect[3.0].gmv_net, shop[3.0].gmv_net)
+    # UX gains over laissez-faire differ: C2B's is the larger at every intensity
+    assert all(c2b[i].ux - lf[i].ux > shop[i].ux - lf[i].ux for i in lf)
+    # the thesis by cohort, and the current sellers flattering it at 3
+    assert (round(lf[1.0].cohort_kept, 2), round(lf[1.0].cohort_reached, 2)) == (0.97, 0.80)
+    assert (round(lf[3.0].cohort_kept, 2), round(lf[3.0].cohort_reached, 2)) == (0.83, 0.59)
+    assert round(lf[3.0].current_kept, 2) == 0.88 > lf[3.0].cohort_kept

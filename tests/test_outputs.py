@@ -25,7 +25,7 @@ def test_run_writes_csv_json_and_png(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["scenario"] == "rectify"
     assert summary["final"]["sales_cum"] == table["sales_cum"].iloc[-1]
-    assert set(summary["platform"]) == {"ux", "gmv", "active_users", "sellers_end"}
+    assert set(summary["platform"]) == {"ux", "gmv", "gmv_net", "active_users", "sellers_end"}
     assert summary["version"] and summary["wall_seconds"] > 0
     assert (tmp_path / "timeseries.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".*.tmp"))

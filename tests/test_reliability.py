@@ -563,9 +563,15 @@ def test_a_sweep_shows_progress(tiny_sweep):
 def test_summary_and_figure_are_policy_aware():
     shop = simulate(compose_config([*SMALL, "scenario=separate_shop"]), progress=False)
     plain = simulate(compose_config(list(SMALL)), progress=False)
-    assert "shop_followers" in summary_table(shop.summary)
-    assert "shop_followers" not in summary_table(plain.summary)
-    assert "bans_cum" in summary_table({**plain.summary, "scenario": "rectify"})
+    assert "shop follows" in summary_table(shop.summary)
+    assert "shop follows" not in summary_table(plain.summary)
+    assert "bans" in summary_table({**plain.summary, "scenario": "rectify"})
+    table = summary_table(plain.summary)
+    # readable names with units, the seller pressure, and the command that compares
+    assert table.splitlines()[0].startswith("laissez-faire (seed 0")
+    assert "seller pressure" in table and "marketing items read per non-seller per day" in table
+    assert "GMV, net of disappointment" in table and "yuan" in table
+    assert "_cum" not in table and "+sweep=quick" in table.splitlines()[-1]
     shop_figure, plain_figure = (
         timeseries_figure(shop.timeseries),
         timeseries_figure(plain.timeseries),
@@ -596,3 +602,25 @@ def test_an_error_caused_by_ctrl_c_counts_as_an_interrupt():
     except SystemError as error:
         assert stop_of(error) is not None
     assert stop_of(SystemError("a real fault")) is None
+
+
+def test_run_figures_do_not_draw_noise_as_events():
+    """Shares on [0, 1]; throttles and bans on their own axis, not beside thousands of mutes."""
+    result = simulate(
+        compose_config([*SMALL, "scenario=rectify", "market.intensity=3"]), progress=False
+    )
+    assert result.summary["final"]["penalties_cum"] > 0
+    figure = timeseries_figure(result.timeseries)
+    by_title = {ax.get_title(): ax for ax in figure.axes if ax.get_title()}
+    assert by_title["Feed and experience"].get_ylim() == (0.0, 1.0)
+    assert by_title["Users"].get_ylim() == (0.0, 1.0)
+    responses = by_title["Responses (cumulative)"]
+    left = {line.get_label() for line in responses.get_lines()}
+    assert "mutes" in left and "throttles" not in left and "bans" not in left
+    twins = [
+        ax
+        for ax in figure.axes
+        if ax is not responses and ax.get_position().bounds == responses.get_position().bounds
+    ]
+    assert any("throttles" in {line.get_label() for line in ax.get_lines()} for ax in twins)
+    plt.close("all")

@@ -212,3 +212,33 @@ def test_engagement_recovers_and_clutter_wears_it_down():
         loss=0.11,
     )
     assert e == pytest.approx([0.504, 0.449, 0.0])
+
+
+def test_ad_load_lowers_the_level_engagement_settles_at():
+    e = sm.update_engagement(
+        engagement=np.full(3, 0.7),
+        base=np.full(3, 0.7),
+        clutter_level=np.zeros(3),
+        recovery=0.02,
+        loss=0.17,
+        load=np.array([0.0, 5.0, 60.0]),
+        sensitivity=0.02,
+    )
+    # 5 items a day: settles at 0.7 (1 - 0.1) = 0.63, a fiftieth of the gap a day
+    assert e == pytest.approx([0.7, 0.7 + 0.02 * (0.63 - 0.7), 0.7 - 0.02 * 0.7])
+    settled = np.full(1, 0.7)
+    for _ in range(2000):  # in the long run engagement settles at e0 (1 - s L)
+        settled = sm.update_engagement(settled, np.full(1, 0.7), np.zeros(1), 0.02, 0.17, 5.0, 0.02)
+    assert settled == pytest.approx([0.63])
+
+
+def test_a_disappointing_purchase_takes_a_share_of_engagement_for_good():
+    engagement, base = sm.disappoint(
+        np.array([0.6, 0.6, 0.6]), np.array([0.7, 0.7, 0.7]), np.array([0, 1, 2]), 0.05
+    )
+    assert engagement == pytest.approx([0.6, 0.57, 0.6 * 0.95**2])
+    assert base == pytest.approx([0.7, 0.665, 0.7 * 0.95**2])  # the resting level too
+    recovered = engagement
+    for _ in range(2000):  # recovery brings it back only to the lowered resting level
+        recovered = sm.update_engagement(recovered, base, np.zeros(3), 0.02, 0.17)
+    assert recovered == pytest.approx(base)

@@ -71,5 +71,9 @@ class Policy:
         friends the buyer shares with them (an arc once per purchase).
         """
 
-    def enforce(self, complaints: np.ndarray) -> None:
-        """Apply the platform's rules to today's complaints per author."""
+    def enforce(self, complaints: np.ndarray, product_complaints: np.ndarray) -> None:
+        """Apply the platform's rules to today's complaints per author.
+
+        ``complaints`` follow mutes and unfriends (marketing); ``product_complaints``
+        follow disappointing purchases (ODD 7.6).
+        """

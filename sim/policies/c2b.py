@@ -9,7 +9,9 @@ probability ``answer_prob`` and then sends ``Poisson(intensity)`` items (a
 reply and follow-ups): intensity is the push in each answer. The first item of
 the first answer to a post was asked for; every other item (follow-ups, and
 all answers from the second seller on) is unsolicited marketing that erodes
-trust like a shop broadcast (wear-out, no clutter). An answer of ``m`` items
+trust like a shop broadcast (wear-out, no clutter) and weighs on the reader's
+experience (``users.load_weight_answer``, ODD 7.8). It cannot persuade: it is
+about the very category the poster already needs. An answer of ``m`` items
 converts with ``1 - (1 - answer_conversion x T)^m``, at most one purchase per
 need. Sellers still draft Moments marketing (their post rate still
 escalates), but it reaches nobody.
@@ -64,7 +66,12 @@ class C2B(Policy):
         unsolicited = items.copy()
         unsolicited[one_per_key(need, model.rng)] -= 1
         pushed = unsolicited > 0
-        model.take_in_marketing(answers[pushed], unsolicited[pushed], np.zeros(int(pushed.sum())))
+        model.take_in_marketing(
+            answers[pushed],
+            unsolicited[pushed],
+            np.zeros(int(pushed.sum())),
+            model.cfg.users.load_weight_answer,
+        )
         model.remember_exposure(answers[~pushed], items[~pushed])
         conversion = 1.0 - (1.0 - self.cfg.answer_conversion * arcs.trust[answers]) ** items
         model.buy(answers, conversion)

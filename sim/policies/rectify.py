@@ -6,6 +6,11 @@
 - Complaint enforcement: ``complaints_to_throttle`` complaints within
   ``complaint_window`` days throttle a seller for ``throttle_days`` (their
   marketing reaches nobody); a repeat offence bans them (the business closes).
+  Complaints about marketing (from mutes and unfriends) count one each, and a
+  disappointed buyer's product complaint counts ``product_complaint_weight``
+  (1 by default: WeChat's report button takes both; 0 is enforcement blind to
+  quality, above 1 quality-aware enforcement, as reputation systems that
+  weigh buyers' bad experiences suggest: Nosko & Tadelis 2015).
   WeChat's published rules penalise reported marketing accounts in this
   graded way (warn, restrict, block).
 - Detection: accounts posting more than ``detect_above`` marketing items a
@@ -56,7 +61,7 @@ class Rectify(Policy):
         self.throttled_until = np.zeros(n, dtype=np.int64)
         self.silenced_until = np.zeros(n, dtype=np.int64)
         self.strikes = np.zeros(n, dtype=np.int64)
-        self.complaint_log = np.zeros((cfg.complaint_window, n), dtype=np.int64)
+        self.complaint_log = np.zeros((cfg.complaint_window, n))
         self.drafted = np.zeros(n, dtype=np.int64)
         self.cap = None if cfg.daily_cap is None else float(cfg.daily_cap)
 
@@ -72,10 +77,14 @@ class Rectify(Policy):
         organic = np.where(self.silenced_until >= day, 0, organic)
         return Feed(organic=organic, shown=shown, folded=folded)
 
-    def enforce(self, complaints: np.ndarray) -> None:
-        """Throttle or ban on complaints; flag heavy posters (both take effect tomorrow)."""
+    def enforce(self, complaints: np.ndarray, product_complaints: np.ndarray) -> None:
+        """Throttle or ban on complaints; flag heavy posters (both take effect tomorrow).
+
+        A product complaint (a disappointed buyer's) counts ``product_complaint_weight``
+        marketing complaints: 0 makes enforcement blind to what sellers sell.
+        """
         if self.cfg.enforcement:
-            self.log_complaints(complaints)
+            self.log_complaints(complaints + self.cfg.product_complaint_weight * product_complaints)
             recent = self.complaint_log.sum(axis=0)
             for seller in np.flatnonzero(
                 (recent >= self.cfg.complaints_to_throttle) & self.model.people.seller

@@ -4,17 +4,22 @@ The source article's proposal: move micro-shops "into a separate space, with
 fans in the number of public borrowing mode" (official-account style), so the
 circle of friends is purified while people with a real need still see offers.
 
-- Following: a user with an open need follows a seller friend of that
-  category whose trust exceeds ``follow_min_trust`` (``follow_prob`` a day);
+- Following: a user with an open need (and still using the feed surfaces)
+  follows a seller friend of that category whose trust exceeds
+  ``follow_min_trust`` (``follow_prob`` a day);
   a satisfied buyer's common friends follow on the recommendation
   (``recommend_follow_prob``).
 - Broadcasts: a seller sends at most ``broadcasts_per_day`` broadcasts a day
   (official accounts: one group message a day), each carrying the items the
   seller drafted today (Poisson ``rate x intensity``) up to
   ``items_per_broadcast_max``: intensity means how much a broadcast pushes.
-- Reading: only followers read shop items, within ``shop_attention`` items a
-  day, outside Moments; the items wear trust down (wear-out, no clutter:
-  the space is opted into), may persuade, and convert at ``1 -
+- Reading: a follower opens the shop space on a day with probability
+  ``visit_prob`` x their engagement (the chance they open Moments is their
+  engagement itself), and a visitor reads that day's broadcasts within
+  ``shop_attention`` items; users who left (ODD 7.8) do not visit. The items
+  weigh on the reader's experience like any marketing read
+  (``users.load_weight_shop``), wear trust down (wear-out, no clutter: the
+  space is opted into), may persuade, and convert at ``1 -
   conversion_friction`` x the Moments rate (the jump out of Moments costs a
   share ``conversion_friction`` of conversions).
 - Annoyance takes the shop's own first rung, an unfollow; the friendship's
@@ -55,7 +60,8 @@ class SeparateShop(Policy):
         idx = idx[~arcs.following[idx] & (arcs.status[idx] != ArcStatus.REMOVED)]
         reader, category = arcs.reader[idx], people.category[arcs.author[idx]]
         wants = (
-            (people.need_expiry[reader, category] >= model.day)
+            people.in_moments[reader]  # a user who left no longer opens the shop space
+            & (people.need_expiry[reader, category] >= model.day)
             & (arcs.trust[idx] > self.cfg.follow_min_trust)
             & ~(people.seller[reader] & (people.category[reader] == category))
         )
@@ -63,18 +69,21 @@ class SeparateShop(Policy):
         arcs.following[follows] = True
 
     def read_broadcasts(self, marketing: np.ndarray) -> None:
-        """Followers read broadcasts within their shop attention; trust, sales, unfollows."""
+        """Followers who visit today read broadcasts within their shop attention."""
         model, cfg = self.model, self.cfg
-        arcs = model.arcs
+        arcs, people = model.arcs, model.people
+        visiting = people.in_moments & (
+            model.rng.random(model.n_users) < cfg.visit_prob * people.engagement
+        )
         items = np.minimum(marketing, cfg.broadcasts_per_day * cfg.items_per_broadcast_max)
         idx = arcs.of_authors(np.flatnonzero(items > 0))
-        idx = idx[arcs.following[idx]]
+        idx = idx[arcs.following[idx] & visiting[arcs.reader[idx]]]
         reader = arcs.reader[idx]
         available = items[arcs.author[idx]]
         total = np.bincount(reader, weights=available, minlength=model.n_users)
         read = items_read(available, read_fraction(total, cfg.shop_attention)[reader], model.rng)
         idx, read = idx[read > 0], read[read > 0]
-        model.take_in_marketing(idx, read, np.zeros(len(idx)))
+        model.take_in_marketing(idx, read, np.zeros(len(idx)), model.cfg.users.load_weight_shop)
         conversion = model.cfg.purchase.conversion * (1.0 - cfg.conversion_friction)
         model.buy(idx, purchase_probability(arcs.trust[idx], read, conversion))
 

@@ -66,6 +66,8 @@ class Person(mesa.Agent):
         )
         self.organic_posts = 0
         self.marketing_drafted = 0
+        self.load = 0.0  # today's marketing items read, weighted by channel (ODD 7.8)
+        self.disappointments = 0  # today's disappointing purchases
 
     @property
     def rolling_sales(self) -> int:

@@ -27,10 +27,12 @@ from sim.reference.agents import Person
 VISIBLE_ONLY = ("laissez_faire", "rectify")
 HEADLINE = (
     "marketing_share",
+    "ad_load",
     "mean_trust_seller_arcs",
     "mutes_cum",
     "unfriends_cum",
     "sales_cum",
+    "disappointed_cum",
     "sellers",
     "seller_entries_cum",
     "left_share",
@@ -41,6 +43,8 @@ HEADLINE = (
     "needs_persuaded_cum",
     "seller_friends_kept",
     "seller_friends_reached",
+    "cohort_friends_kept",
+    "cohort_friends_reached",
 )
 
 
@@ -62,6 +66,7 @@ class ReferenceModel(mesa.Model):
                 self.people[reader].baseline[author] = level
         self.friends_at_start = [len(p.trust) for p in self.people]
         self.mutes = self.unfriends = self.sales = self.penalties = self.unfollows = 0
+        self.disappointed_orders = 0
         self.entries = 0  # sellers recruited or entered after day 0
         self.persuaded = 0
         self.cap = (
@@ -75,8 +80,9 @@ class ReferenceModel(mesa.Model):
         self.silenced_until: dict[int, int] = {}
         self.strikes: dict[int, int] = {}
         self.complaint_log: dict[int, list[tuple[int, int]]] = {}
-        self.complaints_today: dict[int, int] = {}
+        self.complaints_today: dict[int, float] = {}  # product complaints weighted (rectify)
         self.seed_sellers()
+        self.cohort = [p for p in self.people if p.selling]  # day-0 sellers
         self.rows: list[dict[str, float]] = []
 
     # -- initialization ---------------------------------------------------------------
@@ -110,6 +116,8 @@ class ReferenceModel(mesa.Model):
         """One day in the order of ODD section 3, user by user."""
         self.day += 1
         self.lowered, self.disappointed = {}, set()
+        for person in self.people:
+            person.load, person.disappointments = 0.0, 0
         arisen = self.arise_needs()
         posted = self.post(arisen)
         shown, folded = self.route()
@@ -240,8 +248,11 @@ class ReferenceModel(mesa.Model):
         """Note ``person``'s trust in ``friend`` before today's first lowering event."""
         self.lowered.setdefault((person.node, friend), person.trust[friend])
 
-    def take_in_marketing(self, person: Person, friend: int, items: int, clutter: float) -> None:
-        """Marketing read in any channel: erosion, then persuasion (ODD 7.4-7.5)."""
+    def take_in_marketing(
+        self, person: Person, friend: int, items: int, clutter: float, weight: float
+    ) -> None:
+        """Marketing read in any channel: experience, erosion, then persuasion (ODD 7.4-7.8)."""
+        person.load += items * weight
         self.expose(person, friend, items, clutter)
         seller, persuasion = self.people[friend], self.cfg.market.persuasion
         if persuasion <= 0:
@@ -276,7 +287,9 @@ class ReferenceModel(mesa.Model):
             person = self.people[node]
             for friend, items in read["marketing"].items():
                 if items > 0:
-                    self.take_in_marketing(person, friend, items, read["clutter"])
+                    leaked = friend in person.muted
+                    weight = self.cfg.users.load_weight_leak if leaked else 1.0
+                    self.take_in_marketing(person, friend, items, read["clutter"], weight)
                     exposures.append((person, friend))
             for friend, items in read["organic"].items():
                 if items > 0 and person.trust[friend] < person.baseline[friend]:
@@ -341,6 +354,11 @@ class ReferenceModel(mesa.Model):
                 self.lower(buyer, friend)
                 self.disappointed.add((node, friend))
                 buyer.trust[friend] *= self.cfg.purchase.unsatisfied_factor
+                buyer.disappointments += 1
+                self.disappointed_orders += 1
+                if self.rng.random() < self.cfg.purchase.complaint_per_disappointment:
+                    weight = getattr(self.policy, "product_complaint_weight", 1.0)
+                    self.complaints_today[friend] = self.complaints_today.get(friend, 0) + weight
             buyer.needs.pop(seller.category, None)
             seller.sales[-1] += 1
             self.sales += 1
@@ -396,6 +414,8 @@ class ReferenceModel(mesa.Model):
         """ODD 7.11: follow on need, read broadcasts, buy, unfollow."""
         policy, exposures = self.policy, []
         for person in self.people:
+            if not person.in_moments:  # a user who left no longer opens the shop space
+                continue
             for friend in person.trust:
                 seller = self.people[friend]
                 if not seller.selling or friend in person.following:
@@ -411,6 +431,9 @@ class ReferenceModel(mesa.Model):
         cap = policy.broadcasts_per_day * policy.items_per_broadcast_max
         offers = []
         for person in self.people:
+            visits = self.rng.random() < policy.visit_prob * person.engagement
+            if not (person.in_moments and visits):
+                continue
             items = {f: min(self.people[f].marketing_drafted, cap) for f in person.following}
             items = {f: k for f, k in items.items() if k > 0}
             available = sum(items.values())
@@ -420,7 +443,8 @@ class ReferenceModel(mesa.Model):
             for friend, k in items.items():
                 read = self.thin(k, share)
                 if read:
-                    self.take_in_marketing(person, friend, read, 0.0)
+                    weight = self.cfg.users.load_weight_shop
+                    self.take_in_marketing(person, friend, read, 0.0, weight)
                     exposures.append((person, friend))
                     t = person.trust[friend]
                     c = self.cfg.purchase.conversion * (1.0 - policy.conversion_friction)
@@ -448,7 +472,8 @@ class ReferenceModel(mesa.Model):
             for k, (friend, items) in enumerate(answers):
                 unsolicited = items - (k == first)
                 if unsolicited:
-                    self.take_in_marketing(person, friend, unsolicited, 0.0)
+                    weight = self.cfg.users.load_weight_answer
+                    self.take_in_marketing(person, friend, unsolicited, 0.0, weight)
                 exposures.append((person, friend))
                 t = person.trust[friend]
                 offers.append((person, friend, 1.0 - (1.0 - policy.answer_conversion * t) ** items))
@@ -517,17 +542,22 @@ class ReferenceModel(mesa.Model):
                     person.stop_selling()
 
     def update_engagement(self, reads: dict[int, dict]) -> None:
-        """ODD 7.8: clutter lowers engagement; cluttered non-sellers below the floor leave."""
+        """ODD 7.8: ad load, clutter and disappointments move engagement; some leave."""
         users = self.cfg.users
         for person in self.people:
             if not person.in_moments:
                 continue
             clutter = reads.get(person.node, {}).get("clutter", 0.0)
-            e = person.engagement + users.engagement_recovery * (
-                person.engagement_base - person.engagement
+            kept = (1.0 - users.disappointment_loss) ** person.disappointments
+            person.engagement *= kept  # a bad product takes its share for good
+            person.engagement_base *= kept
+            settles = person.engagement_base * max(
+                0.0, 1.0 - users.ad_load_sensitivity * person.load
             )
+            e = person.engagement + users.engagement_recovery * (settles - person.engagement)
             person.engagement = min(1.0, max(0.0, e - users.engagement_loss * clutter))
-            if not person.selling and clutter > 0 and person.engagement < users.leave_below:
+            bad_day = clutter > 0 or person.load > 0 or person.disappointments > 0
+            if not person.selling and bad_day and person.engagement < users.leave_below:
                 person.in_moments = False
 
     def enforce(self) -> None:
@@ -618,6 +648,7 @@ class ReferenceModel(mesa.Model):
             "mutes_cum": self.mutes,
             "unfriends_cum": self.unfriends,
             "sales_cum": self.sales,
+            "disappointed_cum": self.disappointed_orders,
             "sellers": sum(p.selling for p in self.people),
             "seller_entries_cum": self.entries,
             "left_share": sum(not p.in_moments for p in buyers) / len(buyers) if buyers else 0.0,
@@ -628,6 +659,18 @@ class ReferenceModel(mesa.Model):
             "needs_persuaded_cum": self.persuaded,
             "seller_friends_kept": kept / start if start else float("nan"),
             "seller_friends_reached": reached / start if start else float("nan"),
+            **self.cohort_shares(),
+            "ad_load": float(np.mean([p.load for p in buyers])) if buyers else 0.0,
+        }
+
+    def cohort_shares(self) -> dict[str, float]:
+        """Day-0 sellers' day-0 friends still friends, and still not muting them."""
+        start = sum(self.friends_at_start[s.node] for s in self.cohort)
+        kept = sum(len(s.trust) for s in self.cohort)
+        reached = sum(1 for s in self.cohort for f in s.trust if s.node not in self.people[f].muted)
+        return {
+            "cohort_friends_kept": kept / start if start else float("nan"),
+            "cohort_friends_reached": reached / start if start else float("nan"),
         }
 
     def non_seller_friends(self, seller: Person) -> Iterator[Person]:
