@@ -1,4 +1,4 @@
-"""The win-win frontier: Optuna NSGA-II over a policy's levers, GMV against user experience.
+"""The win-win frontier: a search over a policy's levers, net GMV against user experience.
 
 ``python -m sim.optimize [--config NAME|PATH] [--trials N] [--jobs 2] [--out DIR] [key=value ...]``
 
@@ -7,15 +7,26 @@ the policy, the overrides every trial runs with (``base``), the seeds and the
 levers with their ranges. Each trial runs the policy with the trial's lever
 values on seeds 0..seeds-1, the same seeds for every trial and for the default
 policies (common random numbers), and scores two objectives, both maximised:
-GMV per user (yuan) and user experience (mean engagement), averaged over the
-seeds. Optuna's NSGA-II sampler proposes the values (a maintained library);
-trials run two at a time (``--jobs``) in a process pool; the study lives in a
-journal file, so running the command again goes on where it stopped
-(``--trials`` is the total wanted).
+GMV net of disappointment per user (yuan; gross GMV is kept beside it) and user
+experience (mean engagement), averaged over the seeds. Optuna proposes the
+values (a maintained library) with a sampler sized to the budget
+(``sampler_for``: multi-objective TPE below 200 trials, NSGA-II with a real
+population above); trials run two at a time (``--jobs``) in a process pool;
+the study lives in a journal file, so running the command again goes on where
+it stopped (``--trials`` is the total wanted).
 
-Writes into ``results/frontier/<name>/``: ``trials.csv``, ``pareto.csv``,
-``defaults.csv`` (the four default policies on the same seeds), ``frontier.png``,
-``report.md``, and the best designs as scenario files in
+**Win-win means better on both, beyond noise.** Every design is compared with
+laissez-faire seed by seed (same seeds, same graphs): it is a win-win only when
+the 95% t-intervals of its paired differences on both objectives lie above
+zero. A design equal to laissez-faire, or different within noise, is reported
+as a tie and never saved as a win-win.
+
+Writes into ``results/frontier/<name>/``: ``trials.csv``, ``seeds.csv`` (every
+trial's per-seed objectives), ``pareto.csv``, ``defaults.csv`` and
+``defaults_seeds.csv`` (the four default policies on the same seeds),
+``versus_laissez_faire.csv`` (paired differences and verdicts of the front and
+the defaults), ``hypervolume.csv``, ``frontier.png``, ``report.md``, and the
+best designs as scenario files in
 ``results/scenarios/scenario/frontier_<name>_<k>.yaml``, which the main config's
 search path finds: ``python -m sim scenario=frontier_<name>_1`` from the same
 folder. Nothing is written into the installed package.
@@ -40,7 +51,7 @@ from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import POLICY_CONFIGS, ConfigError
-from sim.outcomes import fmt
+from sim.outcomes import fmt, mean_and_interval
 from sim.outputs import write_atomically, write_csv
 from sim.runner import compose_config, explain, simulate, to_sim_config
 from sim.safety import output_folder
@@ -126,10 +137,12 @@ def load_frontier(spec: str) -> Frontier:
 
 
 def run_objectives(overrides: Sequence[str]) -> dict[str, float]:
-    """Run one configuration and return GMV per user and user experience at the end."""
+    """Run one configuration: net GMV per user (the objective), gross GMV and user experience."""
     summary = simulate(compose_config(list(overrides)), progress=False).summary
+    users = summary["graph"]["n_users"]
     return {
-        "gmv": summary["final"]["gmv_cum"] / summary["graph"]["n_users"],
+        "gmv": summary["final"]["gmv_net_cum"] / users,
+        "gmv_gross": summary["final"]["gmv_cum"] / users,
         "ux": float(summary["final"]["ux"]),
     }
 
@@ -148,10 +161,17 @@ def trial_overrides(frontier: Frontier, base: Sequence[str], values: dict[str, f
     ]
 
 
+OBJECTIVES = ("gmv", "ux")  # net GMV per user and user experience, both maximised
+
+
 def evaluate(
     jobs: list[list[str]], seeds: int, pool: ProcessPoolExecutor | None
-) -> list[dict[str, float]]:
-    """Run each override list on seeds 0..seeds-1; return the seed means of the objectives."""
+) -> list[dict[str, Any]]:
+    """Run each override list on seeds 0..seeds-1; return seed means and per-seed values.
+
+    Per job: ``gmv``, ``gmv_gross``, ``ux`` (means), their standard deviations,
+    and ``gmv_seeds`` / ``ux_seeds`` (one value per seed, for paired comparisons).
+    """
     runs = [[*job, f"seed={seed}"] for job in jobs for seed in range(seeds)]
     results = list(pool.map(run_objectives, runs)) if pool else [run_objectives(r) for r in runs]
     means = []
@@ -160,12 +180,39 @@ def evaluate(
         means.append(
             {
                 "gmv": float(part["gmv"].mean()),
+                "gmv_gross": float(part["gmv_gross"].mean()),
                 "ux": float(part["ux"].mean()),
                 "gmv_sd": float(part["gmv"].std(ddof=1)) if seeds > 1 else float("nan"),
                 "ux_sd": float(part["ux"].std(ddof=1)) if seeds > 1 else float("nan"),
+                "gmv_seeds": [float(x) for x in part["gmv"]],
+                "ux_seeds": [float(x) for x in part["ux"]],
             }
         )
     return means
+
+
+NSGA_FROM = 200
+"""Trials from which NSGA-II is used: Optuna's guidance puts NSGA-II at 100-10,000
+trials and multi-objective TPE ahead of it on small budgets."""
+
+
+def sampler_for(trials: int, jobs: int) -> optuna.samplers.BaseSampler:
+    """Return a sampler sized to the budget: multi-objective TPE, or NSGA-II above ``NSGA_FROM``.
+
+    NSGA-II gets a population of a tenth of the budget (at least 20), so the
+    search runs ten generations; a population of 4 over 40 trials (the old
+    setting) was ten generations of a population too small to be one.
+    """
+    if trials >= NSGA_FROM:
+        return optuna.samplers.NSGAIISampler(seed=0, population_size=max(20, trials // 10))
+    return optuna.samplers.TPESampler(seed=0, n_startup_trials=max(2 * jobs, min(10, trials // 4)))
+
+
+def sampler_name(sampler: optuna.samplers.BaseSampler) -> str:
+    """Describe a sampler for the report."""
+    if isinstance(sampler, optuna.samplers.NSGAIISampler):
+        return f"NSGA-II (population {sampler._population_size})"
+    return "multi-objective TPE"
 
 
 def validate(frontier: Frontier, base: Sequence[str]) -> None:
@@ -175,7 +222,7 @@ def validate(frontier: Frontier, base: Sequence[str]) -> None:
             values = {lever.key: getattr(lever, end) for lever in frontier.levers}
             to_sim_config(compose_config(trial_overrides(frontier, base, values)))
         for policy in DEFAULT_POLICIES:
-            to_sim_config(compose_config([f"scenario={policy}", *base]))
+            to_sim_config(compose_config([f"scenario={policy}", *shared(base)]))
     except (HydraException, OmegaConfBaseException) as error:
         raise ConfigError(explain(error)) from None
 
@@ -196,7 +243,7 @@ def optimize(
         storage=storage,
         load_if_exists=True,
         directions=["maximize", "maximize"],
-        sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=max(4, 2 * jobs)),
+        sampler=sampler_for(frontier.trials, jobs),
     )
     fixed = {"policy": frontier.policy, "seeds": frontier.seeds, "base": list(base)}
     if study.user_attrs.get("fixed", fixed) != fixed:
@@ -224,8 +271,8 @@ def optimize(
                 }
                 overrides.append(trial_overrides(frontier, base, values))
             for trial, result in zip(batch, evaluate(overrides, frontier.seeds, pool), strict=True):
-                trial.set_user_attr("gmv_sd", result["gmv_sd"])
-                trial.set_user_attr("ux_sd", result["ux_sd"])
+                for key in ("gmv_gross", "gmv_sd", "ux_sd", "gmv_seeds", "ux_seeds"):
+                    trial.set_user_attr(key, result[key])
                 study.tell(trial, [result["gmv"], result["ux"]])
                 done += 1
                 print(
@@ -235,12 +282,20 @@ def optimize(
                     flush=True,
                 )
         defaults = default_policies(frontier, base, out, pool)
-    trials = trials_table(study)
+    trials, seeds = trials_table(study)
     front = trials[trials["pareto"]].sort_values("gmv", ignore_index=True)
-    designs = best_designs(front, defaults)
+    versus = versus_laissez_faire(front, seeds, defaults)
+    designs = best_designs(front, versus)
     written = write_designs(frontier, designs)
-    write_outputs(frontier, out, trials, front, defaults, designs, written)
-    return {"trials": trials, "pareto": front, "defaults": defaults, "designs": designs}
+    search = {"sampler": sampler_name(sampler_for(frontier.trials, jobs)), "base": " ".join(base)}
+    write_outputs(frontier, out, trials, seeds, front, defaults, versus, designs, written, search)
+    return {
+        "trials": trials,
+        "pareto": front,
+        "defaults": defaults,
+        "versus": versus,
+        "designs": designs,
+    }
 
 
 class _NoPool:
@@ -253,24 +308,54 @@ class _NoPool:
         return None
 
 
+def shared(base: Sequence[str]) -> list[str]:
+    """Return the base overrides the default policies run with: all but the policy's own.
+
+    A frontier may fix some of its policy's levers in ``base`` (``policy.*``);
+    the defaults it is compared with stay the defaults.
+    """
+    return [o for o in base if not o.lstrip("+").startswith("policy.")]
+
+
 def default_policies(
     frontier: Frontier, base: Sequence[str], out: Path, pool: ProcessPoolExecutor | None
 ) -> pd.DataFrame:
-    """Return the four default policies on the same seeds (read back if already run)."""
-    path = out / "defaults.csv"
-    if path.is_file():
-        table = pd.read_csv(path)
-        if set(table["policy"]) == set(DEFAULT_POLICIES):
+    """Return the four default policies on the same seeds (read back if already run).
+
+    One row per policy with the seed means, and ``gmv_seeds`` / ``ux_seeds``
+    lists (stored in ``defaults_seeds.csv``, one row per policy and seed).
+    """
+    path, per_seed = out / "defaults.csv", out / "defaults_seeds.csv"
+    if path.is_file() and per_seed.is_file():
+        table, seeds = pd.read_csv(path), pd.read_csv(per_seed)
+        if set(table["policy"]) == set(DEFAULT_POLICIES) and "gmv_gross" in table:
+            for objective in OBJECTIVES:
+                table[f"{objective}_seeds"] = [
+                    seeds[seeds["policy"] == p].sort_values("seed")[objective].tolist()
+                    for p in table["policy"]
+                ]
             return table
-    results = evaluate([[f"scenario={p}", *base] for p in DEFAULT_POLICIES], frontier.seeds, pool)
+    jobs = [[f"scenario={p}", *shared(base)] for p in DEFAULT_POLICIES]
+    results = evaluate(jobs, frontier.seeds, pool)
     table = pd.DataFrame(results)
     table.insert(0, "policy", DEFAULT_POLICIES)
-    write_csv(table, path)
+    write_csv(table.drop(columns=["gmv_seeds", "ux_seeds"]), path)
+    write_csv(_per_seed(table, "policy"), per_seed)
     return table
 
 
-def trials_table(study: optuna.Study) -> pd.DataFrame:
-    """Every finished trial: number, lever values, objectives, and whether it is on the front."""
+def _per_seed(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per ``key`` and seed from the ``*_seeds`` lists of ``table``."""
+    rows = [
+        {key: row[key], "seed": seed, "gmv": gmv, "ux": ux}
+        for row in table.to_dict("records")
+        for seed, (gmv, ux) in enumerate(zip(row["gmv_seeds"], row["ux_seeds"], strict=True))
+    ]
+    return pd.DataFrame(rows)
+
+
+def trials_table(study: optuna.Study) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return every finished trial (levers, objectives, on the front) and its per-seed values."""
     front = {t.number for t in study.best_trials}
     rows = []
     for trial in study.trials:
@@ -286,18 +371,70 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
                 "pareto": trial.number in front,
             }
         )
+    table = pd.DataFrame(rows)
+    seeds = _per_seed(table, "trial")
+    return table.drop(columns=["gmv_seeds", "ux_seeds"]), seeds
+
+
+def paired_difference(values: Sequence[float], baseline: Sequence[float]) -> dict[str, Any]:
+    """Mean paired difference ``values - baseline`` over seeds, its 95% t-interval and verdict.
+
+    ``better`` / ``worse``: the interval lies above / below zero; ``identical``:
+    every seed's difference is exactly zero (the same runs); otherwise
+    ``within noise`` (the interval holds zero: a tie at this number of seeds).
+    """
+    diff = pd.Series(values, dtype=float) - pd.Series(baseline, dtype=float)
+    mean, half = mean_and_interval(diff)
+    if (diff == 0).all():
+        verdict = "identical"
+    elif math.isfinite(half) and mean - half > 0:
+        verdict = "better"
+    elif math.isfinite(half) and mean + half < 0:
+        verdict = "worse"
+    else:
+        verdict = "within noise"
+    return {"mean": mean, "low": mean - half, "high": mean + half, "verdict": verdict}
+
+
+def versus_laissez_faire(
+    front: pd.DataFrame, seeds: pd.DataFrame, defaults: pd.DataFrame
+) -> pd.DataFrame:
+    """Paired differences from laissez-faire of every front design and every default policy."""
+    lf = defaults.set_index("policy").loc["laissez_faire"]
+    rows = []
+    candidates = [
+        (f"trial {int(t)}", int(t), seeds[seeds["trial"] == t].sort_values("seed"))
+        for t in front["trial"]
+    ]
+    for label, trial, part in candidates:
+        rows.append(_versus(label, trial, part["gmv"].tolist(), part["ux"].tolist(), lf))
+    for row in defaults.to_dict("records"):
+        if row["policy"] != "laissez_faire":
+            rows.append(_versus(row["policy"], None, row["gmv_seeds"], row["ux_seeds"], lf))
     return pd.DataFrame(rows)
 
 
-def best_designs(front: pd.DataFrame, defaults: pd.DataFrame) -> pd.DataFrame:
+def _versus(
+    label: str, trial: int | None, gmv: list[float], ux: list[float], lf: pd.Series
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"candidate": label, "trial": trial}
+    for objective, values in (("gmv", gmv), ("ux", ux)):
+        diff = paired_difference(values, lf[f"{objective}_seeds"])
+        row.update({f"{objective}_{key}": value for key, value in diff.items()})
+    row["win_win"] = row["gmv_verdict"] == "better" and row["ux_verdict"] == "better"
+    return row
+
+
+def best_designs(front: pd.DataFrame, versus: pd.DataFrame) -> pd.DataFrame:
     """Pick up to three designs from the front a policy team would ask about.
 
-    ``win_win``: the most GMV among designs at least as good as laissez-faire on
-    both objectives (if any); ``most_gmv`` and ``best_ux``: the front's ends.
+    ``win_win``: the most net GMV among designs better than laissez-faire on
+    both objectives beyond noise (if any); ``most_gmv`` and ``best_ux``: the
+    front's ends.
     """
-    lf = defaults.set_index("policy").loc["laissez_faire"]
+    wins = set(versus.loc[versus["win_win"] & versus["trial"].notna(), "trial"].astype(int))
     picks: list[tuple[str, int]] = []
-    win = front[(front["gmv"] >= lf["gmv"]) & (front["ux"] >= lf["ux"])]
+    win = front[front["trial"].isin(wins)]
     if not win.empty:
         picks.append(("win_win", int(win["gmv"].idxmax())))
     picks.append(("most_gmv", int(front["gmv"].idxmax())))
@@ -309,6 +446,34 @@ def best_designs(front: pd.DataFrame, defaults: pd.DataFrame) -> pd.DataFrame:
             continue
         seen.add(index)
         rows.append({"design": label, **front.loc[index].to_dict()})
+    return pd.DataFrame(rows)
+
+
+def hypervolume(points: pd.DataFrame, reference: tuple[float, float]) -> float:
+    """Area dominated by ``points`` (columns ``gmv``, ``ux``, both maximised) above ``reference``.
+
+    Two objectives need only a sort and a sum of rectangles; Optuna's own
+    hypervolume is private API, so this is written out.
+    """
+    ref_gmv, ref_ux = reference
+    area, best_ux = 0.0, ref_ux
+    for gmv, ux in sorted(zip(points["gmv"], points["ux"], strict=True), reverse=True):
+        if gmv <= ref_gmv or ux <= best_ux:
+            continue
+        area += (gmv - ref_gmv) * (ux - best_ux)
+        best_ux = ux
+    return area
+
+
+def hypervolume_history(trials: pd.DataFrame, defaults: pd.DataFrame) -> pd.DataFrame:
+    """Hypervolume of the designs found after each trial, from the worst point seen."""
+    everything = pd.concat([trials[["gmv", "ux"]], defaults[["gmv", "ux"]]])
+    reference = (float(everything["gmv"].min()), float(everything["ux"].min()))
+    ordered = trials.sort_values("trial")
+    rows = [
+        {"trials": k, "hypervolume": hypervolume(ordered.iloc[:k], reference)}
+        for k in range(1, len(ordered) + 1)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -349,21 +514,96 @@ def write_outputs(
     frontier: Frontier,
     out: Path,
     trials: pd.DataFrame,
+    seeds: pd.DataFrame,
     front: pd.DataFrame,
     defaults: pd.DataFrame,
+    versus: pd.DataFrame,
     designs: pd.DataFrame,
     written: list[Path],
+    search: dict[str, str],
 ) -> None:
-    """Write the trials, the front, the figure and the report."""
+    """Write the trials, the front, the comparisons, the figure and the report."""
     from sim.figures import frontier_figure
     from sim.plotting import save_figure
 
     write_csv(trials, out / "trials.csv")
+    write_csv(seeds, out / "seeds.csv")
     write_csv(front, out / "pareto.csv")
+    write_csv(versus, out / "versus_laissez_faire.csv")
+    history = hypervolume_history(trials, defaults)
+    write_csv(history, out / "hypervolume.csv")
     title = f"{frontier.policy}: {len(trials)} designs, {frontier.seeds} seeds each"
-    save_figure(frontier_figure(trials, defaults, frontier.policy, title), out / "frontier.png")
-    text = report_text(frontier, trials, front, defaults, designs, written)
+    shown = defaults.drop(columns=["gmv_seeds", "ux_seeds"], errors="ignore")
+    save_figure(frontier_figure(trials, shown, frontier.policy, title), out / "frontier.png")
+    text = report_text(frontier, trials, front, defaults, versus, designs, written, history, search)
     write_atomically(out / "report.md", lambda f: f.write(text))
+
+
+def _interval(row: dict[str, Any] | pd.Series, objective: str, digits: int) -> str:
+    low, high = row[f"{objective}_low"], row[f"{objective}_high"]
+    return (
+        f"{fmt(row[f'{objective}_mean'], digits, True)} (95% interval "
+        f"{fmt(low, digits, True)} to {fmt(high, digits, True)})"
+    )
+
+
+def answer_lines(
+    frontier: Frontier, front: pd.DataFrame, defaults: pd.DataFrame, versus: pd.DataFrame
+) -> list[str]:
+    """Say in words whether a win-win exists beyond noise, what ties, and what dominates."""
+    from sim.figures import readable
+
+    n = frontier.seeds
+    designs = versus[versus["trial"].notna()]
+    wins = designs[designs["win_win"]]
+    lines = []
+    if not wins.empty:
+        best = wins.loc[
+            front.set_index("trial").loc[wins["trial"].astype(int), "gmv"].to_numpy().argmax()
+        ]
+        lines.append(
+            f"A **win-win design exists** ({best['candidate']}): against laissez-faire on the "
+            f"same {n} seeds it changes net GMV by {_interval(best, 'gmv', 1)} yuan per user "
+            f"and user experience by {_interval(best, 'ux', 3)}; both intervals lie above zero."
+        )
+    else:
+        lines.append(
+            f"**No searched design beats laissez-faire on both objectives beyond noise** at "
+            f"{n} seeds: no front design has both paired intervals above zero."
+        )
+        identical = designs[
+            (designs["gmv_verdict"] == "identical") & (designs["ux_verdict"] == "identical")
+        ]
+        if not identical.empty:
+            lines.append(
+                f"{len(identical)} front design(s) give exactly laissez-faire's runs "
+                "(their levers change nothing here): a tie, not a win-win."
+            )
+        near = designs[
+            designs[["gmv_verdict", "ux_verdict"]].isin(["better", "within noise"]).all(axis=1)
+            & ~designs.index.isin(identical.index)
+        ]
+        if not near.empty:
+            row = near.iloc[0]
+            lines.append(
+                f"{len(near)} design(s) are neither worse beyond noise on an objective nor "
+                f"better on both, e.g. {row['candidate']}: net GMV {_interval(row, 'gmv', 1)}, "
+                f"UX {_interval(row, 'ux', 3)}. More seeds would tell."
+            )
+    table = defaults.set_index("policy")
+    for policy in DEFAULT_POLICIES:
+        if policy == frontier.policy:
+            continue
+        gmv, ux = table.loc[policy, "gmv"], table.loc[policy, "ux"]
+        if (gmv > front["gmv"]).all() and (ux > front["ux"]).all():
+            lines.append(
+                f"The default **{readable(policy)}** beats every design on the front on both "
+                f"objectives (seed means: net GMV {fmt(gmv, 1)} against at most "
+                f"{fmt(front['gmv'].max(), 1)}, UX {fmt(ux, 3)} against at most "
+                f"{fmt(front['ux'].max(), 3)}): searching {readable(frontier.policy)}'s levers "
+                "did not reach it."
+            )
+    return lines
 
 
 def report_text(
@@ -371,49 +611,50 @@ def report_text(
     trials: pd.DataFrame,
     front: pd.DataFrame,
     defaults: pd.DataFrame,
+    versus: pd.DataFrame,
     designs: pd.DataFrame,
     written: list[Path],
+    history: pd.DataFrame,
+    search: dict[str, str],
 ) -> str:
-    """Return the frontier report in Markdown: the answer in words, then the tables."""
+    """Return the frontier report in Markdown: the objective, the answer in words, the tables."""
     from sim.figures import readable
 
-    lf = defaults.set_index("policy").loc["laissez_faire"]
     own = defaults.set_index("policy").loc[frontier.policy]
     lines = [
         f"# Win-win frontier: {readable(frontier.policy)} (`{frontier.name}`)",
         "",
+        "Objective: find designs of the policy's levers that raise both **net GMV** (yuan "
+        "per user, disappointing orders refunded; gross GMV beside it) and **user "
+        "experience** (mean engagement of non-sellers, 0-1) above laissez-faire's; a design "
+        "counts as a win-win only when its paired differences from laissez-faire on the "
+        "same seeds have 95% intervals above zero on both, so a tie or a difference within "
+        "noise is never called one.",
+        "",
         f"{len(trials)} designs of {readable(frontier.policy)}'s levers, each run on seeds "
         f"0-{frontier.seeds - 1} (the same seeds for every design and for the default "
-        f"policies); base: `{' '.join(frontier.base) or '(defaults)'}`. Objectives, both "
-        "maximised and averaged over the seeds: GMV (yuan per user) and user experience "
-        "(mean engagement of non-sellers, 0-1).",
+        f"policies); base: `{search['base'] or '(defaults)'}`. Search: "
+        f"{search['sampler']} (Optuna); hypervolume of the designs found: "
+        + ", ".join(
+            f"{fmt(row['hypervolume'], 3)} after {int(row['trials'])}"
+            for row in history.iloc[_checkpoints(len(history))].to_dict("records")
+        )
+        + " trials (`hypervolume.csv`: flat at the end means the search has settled).",
         "",
         "## The answer",
         "",
-    ]
-    win = designs[designs["design"] == "win_win"]
-    if not win.empty:
-        row = win.iloc[0]
-        lines.append(
-            f"A **win-win design exists**: it sells {fmt(row['gmv'] - lf['gmv'], 1, True)} yuan "
-            f"per user against laissez-faire ({fmt(row['gmv'], 1)} vs {fmt(lf['gmv'], 1)}) with "
-            f"user experience {fmt(row['ux'] - lf['ux'], 3, True)} ({fmt(row['ux'], 3)} vs "
-            f"{fmt(lf['ux'], 3)})."
-        )
-    else:
-        lines.append(
-            "No design found beats laissez-faire on both GMV and user experience at once; "
-            "the front below is the trade-off."
-        )
-    lines.append(
-        f"The default {readable(frontier.policy)} scores GMV {fmt(own['gmv'], 1)} and UX "
+        *answer_lines(frontier, front, defaults, versus),
+        "",
+        f"The default {readable(frontier.policy)} scores net GMV {fmt(own['gmv'], 1)} and UX "
         f"{fmt(own['ux'], 3)}; {len(front)} designs are on the Pareto front "
-        f"(GMV {fmt(front['gmv'].min(), 1)}-{fmt(front['gmv'].max(), 1)} yuan per user, "
-        f"UX {fmt(front['ux'].min(), 3)}-{fmt(front['ux'].max(), 3)})."
-    )
+        f"(net GMV {fmt(front['gmv'].min(), 1)}-{fmt(front['gmv'].max(), 1)} yuan per user, "
+        f"UX {fmt(front['ux'].min(), 3)}-{fmt(front['ux'].max(), 3)}).",
+    ]
     lines += ["", "## Best designs (scenario files)", ""]
     keys = [lever.key for lever in frontier.levers]
-    lines.append("| design | run it | GMV (yuan per user) | UX (0-1) | " + " | ".join(keys) + " |")
+    lines.append(
+        "| design | run it | net GMV (yuan per user) | UX (0-1) | " + " | ".join(keys) + " |"
+    )
     lines.append("|" + "---|" * (4 + len(keys)))
     for row, path in zip(designs.to_dict("records"), written, strict=True):
         cells = [_lever(row[k]) for k in keys]
@@ -421,13 +662,29 @@ def report_text(
             f"| {row['design']} | `python -m sim scenario={path.stem}` | {fmt(row['gmv'], 1)} | "
             f"{fmt(row['ux'], 3)} | " + " | ".join(cells) + " |"
         )
+    lines += ["", "## Against laissez-faire, seed by seed (paired, 95% intervals)", ""]
+    lines.append("| candidate | net GMV difference | verdict | UX difference | verdict |")
+    lines.append("|---|---|---|---|---|")
+    for row in versus.to_dict("records"):
+        name = (
+            readable(row["candidate"])
+            if row["trial"] is None or pd.isna(row["trial"])
+            else row["candidate"]
+        )
+        lines.append(
+            f"| {name} | {_interval(row, 'gmv', 1)} | {row['gmv_verdict']} | "
+            f"{_interval(row, 'ux', 3)} | {row['ux_verdict']} |"
+        )
     lines += ["", "## Default policies on the same seeds", ""]
-    lines.append("| policy | GMV (yuan per user) | UX (0-1) |")
-    lines.append("|---|---|---|")
+    lines.append("| policy | net GMV (yuan per user) | gross GMV | UX (0-1) |")
+    lines.append("|---|---|---|---|")
     for row in defaults.to_dict("records"):
-        lines.append(f"| {readable(row['policy'])} | {fmt(row['gmv'], 1)} | {fmt(row['ux'], 3)} |")
+        lines.append(
+            f"| {readable(row['policy'])} | {fmt(row['gmv'], 1)} | {fmt(row['gmv_gross'], 1)} | "
+            f"{fmt(row['ux'], 3)} |"
+        )
     lines += ["", "## Pareto front", ""]
-    lines.append("| trial | GMV (yuan per user) | UX (0-1) | " + " | ".join(keys) + " |")
+    lines.append("| trial | net GMV (yuan per user) | UX (0-1) | " + " | ".join(keys) + " |")
     lines.append("|" + "---|" * (3 + len(keys)))
     for row in front.to_dict("records"):
         cells = [_lever(row[k]) for k in keys]
@@ -436,8 +693,13 @@ def report_text(
             + " | ".join(cells)
             + " |"
         )
-    lines += ["", "Figure: [frontier.png](frontier.png). Every trial: `trials.csv`."]
+    lines += ["", "Figure: [frontier.png](frontier.png). Every trial: `trials.csv`, `seeds.csv`."]
     return "\n".join(lines) + "\n"
+
+
+def _checkpoints(n: int) -> list[int]:
+    """Positions of about a quarter, half and all of ``n`` trials."""
+    return sorted({max(0, round(n * f) - 1) for f in (0.25, 0.5, 1.0)})
 
 
 def _lever(value: float) -> str:

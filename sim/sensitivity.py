@@ -105,7 +105,7 @@ def sobol_indices(problem: dict[str, Any], y: np.ndarray, seed: int = 0) -> pd.D
     if not np.isfinite(y).all() or np.nanstd(y) == 0:
         result: dict[str, Any] = {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
     else:
-        result = sobol.analyze(problem, y, calc_second_order=True, num_resamples=200, seed=seed)
+        result = sobol.analyze(problem, y, calc_second_order=False, num_resamples=200, seed=seed)
     return pd.DataFrame(
         {
             "parameter": names,
@@ -148,13 +148,6 @@ def _outcomes(worlds: pd.DataFrame) -> list[Any]:
     from sim.outcomes import OUTCOMES
 
     return [o for o in OUTCOMES if o.key in worlds.columns]
-
-
-def top_parameters(indices: pd.DataFrame, policy: str, outcome: str, k: int = 3) -> pd.DataFrame:
-    """Return the ``k`` most influential parameters for ``policy`` and ``outcome``."""
-    measure = "mu_star" if "mu_star" in indices.columns else "ST"
-    part = indices[(indices[POLICY] == policy) & (indices["outcome"] == outcome)]
-    return part.dropna(subset=[measure]).nlargest(k, measure)
 
 
 def write_parquet(table: pd.DataFrame, path: Path) -> None:
@@ -201,7 +194,7 @@ def _objective(folder: Path) -> dict[str, Any]:
 
     multirun = OmegaConf.load(folder / MULTIRUN)
     return {
-        "objective": str(OmegaConf.select(multirun, "study.objective", default="gmv_if_ux")),
+        "objective": str(OmegaConf.select(multirun, "study.objective", default="pareto")),
         "ux_weight": float(OmegaConf.select(multirun, "study.ux_weight", default=1.0)),
     }
 

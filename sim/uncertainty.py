@@ -11,7 +11,7 @@ sweep. The design:
 
 - the study file sweeps ``seed``, ``study.world`` and ``scenario`` with Hydra's
   basic sweeper; the number of worlds comes from the resolver
-  ``${sim_worlds:...}`` (Morris r (D + 1), Sobol N (2 D + 2)), so Hydra
+  ``${sim_worlds:...}`` (Morris r (D + 1), Sobol N (D + 2)), so Hydra
   expands, launches and names the jobs exactly as for a named sweep
   (``scenario=rectify,seed=0,study.world=17``);
 - when the multirun starts, the sample is drawn once into the study folder
@@ -138,9 +138,9 @@ def load_uncertainty(spec: str) -> UncertaintySet:
 
 
 def world_count(uncertainty: str, method: str, trajectories: int, base_samples: int) -> int:
-    """Return how many worlds a study's sample holds (Morris r (D+1), Sobol N (2D+2))."""
+    """Return how many worlds a study's sample holds (Morris r (D+1), Sobol N (D+2))."""
     d = len(load_uncertainty(str(uncertainty)).parameters)
-    return int(trajectories) * (d + 1) if method == "morris" else int(base_samples) * (2 * d + 2)
+    return int(trajectories) * (d + 1) if method == "morris" else int(base_samples) * (d + 2)
 
 
 def worlds_resolver(uncertainty: str, method: str, trajectories: int, base_samples: int) -> str:
@@ -173,7 +173,12 @@ def draw_sample(study: DictConfig | Any) -> tuple[UncertaintySet, pd.DataFrame]:
         )
     else:
         values = sobol_sample.sample(
-            problem, int(study.base_samples), calc_second_order=True, seed=int(study.sample_seed)
+            # first-order and total indices only: second-order terms would double the runs
+            # (N (2D + 2) instead of N (D + 2)) for indices no report reads
+            problem,
+            int(study.base_samples),
+            calc_second_order=False,
+            seed=int(study.sample_seed),
         )
     table = pd.DataFrame(values, columns=problem["names"])
     table.insert(0, WORLD, np.arange(len(table)))

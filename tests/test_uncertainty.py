@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -46,9 +47,24 @@ def test_default_set_covers_the_unpinned_parameters_with_sources():
         "policy.answer_conversion",
         "policy.post_share",
     }
-    assert calibrated | unpinned <= keys
+    # what users' experience and the shop's GMV rest on (ODD 7.8, 7.11)
+    experience_and_shop = {
+        "users.ad_load_sensitivity",
+        "users.disappointment_loss",
+        "users.load_weight_leak",
+        "users.load_weight_shop",
+        "users.load_weight_answer",
+        "policy.visit_prob",
+        "policy.shop_attention",
+        "policy.follow_prob",
+        "policy.follow_min_trust",
+        "policy.recommend_follow_prob",
+        "policy.items_per_broadcast_max",
+    }
+    assert calibrated | unpinned | experience_and_shop <= keys
     assert all(p.source and p.low < p.high for p in uset.parameters)
-    assert world_count("default", "morris", 20, 64) * 4 == 2000
+    # the screening study: about 2,000 runs (13 trajectories of D + 1 worlds, 4 policies)
+    assert world_count("default", "morris", 13, 64) * 4 == 13 * (len(keys) + 1) * 4
 
 
 def test_sample_is_salib_and_deterministic():
@@ -66,7 +82,7 @@ def test_sample_is_salib_and_deterministic():
     )
     _, first = draw_sample(cfg)
     _, again = draw_sample(cfg)
-    assert len(first) == 4 * (2 * 6 + 2)
+    assert len(first) == 4 * (6 + 2)  # N (D + 2): no second-order terms
     pd.testing.assert_frame_equal(first, again)
     for p in load_uncertainty("quick").parameters:
         assert first[p.key].between(p.low, p.high).all()
@@ -115,9 +131,13 @@ def test_study_end_to_end_resume_and_sensitivity(tmp_path):
     assert mu[("laissez_faire", "acted", "policy.answer_conversion")] == 0
     assert mu[("laissez_faire", "acted")].max() > 0
     ranking = pd.read_parquet(folder / "ranking.parquet")
-    assert ranking["best_share"].sum() == pytest.approx(1.0)
+    assert ranking["pareto_share"].sum() >= 1.0  # every world has a Pareto set
     report = (folder / "report.md").read_text()
     assert "## The answer" in report and "e+" not in report and "e-0" not in report
+    first = report.splitlines()[:6]
+    assert any(line.startswith("Objective: no single score") for line in first)
+    # 300 users for 30 days is not the calibrated setting: the report says so at its top
+    assert any("**Warning: this study's setting is not calibrated**" in line for line in first)
     assert (folder / "plots" / "sensitivity_heatmap.png").is_file()
     # resume: a lost run is the only one that runs again; a different sample is refused
     lost = next(p for p in folder.iterdir() if "scenario=separate_shop" in p.name)
@@ -249,3 +269,165 @@ def test_a_prim_box_never_restricts_another_policys_lever():
     assert comparison.ranking["scenario"].iloc[0] == "separate_shop"
     restricted = set() if comparison.prim is None else set(comparison.prim.limits["parameter"])
     assert "policy.answer_prob" not in restricted
+
+
+def test_paired_differences_call_a_win_only_beyond_noise():
+    from sim.optimize import paired_difference
+
+    assert paired_difference([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])["verdict"] == "identical"
+    assert paired_difference([1.1, 2.1, 3.1], [1.0, 2.0, 3.0])["verdict"] == "better"
+    assert paired_difference([0.9, 1.9, 2.9], [1.0, 2.0, 3.0])["verdict"] == "worse"
+    noisy = paired_difference([1.5, 1.6, 3.2], [1.0, 2.0, 3.0])  # +0.5, -0.4, +0.2
+    assert noisy["verdict"] == "within noise" and noisy["low"] < 0 < noisy["high"]
+
+
+def test_hypervolume_of_two_objectives():
+    from sim.optimize import hypervolume
+
+    points = pd.DataFrame({"gmv": [3.0, 2.0, 1.0, 1.5], "ux": [1.0, 2.0, 3.0, 1.0]})
+    # rectangles above (0, 0): 3x1 + 2x(2-1) + 1x(3-2); (1.5, 1) is dominated
+    assert hypervolume(points, (0.0, 0.0)) == pytest.approx(6.0)
+
+
+def test_a_design_that_ties_laissez_faire_is_never_a_win_win(tmp_path, monkeypatch):
+    from sim.optimize import Frontier, Lever, optimize
+
+    monkeypatch.chdir(tmp_path)
+    # rectify with every lever off runs laissez-faire draw for draw; the cap's
+    # expansion chance then changes nothing: every design ties laissez-faire
+    frontier = Frontier(
+        "ties",
+        "rectify",
+        (
+            "graph.n_users=150",
+            "graph.mean_degree=16",
+            "steps=20",
+            "policy.daily_cap=null",
+            "policy.enforcement=false",
+            "policy.detection=false",
+        ),
+        3,
+        3,
+        (Lever("policy.expand_prob", 0.0, 1.0),),
+    )
+    out = tmp_path / "ties"
+    result = optimize(frontier, out, jobs=1)
+    designs = result["versus"][result["versus"]["trial"].notna()]
+    assert (designs["gmv_verdict"] == "identical").all() and not designs["win_win"].any()
+    assert "win_win" not in set(result["designs"]["design"])
+    report = (out / "report.md").read_text()
+    assert "No searched design beats laissez-faire on both objectives beyond noise" in report
+    assert "give exactly laissez-faire's runs" in report and "win-win design exists" not in report
+    scenario_files = (tmp_path / "results" / "scenarios" / "scenario").glob("*.yaml")
+    assert all("win_win" not in f.read_text() for f in scenario_files)
+
+
+def test_the_pareto_objective_does_not_favour_either_side():
+    from sim.robust import ranking
+
+    # laissez-faire sells more, the shop keeps users happier, in every world
+    worlds = pd.concat(
+        [
+            pd.DataFrame({"world": range(10), "scenario": "laissez_faire", "gmv": 10.0, "ux": 0.6}),
+            pd.DataFrame({"world": range(10), "scenario": "separate_shop", "gmv": 8.0, "ux": 0.7}),
+            pd.DataFrame({"world": range(10), "scenario": "rectify", "gmv": 7.0, "ux": 0.6}),
+        ]
+    )
+    objective = {"objective": "pareto", "ux_weight": 1.0}
+    from sim.robust import objective_scores
+
+    table = ranking(objective_scores(worlds, objective), worlds, objective).set_index("scenario")
+    assert table.loc["laissez_faire", "pareto_share"] == 1.0
+    assert table.loc["separate_shop", "pareto_share"] == 1.0
+    assert table.loc["rectify", "pareto_share"] == 0.0  # dominated by laissez-faire
+    assert table.loc["separate_shop", "mean_gmv_regret"] == pytest.approx(2.0)
+    assert table.loc["laissez_faire", "mean_ux_regret"] == pytest.approx(0.1)
+    # the old objective counts GMV only where UX is not below laissez-faire's: the shop's
+    # lower GMV loses every world although it is the better one for users
+    gated = {"objective": "gmv_if_ux", "ux_weight": 1.0}
+    old = ranking(objective_scores(worlds, gated), worlds, gated).set_index("scenario")
+    assert old.loc["laissez_faire", "best_share"] == 1.0
+
+
+def test_intervals_count_a_morris_trajectory_once():
+    from sim.robust import grouped_interval, independent_groups, interval
+
+    rng = np.random.default_rng(3)
+    trajectory_means = rng.normal(1.0, 1.0, 4)
+    values = np.repeat(trajectory_means, 6) + rng.normal(0, 0.01, 24)  # 6 worlds a trajectory
+    groups = independent_groups(np.arange(24), 6)
+    mean, grouped, n = grouped_interval(values, groups)
+    _, naive = interval(values)
+    assert n == 4 and mean == pytest.approx(values.mean())
+    assert grouped > 2 * naive  # 24 worlds are 4 draws, not 24
+
+
+def test_only_parameters_whose_interval_excludes_zero_are_drivers():
+    from sim.study_report import drivers
+
+    indices = pd.DataFrame(
+        {
+            "scenario": "separate_shop − laissez_faire",
+            "outcome": "gmv",
+            "parameter": ["policy.visit_prob", "trust.repair_rate", "market.persuasion"],
+            "mu_star": [5.0, 0.001, 0.0],
+            "mu_star_ci95": [1.0, 0.01, 0.0],
+        }
+    )
+    words, quiet = drivers(indices, "separate_shop − laissez_faire", "gmv", 1)
+    assert "policy.visit_prob" in words
+    assert "repair_rate" not in words and "persuasion" not in words and quiet == 2
+
+
+def test_a_thin_prim_box_is_flagged():
+    from sim.robust import PrimBox
+    from sim.study_report import prim_words
+
+    limits = pd.DataFrame(
+        {
+            "parameter": ["policy.visit_prob"],
+            "low": [0.5],
+            "high": [1.0],
+            "range_low": [0.05],
+            "range_high": [1.0],
+            "qp_low": [0.2],
+            "qp_high": [-1.0],
+        }
+    )
+    box = PrimBox("c2b", "separate_shop", 0.2, 0.75, 0.5, 0.14, limits, 28, 4, 3, "pareto")
+    text = prim_words(box)
+    assert "3 of 4" in text and "Warning: the box rests on 4 worlds" in text
+    assert "`policy.visit_prob` (low 0.2)" in text
+    box = PrimBox("c2b", "separate_shop", 0.2, 0.75, 0.5, 0.4, limits, 100, 40, 30, "pareto")
+    assert "not every restriction is significant" in prim_words(box)
+
+
+def test_sobol_studies_draw_no_second_order_terms():
+    from omegaconf import OmegaConf
+
+    from sim.uncertainty import draw_sample, load_uncertainty, world_count
+
+    d = len(load_uncertainty("quick").parameters)
+    study = OmegaConf.create(
+        {"uncertainty": "quick", "method": "sobol", "base_samples": 8, "sample_seed": 0}
+    )
+    _, table = draw_sample(study)
+    assert len(table) == 8 * (d + 2) == world_count("quick", "sobol", 2, 8)
+
+
+def test_the_heatmap_leaves_indices_indistinguishable_from_zero_blank():
+    from sim.figures import heatmap_figure
+
+    indices = pd.DataFrame(
+        {
+            "scenario": "laissez_faire",
+            "outcome": ["gmv", "gmv", "ux", "ux"],
+            "parameter": ["a", "b", "a", "b"],
+            "mu_star": [2.0, 0.001, 0.01, 0.02],
+            "mu_star_ci95": [0.5, 0.01, 0.005, 0.005],
+        }
+    )
+    figure = heatmap_figure(indices)
+    cells = figure.axes[0].images[0].get_array()
+    assert cells[1, 0] is np.ma.masked or np.isnan(cells[1, 0])  # b on GMV: 0.001 +- 0.01
+    assert cells[0, 0] == pytest.approx(1.0) and cells[1, 1] == pytest.approx(1.0)
