@@ -75,6 +75,9 @@ def test_plots_are_real_images_and_the_report_lists_the_runs(basic):
     assert "Runs expected 8, finished 8, failed 0, missing 0." in report
     assert "| separate shop | 1 | 2 |" in report
     assert "Seller pressure at intensity 1 (marketing items read per non-seller" in report
+    # the answer's verdict: what two seeds can and cannot tell apart from laissez-faire
+    assert "- **separate shop** against laissez-faire at 2 seeds — " in report
+    assert "distinguishable from zero" in report and "Seeds needed: " in report
 
 
 def test_the_overview_compares_policies_at_matched_seller_pressure(basic):
