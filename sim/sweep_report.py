@@ -109,8 +109,8 @@ def verdicts(
     ]
 
 
-def _seeds(n: int) -> str:
-    return f"{n:,} seed{'' if n == 1 else 's'}"
+def _count(n: int, unit: str = "seed") -> str:
+    return f"{n:,} {unit}{'' if n == 1 else 's'}"
 
 
 def _difference(v: Verdict) -> str:
@@ -127,43 +127,50 @@ def _difference(v: Verdict) -> str:
     return f"{fmt(v.mean, digits, True)}{half} {info.unit}"
 
 
-def _not_told(v: Verdict, seeds: int) -> str:
+def _not_told(v: Verdict, seeds: int, unit: str = "seed") -> str:
     """Describe a difference that is not distinguishable from zero, and what would tell."""
     info = BY_KEY[v.outcome]
-    fewer = f", {_seeds(v.seeds)} defined" if v.seeds != seeds else ""
+    fewer = f", {_count(v.seeds, unit)} defined" if v.seeds != seeds else ""
     if v.status == "no pairs":
         return f"{info.label} (undefined in every pair: cannot be estimated)"
     if v.status == "identical":
-        return f"{info.label} (exactly equal on every seed{fewer}: no difference to tell)"
+        return f"{info.label} (exactly equal on every {unit}{fewer}: no difference to tell)"
     if v.status == "one seed":
         return (
-            f"{info.label} ({_difference(v)} from one seed, which gives no interval: "
-            "the seeds needed cannot be estimated)"
+            f"{info.label} ({_difference(v)} from one {unit}, which gives no interval: "
+            f"the {unit}s needed cannot be estimated)"
         )
     if v.needed is None:
         return (
             f"{info.label} ({_difference(v)}{fewer}; mean difference 0: "
-            "the seeds needed cannot be estimated)"
+            f"the {unit}s needed cannot be estimated)"
         )
-    return f"{info.label} ({_difference(v)}{fewer}; about {_seeds(v.needed)} would tell)"
+    return f"{info.label} ({_difference(v)}{fewer}; about {_count(v.needed, unit)} would tell)"
 
 
-def verdict_sentence(policy: str, said: list[Verdict]) -> str:
+def verdict_sentence(policy: str, said: list[Verdict], unit: str = "seed") -> str:
     """Return one sentence: which differences from laissez-faire are distinguishable, which not.
 
     Generated from ``said`` alone (``verdicts``); nothing in it is written by hand.
+    ``unit`` names what the differences are paired over: seeds in a sweep,
+    sampled worlds in an uncertainty study.
     """
-    seeds = max((v.seeds for v in said), default=0)
+    n = max((v.seeds for v in said), default=0)
     told = [v for v in said if v.distinguishable]
     untold = [v for v in said if not v.distinguishable]
-    head = f"**{readable(policy)}** against laissez-faire at {_seeds(seeds)} —"
-    if seeds <= 1:
+    head = (
+        f"**{readable(policy)}** against laissez-faire "
+        f"{'at' if unit == 'seed' else 'over'} {_count(n, unit)} —"
+    )
+    if n == 0:
+        return f"{head} no {unit} has runs of both policies: nothing to compare."
+    if n == 1:
         names = ", ".join(BY_KEY[v.outcome].label for v in said)
         shown = "; ".join(f"{BY_KEY[v.outcome].label} {_difference(v)}" for v in said)
         return (
-            f"{head} no difference is distinguishable from zero, since one seed gives no "
-            f"interval ({names}); how many seeds would tell cannot be estimated from one seed"
-            + (f" (observed: {shown})." if shown else ".")
+            f"{head} no difference is distinguishable from zero, since one {unit} gives no "
+            f"interval ({names}); how many {unit}s would tell cannot be estimated from one "
+            f"{unit} (observed: {shown})."
         )
     parts = []
     if told:
@@ -175,7 +182,7 @@ def verdict_sentence(policy: str, said: list[Verdict]) -> str:
         parts.append("no difference is distinguishable from zero")
     if untold:
         parts.append(
-            "not distinguishable from zero: " + ", ".join(_not_told(v, seeds) for v in untold)
+            "not distinguishable from zero: " + ", ".join(_not_told(v, n, unit) for v in untold)
         )
     else:
         parts.append("every difference shown is distinguishable")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -33,6 +34,31 @@ def test_notebook_is_committed_without_outputs(path):
     for cell in book.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, path.name
+
+
+# Words that state a result. A text cell says what is computed and how to read it;
+# what came out is written by the code from the numbers (or checked by an assert),
+# so it cannot go stale when the model changes. A guard against the usual slips,
+# not a proof: the notebooks' own asserts and generated sentences are the check.
+RESULT_WORDS = re.compile(
+    r"\b(nearly|almost|times\s+as\s+many|as\s+common\s+as|rises|rise\s+with|falls|grows|"
+    r"grow\s+with|(?:is|are)\s+(?:highest|lowest)|more\s+than|less\s+than|fewer\s+than|"
+    r"(?:does|do)\s+not\s+differ|not\s+at\s+all|sits?\s+at|lies?\s+(?:above|below)|cuts|"
+    r"win-win\s+(?:exists|found))\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_text_cells_state_no_results(path):
+    book = nbformat.read(path, as_version=4)
+    found = [
+        (k, match.group(0))
+        for k, cell in enumerate(book.cells)
+        if cell.cell_type == "markdown"
+        for match in RESULT_WORDS.finditer(cell.source)
+    ]
+    assert not found, f"{path.name}: text cells state results (cell, words): {found}"
 
 
 @pytest.mark.slow

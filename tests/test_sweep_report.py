@@ -162,3 +162,11 @@ def test_seeds_needed_is_where_the_interval_would_first_exclude_the_mean(seeds):
     n = seeds_needed(mean, half, seeds)
     sd = float(diff.std(ddof=1))
     assert half_width(sd, n) < abs(mean) <= half_width(sd, n - 1) or n == 2
+
+
+def test_an_uncertainty_study_says_worlds_not_seeds():
+    said = [verdict("gmv", -2.0, 0.5, 14), verdict("ux", 0.001, 0.004, 14)]
+    sentence = verdict_sentence("rectify", said, unit="world")
+    assert sentence.startswith("**rectification** against laissez-faire over 14 worlds —")
+    assert f"about {said[1].needed} worlds would tell" in sentence
+    assert "seed" not in sentence
