@@ -3,8 +3,9 @@
 ``hydra/launcher=slurm`` (``scenarios/hydra/launcher/slurm.yaml``) uses this
 subclass of Hydra's submitit SLURM launcher. On top of it:
 
-- **Resume before submitting**: runs that already wrote ``summary.json`` are
-  not submitted at all, so re-running a sweep queues only what is missing.
+- **Resume before submitting**: the sweeper leaves finished runs out of the
+  batch (``sim.sweep.unfinished_batches``) and the launcher checks again, so
+  re-running a sweep queues only what is missing.
 - **Several runs per array task** (``hydra.launcher.jobs_per_task=K``): a
   one-year run of the default graph lasts seconds, while a task pays Python
   start-up and queue wait; grouping K runs per task divides that overhead by K.
@@ -117,8 +118,8 @@ class SlurmLauncher(SubmititSlurmLauncher):
             **{k if k in general else f"slurm_{k}": v for k, v in queue.items()}
         )
         print(
-            f"sim: submitting {len(runs)} runs in {len(groups)} array tasks "
-            f"({kept} finished earlier)",
+            f"sim: submitting {len(runs)} runs in {len(groups)} array tasks"
+            + (f" ({kept} finished earlier)" if kept else ""),
             file=sys.stderr,
         )
         jobs = executor.map_array(RunGroup(self), groups)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -49,6 +50,8 @@ import pandas as pd
 import yaml
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
 
 from sim.config import POLICY_CONFIGS, ConfigError
 from sim.outcomes import fmt, mean_and_interval
@@ -228,52 +231,35 @@ def validate(frontier: Frontier, base: Sequence[str]) -> None:
 
 
 def optimize(
-    frontier: Frontier, out: Path, extra: Sequence[str] = (), jobs: int = 2
+    frontier: Frontier,
+    out: Path,
+    extra: Sequence[str] = (),
+    jobs: int = 2,
+    slurm: SlurmSettings | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Run (or resume) the search and write its files; return the trials, front and defaults."""
+    """Run (or resume) the search and write its files; return the trials, front and defaults.
+
+    ``jobs`` trials at a time in a local process pool, or, with ``slurm``, the
+    trials spread over SLURM array tasks that share the study's journal file
+    (``run_on_slurm``).
+    """
     base = [*frontier.base, *extra]
     validate(frontier, base)
     out.mkdir(parents=True, exist_ok=True)
-    storage = optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(out / "study.journal"))
-    )
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=frontier.name,
-        storage=storage,
-        load_if_exists=True,
-        directions=["maximize", "maximize"],
-        sampler=sampler_for(frontier.trials, jobs),
-    )
-    fixed = {"policy": frontier.policy, "seeds": frontier.seeds, "base": list(base)}
-    if study.user_attrs.get("fixed", fixed) != fixed:
-        raise ConfigError(
-            f"{out} holds a search with other settings ({study.user_attrs['fixed']}); "
-            "use another --out"
-        )
-    study.set_user_attr("fixed", fixed)
+    study = open_study(frontier, out, base, sampler_for(frontier.trials, jobs))
     for trial in study.trials:  # trials left running by a killed search are failed, not counted
         if trial.state == optuna.trial.TrialState.RUNNING:
             study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    if slurm is not None:
+        run_on_slurm(frontier, out, base, slurm)
+        study = open_study(frontier, out, base, sampler_for(frontier.trials, jobs))
     done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
     with ProcessPoolExecutor(jobs) if jobs > 1 else _NoPool() as pool:
         while done < frontier.trials:
             batch = [study.ask() for _ in range(min(jobs, frontier.trials - done))]
-            overrides = []
-            for trial in batch:
-                values = {
-                    lever.key: (
-                        trial.suggest_int(lever.key, int(lever.low), int(lever.high))
-                        if lever.integer
-                        else trial.suggest_float(lever.key, lever.low, lever.high, log=lever.log)
-                    )
-                    for lever in frontier.levers
-                }
-                overrides.append(trial_overrides(frontier, base, values))
+            overrides = [trial_overrides(frontier, base, suggest(frontier, t)) for t in batch]
             for trial, result in zip(batch, evaluate(overrides, frontier.seeds, pool), strict=True):
-                for key in ("gmv_gross", "gmv_sd", "ux_sd", "gmv_seeds", "ux_seeds"):
-                    trial.set_user_attr(key, result[key])
-                study.tell(trial, [result["gmv"], result["ux"]])
+                tell(study, trial, result)
                 done += 1
                 print(
                     f"trial {done}/{frontier.trials}: GMV {fmt(result['gmv'], 1)} yuan per user, "
@@ -287,7 +273,10 @@ def optimize(
     versus = versus_laissez_faire(front, seeds, defaults)
     designs = best_designs(front, versus)
     written = write_designs(frontier, designs)
-    search = {"sampler": sampler_name(sampler_for(frontier.trials, jobs)), "base": " ".join(base)}
+    sampler = sampler_name(sampler_for(frontier.trials, jobs))
+    if slurm is not None:
+        sampler += f", over {slurm.tasks} SLURM array tasks sharing the journal"
+    search = {"sampler": sampler, "base": " ".join(base)}
     write_outputs(frontier, out, trials, seeds, front, defaults, versus, designs, written, search)
     return {
         "trials": trials,
@@ -296,6 +285,148 @@ def optimize(
         "versus": versus,
         "designs": designs,
     }
+
+
+def open_study(
+    frontier: Frontier, out: Path, base: Sequence[str], sampler: optuna.samplers.BaseSampler
+) -> optuna.Study:
+    """Open (or create) the search's study in ``out/study.journal``; refuse other settings.
+
+    Optuna's journal file is the study's only storage: every process that opens
+    it (a resumed command, the array tasks of ``run_on_slurm``) sees the same
+    trials, and its file lock keeps concurrent writers apart.
+
+    Raises:
+        ConfigError: the journal holds a search with another policy, seeds or base.
+
+    """
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(out / "study.journal"))
+    )
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=frontier.name,
+        storage=storage,
+        load_if_exists=True,
+        directions=["maximize", "maximize"],
+        sampler=sampler,
+    )
+    fixed = {"policy": frontier.policy, "seeds": frontier.seeds, "base": list(base)}
+    if study.user_attrs.get("fixed", fixed) != fixed:
+        raise ConfigError(
+            f"{out} holds a search with other settings ({study.user_attrs['fixed']}); "
+            "use another --out"
+        )
+    study.set_user_attr("fixed", fixed)
+    return study
+
+
+def suggest(frontier: Frontier, trial: optuna.Trial) -> dict[str, float]:
+    """Return the trial's values of the frontier's levers (Optuna suggests them)."""
+    return {
+        lever.key: (
+            trial.suggest_int(lever.key, int(lever.low), int(lever.high))
+            if lever.integer
+            else trial.suggest_float(lever.key, lever.low, lever.high, log=lever.log)
+        )
+        for lever in frontier.levers
+    }
+
+
+def tell(study: optuna.Study, trial: optuna.Trial, result: dict[str, Any]) -> None:
+    """Record a trial's per-seed values and spreads, then its two objectives."""
+    for key in ("gmv_gross", "gmv_sd", "ux_sd", "gmv_seeds", "ux_seeds"):
+        trial.set_user_attr(key, result[key])
+    study.tell(trial, [result["gmv"], result["ux"]])
+
+
+@dataclass(frozen=True)
+class SlurmSettings:
+    """Where and how the search's array tasks run (``--slurm-tasks`` and friends)."""
+
+    tasks: int
+    partition: str | None = None
+    account: str | None = None
+    timeout_min: int = 60
+    mem_gb: float = 2.0
+
+
+def run_on_slurm(frontier: Frontier, out: Path, base: Sequence[str], slurm: SlurmSettings) -> None:
+    """Spread the missing trials over ``slurm.tasks`` SLURM array tasks and wait for them.
+
+    Each task opens the same journal file and runs Optuna's own loop
+    (``study.optimize``) until the study holds ``frontier.trials`` finished or
+    running trials (``MaxTrialsCallback``): Optuna's documented way of running
+    one study from many processes. Each task samples with its own seed and a
+    constant liar, so tasks that ask at once do not propose the same design.
+
+    Raises:
+        ConfigError: a task failed (its error, and where submitit keeps its log).
+
+    """
+    import submitit
+
+    executor = submitit.AutoExecutor(folder=out / ".submitit" / "%j", cluster="slurm")
+    params: dict[str, Any] = {
+        "timeout_min": slurm.timeout_min,
+        "mem_gb": slurm.mem_gb,
+        "cpus_per_task": 1,
+        "slurm_array_parallelism": slurm.tasks,
+        "name": f"frontier-{frontier.name}",
+    }
+    if slurm.partition:
+        params["slurm_partition"] = slurm.partition
+    if slurm.account:
+        params["slurm_account"] = slurm.account
+    executor.update_parameters(**params)
+    tasks = executor.map_array(
+        search_task,
+        [frontier] * slurm.tasks,
+        [str(out)] * slurm.tasks,
+        [list(base)] * slurm.tasks,
+        range(slurm.tasks),
+    )
+    array = tasks[0].job_id.split("_")[0]
+    print(f"sim optimize: {slurm.tasks} SLURM array tasks submitted ({array})", file=sys.stderr)
+    for task in tasks:
+        try:
+            task.result()
+        except Exception as error:  # submitit re-raises the task's error, or says it died
+            first = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
+            raise ConfigError(f"SLURM task {task.job_id} failed: {first}") from None
+
+
+def search_task(frontier: Frontier, out: str, base: list[str], index: int) -> int:
+    """One SLURM array task of a search: evaluate designs until the study is full.
+
+    Returns how many trials this task evaluated.
+    """
+    sampler = sampler_for(frontier.trials, 1)
+    if isinstance(sampler, optuna.samplers.TPESampler):
+        sampler = optuna.samplers.TPESampler(seed=index, constant_liar=True)
+    study = open_study(frontier, Path(out), base, sampler)
+    evaluated = 0
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        nonlocal evaluated
+        result = evaluate(
+            [trial_overrides(frontier, base, suggest(frontier, trial))], frontier.seeds, None
+        )[0]
+        for key in ("gmv_gross", "gmv_sd", "ux_sd", "gmv_seeds", "ux_seeds"):
+            trial.set_user_attr(key, result[key])
+        trial.set_user_attr("worker", f"slurm task {index}")
+        evaluated += 1
+        return result["gmv"], result["ux"]
+
+    full = MaxTrialsCallback(frontier.trials, states=(TrialState.COMPLETE, TrialState.RUNNING))
+    if (
+        sum(t.state in (TrialState.COMPLETE, TrialState.RUNNING) for t in study.trials)
+        < frontier.trials
+    ):
+        study.optimize(objective, callbacks=[full])
+    return evaluated
 
 
 class _NoPool:
@@ -710,13 +841,26 @@ def main(argv: list[str] | None = None) -> None:
     """Command line of ``python -m sim.optimize``."""
     parser = argparse.ArgumentParser(
         prog="python -m sim.optimize",
-        description="Win-win frontier: NSGA-II over a policy's levers, GMV against UX.",
+        description="Win-win frontier: a search over a policy's levers, net GMV against UX.",
     )
     parser.add_argument("--config", default="rectify", help="frontier name or YAML path")
     parser.add_argument("--trials", type=int, default=None, help="total trials wanted")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per trial")
     parser.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
     parser.add_argument("--out", type=Path, default=None, help="default results/frontier/<name>")
+    parser.add_argument(
+        "--slurm-tasks",
+        type=int,
+        default=None,
+        metavar="K",
+        help="spread the trials over K SLURM array tasks sharing the study's journal "
+        "(run from a login node; --out on the shared file system)",
+    )
+    parser.add_argument("--slurm-partition", default=None, help="SLURM partition")
+    parser.add_argument("--slurm-account", default=None, help="SLURM account")
+    parser.add_argument(
+        "--slurm-timeout", type=int, default=60, help="minutes per task (default 60)"
+    )
     parser.add_argument("overrides", nargs="*", help="key=value added to every run")
     args = parser.parse_args(argv)
     from sim.plotting import use_file_backend
@@ -739,8 +883,17 @@ def main(argv: list[str] | None = None) -> None:
             )
         if args.jobs < 1:
             raise ConfigError("--jobs must be >= 1")
+        slurm = None
+        if args.slurm_tasks is not None:
+            if args.slurm_tasks < 1 or args.slurm_timeout < 1:
+                raise ConfigError("--slurm-tasks and --slurm-timeout must be >= 1")
+            if shutil.which("sbatch") is None:
+                raise ConfigError("--slurm-tasks needs SLURM's sbatch on this machine's PATH")
+            slurm = SlurmSettings(
+                args.slurm_tasks, args.slurm_partition, args.slurm_account, args.slurm_timeout
+            )
         out = output_folder(args.out or Path("results/frontier") / frontier.name, "--out")
-        result = optimize(frontier, out, args.overrides, args.jobs)
+        result = optimize(frontier, out, args.overrides, args.jobs, slurm)
     except ConfigError as error:
         parser.exit(2, f"sim optimize: error: {error}\n")
     print(f"frontier: {len(result['pareto'])} designs on the Pareto front; report: {out}/report.md")

@@ -104,7 +104,49 @@ def test_cancelled_task_is_named_and_rerun_alone(tmp_path, joblib_runs):
 
     again = sweep(tmp_path, *SLURM, *slow)
     assert again.returncode == 0, again.stderr
-    assert "submitting 1 runs in 1 array tasks (3 finished earlier)" in again.stderr
+    assert "3 of 4 runs finished earlier and are kept; 1 to run" in again.stdout
+    assert "submitting 1 runs in 1 array tasks" in again.stderr
     assert {p: p.stat().st_mtime_ns for p in finished} == finished
     assert (tmp_path / unfinished[0] / "summary.json").is_file()
     pd.testing.assert_frame_equal(per_run(tmp_path), joblib_runs)
+
+
+def test_a_frontier_search_spreads_its_trials_over_slurm_tasks(tmp_path):
+    out = tmp_path / "frontier"
+    command = [
+        sys.executable,
+        "-m",
+        "sim.optimize",
+        "--config",
+        "quick",
+        "--trials",
+        "4",
+        "--seeds",
+        "2",
+        "--slurm-tasks",
+        "2",
+        "--out",
+        str(out),
+        "steps=15",
+        "graph.n_users=150",
+        "graph.mean_degree=16",
+    ]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 SLURM array tasks submitted" in done.stderr
+    trials = pd.read_csv(out / "trials.csv")
+    # every trial was evaluated by an array task (a task that finds the study full
+    # stops; two asking at once may overshoot by one)
+    assert 4 <= len(trials) <= 5
+    assert trials["worker"].str.startswith("slurm task").all()
+    assert "over 2 SLURM array tasks sharing the journal" in (out / "report.md").read_text()
+    # resume: asking for one more trial runs only that one, through SLURM again
+    again = subprocess.run(
+        [*command[:6], str(len(trials) + 1), *command[7:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(pd.read_csv(out / "trials.csv")) in (len(trials) + 1, len(trials) + 2)
