@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import solara
 
-from sim import app
+from sim import app_page as page
+from sim.app import SWEEPS_ENV
 from sim.live_plots import CircleFigure, PoliciesFigure, friend_states, neighbourhood
 from sim.model import SocialCommerceModel
 from sim.runner import compose_config, to_sim_config
@@ -25,7 +26,7 @@ SMALL = {"n_users": 300, "mean_degree": 20, "days": 20}
 def small_world(monkeypatch):
     """Make the page's default world small, so each test renders in about a second."""
     for name, value in SMALL.items():
-        monkeypatch.setitem(app.MODEL_PARAMS, name, {**app.MODEL_PARAMS[name], "value": value})
+        monkeypatch.setitem(page.MODEL_PARAMS, name, {**page.MODEL_PARAMS[name], "value": value})
     defaults = SideBySideModel.__init__.__defaults__
     names = SideBySideModel.__init__.__code__.co_varnames[1 : len(defaults) + 1]
     patched = tuple(SMALL.get(name, value) for name, value in zip(names, defaults, strict=True))
@@ -153,7 +154,7 @@ def press(rc, label: str) -> None:
 
 
 def test_step_advances_every_policy_and_redraws():
-    _box, rc = solara.render(app.Page(), handle_error=False)
+    _box, rc = solara.render(page.Page(), handle_error=False)
     assert day(rc) == "Day 0 of 20"
     before = bytes(rc.find(w.Image).widget.value)
     for _ in range(3):
@@ -163,7 +164,7 @@ def test_step_advances_every_policy_and_redraws():
 
 
 def test_a_control_applies_on_reset():
-    _box, rc = solara.render(app.Page(), handle_error=False)
+    _box, rc = solara.render(page.Page(), handle_error=False)
     press(rc, "Step")
     rc.find(v.Checkbox, label="C2B").widget.v_model = False
     assert any(text.startswith("4 policies") for text in texts(rc))  # not before Reset
@@ -174,7 +175,7 @@ def test_a_control_applies_on_reset():
 
 
 def test_views_switch_and_the_circle_redraws():
-    _box, rc = solara.render(app.Page(), handle_error=False)
+    _box, rc = solara.render(page.Page(), handle_error=False)
     show(rc, "Seller's circle")
     image = rc.find(w.Image)
     assert "sim-circle" in image.widget._dom_classes
@@ -200,9 +201,9 @@ def tiny_sweep(tmp_path_factory):
 
 @pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
 def test_the_sweeps_view_shows_a_sweep_from_its_files(tiny_sweep, monkeypatch):
-    monkeypatch.setenv(app.SWEEPS_ENV, str(tiny_sweep.parent))
+    monkeypatch.setenv(SWEEPS_ENV, str(tiny_sweep.parent))
     before = {p: p.stat().st_mtime_ns for p in tiny_sweep.rglob("*") if p.is_file()}
-    _box, rc = solara.render(app.Page(), handle_error=False)
+    _box, rc = solara.render(page.Page(), handle_error=False)
     show(rc, "Sweeps")
     images = rc.find(w.Image).widgets
     assert len(images) == 3 and all(bytes(i.value).startswith(b"\x89PNG") for i in images)
@@ -213,23 +214,15 @@ def test_the_sweeps_view_shows_a_sweep_from_its_files(tiny_sweep, monkeypatch):
 
 
 def test_find_sweeps_and_a_missing_folder(tmp_path):
-    assert app.find_sweeps(tmp_path / "nothing") == []
+    assert page.find_sweeps(tmp_path / "nothing") == []
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "report.md").write_text("# r\n")
     (tmp_path / "b").mkdir()
-    assert app.find_sweeps(tmp_path) == [tmp_path / "a"]
-
-
-def test_cli_rejects_a_missing_sweep_folder(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        app.main([str(tmp_path / "missing")])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("sim app: error:") and len(err.splitlines()) == 1
+    assert page.find_sweeps(tmp_path) == [tmp_path / "a"]
 
 
 def test_today_table_lists_each_policy():
     model = SideBySideModel(**SMALL, c2b=False)
-    text = app.today_table(model)
+    text = page.today_table(model)
     assert len(text.splitlines()) == 2 + 3
     assert "| separate shop |" in text and "c2b" not in text
