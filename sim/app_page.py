@@ -5,17 +5,19 @@ graph and seed, stepping together):
 
 - **Policies**: the headline metrics against day, one line per policy in the
   fixed policy colours, and a panel with the difference from laissez-faire;
-  a table of today's values.
+  a table of today's values, downloadable as CSV with every day so far.
 - **Seller's circle**: a seller's friends under each policy, coloured by
   trust and marked by status, laid out once per model; the trust histogram
   on seller arcs.
 - **Sweeps**: a sweep folder's comparison plots and report, read from its
   files (nothing is re-run).
 
-The left column is Mesa's SolaraViz machinery: ``ModelController`` (Reset, Play,
-Step) and ``ModelCreator`` (the model's parameters as controls, applied on
-Reset). Each view is a ``@solara.component`` that reads Mesa's update counter,
-so it redraws after every step. The model knows nothing about the view.
+The left column holds Mesa's ``ModelController`` (Reset, Play, Step) and the
+model's parameters as controls that show their values (``WorldControls``,
+applied on Reset, as Mesa's ``ModelCreator`` would). Each view is a
+``@solara.component`` that reads Mesa's update counter, so it redraws after
+every step; only the chosen view is drawn. The model knows nothing about the
+view.
 
 Following Mesa's examples, this module is the view only: ``sim.sidebyside``
 holds the model, ``sim.live_plots`` the figures; ``sim.app`` is the command.
@@ -23,24 +25,26 @@ holds the model, ``sim.live_plots`` the figures; ``sim.app`` is the command.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import threading
 from pathlib import Path
 
 import pandas as pd
+import reacton.ipyvuetify as rv
 import solara
-from mesa.visualization.solara_viz import ModelController, ModelCreator
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from sim.app import DEFAULT_SWEEPS, SWEEPS_ENV
 from sim.live_plots import CircleFigure, PoliciesFigure, neighbourhood
-from sim.sidebyside import GRAPH_KINDS, METRICS, SideBySideModel, column
+from sim.sidebyside import GRAPH_KINDS, METRIC_BY_KEY, METRICS, SideBySideModel, column
 
 SELLER_CHOICES = 20
 PLAY_INTERVAL_MS = 150
 
-# Mesa's ModelCreator format: each entry a control, its value the default.
+# Mesa's ModelCreator format (drawn by WorldControls): each entry a control, its value the default.
 MODEL_PARAMS: dict[str, dict[str, object]] = {
     "rectify": {"type": "Checkbox", "value": True, "label": "rectify"},
     "separate_shop": {"type": "Checkbox", "value": True, "label": "separate shop"},
@@ -115,6 +119,64 @@ MODEL_PARAMS: dict[str, dict[str, object]] = {
 _pyplot_lock = threading.Lock()  # the sweep figures of sim.compare use pyplot
 
 
+def shown(spec: dict[str, object], value: object) -> str:
+    """Return a control's label with its value, as shown above a slider."""
+    if spec["type"] == "SliderInt":
+        text = f"{int(value):,}"  # type: ignore[call-overload]
+        if value == 0 and "0 = " in str(spec["label"]):
+            text = "0 (none)"
+    else:
+        text = f"{float(value):g}"  # type: ignore[arg-type]
+    label = str(spec["label"]).split(" (0 = ")[0]
+    return f"{label}: {text}"
+
+
+@solara.component
+def Control(spec: dict[str, object], value: object, on_value) -> None:
+    """One control of ``MODEL_PARAMS``; a slider shows its value and spans the column."""
+    kind, label = spec["type"], str(spec["label"])
+    if kind == "Checkbox":
+        rv.Checkbox(
+            label=label,
+            v_model=bool(value),
+            on_v_model=on_value,
+            hide_details=True,
+            density="compact",
+        )
+    elif kind == "Select":
+        solara.Select(label, value=value, values=list(spec["values"]), on_value=on_value)
+    else:
+        slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+        with solara.Column(gap="0px", classes=["sim-control"]):
+            solara.Text(shown(spec, value), classes=["sim-control-value"])
+            slider(
+                "",  # the label is the line above, so the track has the column's width
+                value=value,
+                min=spec["min"],
+                max=spec["max"],
+                step=spec["step"],
+                on_value=on_value,
+            )
+
+
+@solara.component
+def WorldControls(parameters: solara.Reactive[dict]) -> None:
+    """Show the world's and the policies' controls (``MODEL_PARAMS``), applied on Reset.
+
+    Mesa's ``ModelCreator`` does the same job, but its sliders show no value
+    and a long label leaves the track a few pixels wide.
+    """
+    defaults = {name: spec["value"] for name, spec in MODEL_PARAMS.items()}
+    solara.use_effect(lambda: parameters.set({**defaults, **parameters.value}), [])
+    values = {**defaults, **parameters.value}
+    for name, spec in MODEL_PARAMS.items():
+
+        def change(value: object, name: str = name) -> None:
+            parameters.set({**defaults, **parameters.value, name: value})
+
+        Control(spec, values[name], change)
+
+
 @solara.component
 def DayCounter(model: SideBySideModel) -> None:
     """Show the current day and which policies run."""
@@ -126,15 +188,60 @@ def DayCounter(model: SideBySideModel) -> None:
     )
 
 
-def today_table(model: SideBySideModel) -> str:
-    """Today's headline values per policy, as a Markdown table."""
-    row = model.datacollector.get_model_vars_dataframe().iloc[-1]
-    header = "| policy | " + " | ".join(m.label for m in METRICS) + " |"
-    lines = [header, "|" + "---|" * (len(METRICS) + 1)]
-    for policy in model.policies:
-        cells = " | ".join(f"{row[column(policy, m.key)]:,.3g}" for m in METRICS)
-        lines.append(f"| {policy.replace('_', ' ')} | {cells} |")
-    return "\n".join(lines)
+def today_frame(model: SideBySideModel) -> pd.DataFrame:
+    """Return today's headline values, one row per policy, one column per metric."""
+    history = model.datacollector.get_model_vars_dataframe()
+    return day_rows(history, model.policies).groupby("policy", sort=False).last()
+
+
+def day_rows(history: pd.DataFrame, policies: tuple[str, ...]) -> pd.DataFrame:
+    """Return the side-by-side history as rows of (day, policy), a column per metric."""
+    frames = []
+    for policy in policies:
+        frame = pd.DataFrame(
+            {heading(m.key): history[column(policy, m.key)].to_numpy() for m in METRICS}
+        )
+        frame.insert(0, "policy", policy)
+        frame.insert(0, "day", history.index.to_numpy())
+        frames.append(frame)
+    return pd.concat(frames).sort_values(["day"], kind="stable").reset_index(drop=True)
+
+
+def heading(key: str) -> str:
+    """Return the CSV and table heading of metric ``key``: its label and unit."""
+    metric = METRIC_BY_KEY[key]
+    return f"{metric.label} ({metric.unit})"
+
+
+def history_csv(model: SideBySideModel) -> str:
+    """Return every day so far of every policy as CSV: the live table and its history."""
+    history = model.datacollector.get_model_vars_dataframe()
+    return day_rows(history, model.policies).to_csv(index=False, float_format="%.6g")
+
+
+def csv_name(model: SideBySideModel) -> str:
+    """Return the download's file name: the world it comes from."""
+    cfg = model.reference.cfg
+    return f"sim-policies-{cfg.graph.n_users}users-seed{cfg.seed}.csv"
+
+
+def today_html(model: SideBySideModel) -> str:
+    """Return today's table as HTML rows (cheap to update every day, unlike Markdown)."""
+    today = today_frame(model)
+    th, td = f'<th style="{CELL};text-align:left">', f'<td style="{CELL};text-align:right">'
+    cells = "".join(f"{th}{html.escape(m.label)}</th>" for m in METRICS)
+    rows = [f"<tr>{th}policy</th>{cells}</tr>"]
+    for policy, values in today.iterrows():
+        cells = "".join(f"{td}{values[heading(m.key)]:,.3g}</td>" for m in METRICS)
+        rows.append(f"<tr>{th}{html.escape(str(policy).replace('_', ' '))}</th>{cells}</tr>")
+    return "".join(rows)
+
+
+CELL = "padding: 2px 8px; border-bottom: 1px solid #ddd"
+TABLE_STYLE = (
+    "border-collapse: collapse; font-size: 13px; margin-top: 4px; "
+    "font-variant-numeric: tabular-nums"
+)
 
 
 @solara.component
@@ -145,6 +252,7 @@ def PoliciesView(model: SideBySideModel) -> None:
     figure = solara.use_memo(
         lambda: PoliciesFigure(model.policies, model.days, difference), [model, difference]
     )
+    download = solara.use_memo(lambda: lambda: history_csv(model), [model])
     solara.Select(
         "difference from laissez-faire, of",
         value=difference,
@@ -156,9 +264,22 @@ def PoliciesView(model: SideBySideModel) -> None:
         width="100%",
         classes=["sim-policies"],
     )
-    solara.Markdown(
-        f"**Day {model.day}**, per policy (mutes and unfriends per 1,000 day-0 "
-        f"friendships):\n\n{today_table(model)}"
+    with solara.Row(style={"align-items": "center"}):
+        solara.Text(
+            f"Day {model.day}, per policy (mutes and unfriends per 1,000 day-0 friendships)",
+            style={"font-weight": "bold"},
+        )
+        solara.FileDownload(
+            download,
+            filename=csv_name(model),
+            label="Download CSV (every day so far)",
+            mime_type="text/csv",
+        )
+    solara.HTML(
+        tag="table",
+        unsafe_innerHTML=today_html(model),
+        classes=["sim-today"],
+        style=TABLE_STYLE,
     )
 
 
@@ -315,8 +436,8 @@ def Page() -> None:
     use_threads = solara.use_reactive(False)
     view = solara.use_reactive(next(iter(VIEWS)))
     solara.Title("sim: policies side by side")
-    with solara.Columns([1, 4], style={"padding": "12px"}):
-        with solara.Column():
+    with solara.Row(style={"padding": "12px", "align-items": "flex-start"}):
+        with solara.Column(style={"flex": "0 0 330px", "width": "330px"}):
             solara.Markdown("### sim · policies side by side")
             with solara.Card("Run"):
                 ModelController(
@@ -327,11 +448,13 @@ def Page() -> None:
                     use_threads=use_threads,
                 )
                 DayCounter(model.value)
-                solara.SliderInt(
-                    "play interval (ms)", value=play_interval, min=0, max=1000, step=50
+                solara.Text(
+                    f"pause between days while playing: {play_interval.value} ms",
+                    classes=["sim-control-value"],
                 )
-            with solara.Card("World and policies (applied on Reset)"):
-                ModelCreator(model, MODEL_PARAMS, model_parameters=parameters)
-        with solara.Column():
+                solara.SliderInt("", value=play_interval, min=0, max=1000, step=10)
+            with solara.Card("World and policies", subtitle="applied on Reset"):
+                WorldControls(parameters)
+        with solara.Column(style={"flex": "1 1 0", "min-width": "0"}):
             solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
             VIEWS[view.value](model.value)

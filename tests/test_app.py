@@ -3,12 +3,14 @@ test rendering (buttons pressed, controls changed, figures redrawn)."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
 import ipyvuetify as v
 import ipywidgets as w
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 
@@ -223,6 +225,71 @@ def test_find_sweeps_and_a_missing_folder(tmp_path):
 
 def test_today_table_lists_each_policy():
     model = SideBySideModel(**SMALL, c2b=False)
-    text = page.today_table(model)
-    assert len(text.splitlines()) == 2 + 3
-    assert "| separate shop |" in text and "c2b" not in text
+    model.step()
+    today = page.today_frame(model)
+    assert list(today.index) == ["laissez_faire", "rectify", "separate_shop"]
+    assert today.loc["rectify", page.heading("trust")] == pytest.approx(
+        model.datacollector.get_model_vars_dataframe()[column("rectify", "trust")].iloc[-1]
+    )
+    text = page.today_html(model)
+    assert text.count("<tr>") == 1 + 3
+    assert ">separate shop</th>" in text and "c2b" not in text
+
+
+def test_the_live_table_downloads_as_csv_with_every_day_so_far():
+    model = SideBySideModel(**SMALL)
+    for _ in range(3):
+        model.step()
+    table = pd.read_csv(io.StringIO(page.history_csv(model)))
+    assert list(table.columns) == ["day", "policy", *(page.heading(m.key) for m in METRICS)]
+    assert len(table) == 4 * len(POLICIES)  # days 0-3, each policy
+    assert table.groupby("day")["policy"].apply(list).tolist() == [list(POLICIES)] * 4
+    last = table[table["day"] == 3].set_index("policy")
+    np.testing.assert_allclose(last.to_numpy(), page.today_frame(model).to_numpy(), rtol=1e-5)
+    assert page.csv_name(model) == "sim-policies-300users-seed0.csv"
+
+    from solara.components.file_download import FileDownloadWidget
+
+    _box, rc = solara.render(page.Page(), handle_error=False)
+    press(rc, "Step")
+    label = "Download CSV (every day so far)"
+    assert [b for b in rc.find(v.Btn).widgets if label in b.children]
+    download = rc.find(FileDownloadWidget)
+    download.widget.request_download = True  # as the browser does on a click
+    download.assert_wait(lambda widget: widget.bytes is not None, timeout=30)
+    download = download.widget
+    assert download.filename == "sim-policies-300users-seed0.csv"
+    sent = pd.read_csv(io.BytesIO(download.bytes))
+    assert sorted(sent["day"].unique()) == [0, 1] and len(sent) == 2 * len(POLICIES)
+
+
+def slider_texts(rc) -> list[str]:
+    return [x.children[0] for x in rc.find(v.Html, class_="sim-control-value").widgets]
+
+
+def test_every_control_shows_its_value_and_applies_on_reset():
+    _box, rc = solara.render(page.Page(), handle_error=False)
+    sliders = [n for n, spec in page.MODEL_PARAMS.items() if spec["type"].startswith("Slider")]
+    shown = slider_texts(rc)
+    assert shown[0] == "pause between days while playing: 150 ms"
+    assert shown[1:] == [
+        "marketing intensity: 1",
+        "users: 300",
+        "mean friends: 20",
+        "seed: 0",
+        "days: 20",
+        "rectify: daily cap: 3",
+        "shop: conversion friction: 0.3",
+        "C2B: needs posted: 0.5",
+        "C2B: answer chance: 0.5",
+    ]
+    assert len(shown) == 1 + len(sliders)
+    widgets = rc.find(v.Slider).widgets
+    assert all(not w.label for w in widgets)  # the value line is the label: the track is free
+    widgets[1 + sliders.index("n_users")].v_model = 500
+    widgets[1 + sliders.index("daily_cap")].v_model = 0
+    assert "users: 500" in slider_texts(rc)
+    assert "rectify: daily cap: 0 (none)" in slider_texts(rc)
+    assert any(text.startswith("4 policies on one graph (300 users") for text in texts(rc))
+    press(rc, "Reset")
+    assert any(text.startswith("4 policies on one graph (500 users") for text in texts(rc))

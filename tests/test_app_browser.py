@@ -7,9 +7,10 @@ browser's HTTP proxies point at a closed local port, so a request to any
 other machine (Solara's CDN, telemetry) fails, and the tests check that
 every request the page made went to the dashboard and succeeded.
 
-The main test loads the page, presses Step several times and Play, changes
-the policies and resets, and checks that the day counter and the drawn
-figure change and that the browser console shows no error. It also writes
+The main test loads the page, checks that every control shows its value and
+has room, presses Step several times and Play, downloads the live table as
+CSV, changes the policies and resets, and checks that the day counter and the
+drawn figure change and that the browser console shows no error. It also writes
 the README's screenshot, ``docs/img/app.png``. Another checks that the page
 says so when its browser files are missing.
 
@@ -191,12 +192,19 @@ def figure(page) -> bytes:
 
 @pytest.mark.slow
 def test_the_dashboard_in_chromium_offline(server, browser, tmp_path):
-    watched = Watched(browser)
+    watched = Watched(browser, accept_downloads=True)
     page = watched.page
     page.goto(server.url)
     page.wait_for_selector("img.sim-policies", timeout=90_000)
     assert day(page) == 0
     start = figure(page)
+
+    # every control shows its value and has room (was: no values, a 30 px track)
+    values = page.locator(".sim-control-value").all_inner_texts()
+    assert len(values) == 10 and all(": " in text for text in values)
+    assert "rectify: daily cap: 3" in values
+    widths = [s.bounding_box()["width"] for s in page.locator(".v-slider").all()]
+    assert len(widths) == 10 and min(widths) >= 200, widths
 
     for expected in (1, 2, 3):
         page.get_by_role("button", name="Step").click()
@@ -215,6 +223,16 @@ def test_the_dashboard_in_chromium_offline(server, browser, tmp_path):
     page.screenshot(path=tmp_path / "app.png")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(tmp_path / "app.png", SCREENSHOT)
+
+    # the live table, every day so far, as CSV
+    shown = day(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV (every day so far)").click()
+    assert download.value.suggested_filename == "sim-policies-1000users-seed0.csv"
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0].startswith("day,policy,Marketing density (")
+    assert len(lines) == 1 + 4 * (shown + 1)
+    assert lines[-1].split(",")[:2] == [str(shown), "c2b"]
 
     page.get_by_label("C2B", exact=True).uncheck()
     page.get_by_role("button", name="Reset").click()
