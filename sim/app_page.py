@@ -9,8 +9,8 @@ graph and seed, stepping together):
 - **Seller's circle**: a seller's friends under each policy, coloured by
   trust and marked by status, laid out once per model; the trust histogram
   on seller arcs.
-- **Sweeps**: a sweep folder's comparison plots and report, read from its
-  files (nothing is re-run).
+- **Sweeps**: a sweep folder's comparison plots and its report, read from
+  its files (nothing is re-run); the report's figures are shown in the page.
 
 The left column holds Mesa's ``ModelController`` (Reset, Play, Step) and the
 model's parameters as controls that show their values (``WorldControls``,
@@ -28,7 +28,9 @@ from __future__ import annotations
 import html
 import io
 import os
+import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,6 +45,7 @@ from sim.sidebyside import GRAPH_KINDS, METRIC_BY_KEY, METRICS, SideBySideModel,
 
 SELLER_CHOICES = 20
 PLAY_INTERVAL_MS = 150
+SWEEP_DPI = 110  # sweep figures drawn large enough that their text reads as the page's
 
 # Mesa's ModelCreator format (drawn by WorldControls): each entry a control, its value the default.
 MODEL_PARAMS: dict[str, dict[str, object]] = {
@@ -346,42 +349,142 @@ def figure_png(draw, *args) -> bytes:
         fig = draw(*args)
         try:
             out = io.BytesIO()
-            fig.savefig(out, format="png", dpi=80)
+            fig.savefig(out, format="png", dpi=SWEEP_DPI)
             return out.getvalue()
         finally:
             plt.close(fig)
 
 
+IMAGE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".webp": "webp"}
+LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
+LIST_LINK = re.compile(r"^\s*[-*+]\s+!?\[([^\]]*)\]\(([^)\s]+)\)\s*$")
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A figure file that a report links to, shown in the app.
+
+    Attributes:
+        caption: the link's text.
+        path: the file, inside the sweep folder.
+
+    """
+
+    caption: str
+    path: Path
+
+
+def inside(folder: Path, target: str) -> Path | None:
+    """Return the file ``target`` (relative to ``folder``) if it exists inside ``folder``."""
+    if re.match(r"^[a-zA-Z][\w+.-]*:", target) or target.startswith(("/", "#")):
+        return None
+    path = (folder / target.split("#")[0]).resolve()
+    return path if path.is_file() and path.is_relative_to(folder.resolve()) else None
+
+
+def report_parts(report: str, folder: Path) -> list[str | ReportFigure]:
+    """Split a sweep's ``report.md`` into Markdown and figures, with no link leaving the app.
+
+    A list item that only links to an image in the sweep folder (the report's
+    Figures list) becomes that figure, shown in place. In the text, a link to
+    another file of the folder becomes its name and path (the page cannot
+    open files), a web link opens in a new tab, and an in-page anchor stays.
+    """
+    parts: list[str | ReportFigure] = []
+    text: list[str] = []
+
+    def link(match: re.Match[str]) -> str:
+        _image, label, target = match.groups()
+        if target.startswith("#"):
+            return match.group(0)
+        if re.match(r"^https?://", target):
+            return (
+                f'<a href="{html.escape(target, quote=True)}" target="_blank" '
+                f'rel="noopener noreferrer">{html.escape(label)}</a>'
+            )
+        return f"{label} (`{target}`)" if label != target else f"`{target}`"
+
+    for line in report.splitlines():
+        item = LIST_LINK.match(line)
+        path = inside(folder, item.group(2)) if item else None
+        if item and path is not None and path.suffix.lower() in IMAGE_SUFFIXES:
+            if text:
+                parts.append("\n".join(text))
+                text = []
+            parts.append(ReportFigure(item.group(1), path))
+        else:
+            text.append(LINK.sub(link, line))
+    if text:
+        parts.append("\n".join(text))
+    return parts
+
+
+@solara.component
+def Report(report: str, folder: str) -> None:
+    """Show a sweep's ``report.md`` with its figures in place (``report_parts``)."""
+    parts = solara.use_memo(lambda: report_parts(report, Path(folder)), [report, folder])
+    for part in parts:
+        if isinstance(part, ReportFigure):
+            solara.Text(part.caption, style={"font-weight": "bold"})
+            solara.Image(
+                part.path.read_bytes(),
+                format=IMAGE_SUFFIXES[part.path.suffix.lower()],
+                classes=["sim-figure", "sim-report-figure"],
+            )
+        else:
+            solara.Markdown(part)
+
+
 @solara.component
 def SweepDetail(folder: str) -> None:
-    """One sweep: outcome against intensity, daily ribbons, the trade-off, the report."""
+    """One sweep: outcome against intensity, the trade-off, daily ribbons, the report."""
     from sim.compare import INTENSITY, OUTCOMES, outcome_figure, ribbons_figure, tradeoff_figure
 
     loaded = solara.use_memo(lambda: _try_load(Path(folder)), [folder])
     outcome, set_outcome = solara.use_state(next(iter(OUTCOMES)))
     intensity, set_intensity = solara.use_state("")
+    summary, daily, report = loaded if not isinstance(loaded, str) else (None, None, "")
+    levels = (
+        [f"{x:g}" for x in sorted(summary[INTENSITY].unique())]
+        if summary is not None and not summary.empty
+        else []
+    )
+    if levels and intensity not in levels:
+        intensity = "1" if "1" in levels else levels[0]
+    ready = bool(levels)
+    by_outcome = solara.use_memo(
+        lambda: figure_png(outcome_figure, summary, outcome) if ready else b"",
+        [loaded, outcome],
+    )
+    tradeoff = solara.use_memo(
+        lambda: figure_png(tradeoff_figure, summary) if ready else b"", [loaded]
+    )
+    ribbons = solara.use_memo(
+        lambda: figure_png(ribbons_figure, daily, float(intensity)) if ready else b"",
+        [loaded, intensity],
+    )
     if isinstance(loaded, str):
         solara.Error(loaded)
         return
-    summary, daily, report = loaded
-    if summary.empty:
+    if not ready:
         solara.Warning(f"{folder}: no finished run yet.")
-        solara.Markdown(report)
+        Report(report, folder)
         return
-    levels = [f"{x:g}" for x in sorted(summary[INTENSITY].unique())]
-    if intensity not in levels:
-        intensity = "1" if "1" in levels else levels[0]
     with solara.Row():
         solara.Select("outcome", value=outcome, values=list(OUTCOMES), on_value=set_outcome)
         solara.Select(
             "intensity (daily ribbons)", value=intensity, values=levels, on_value=set_intensity
         )
-    with solara.Row():
-        solara.Image(figure_png(outcome_figure, summary, outcome), width="48%")
-        solara.Image(figure_png(tradeoff_figure, summary), width="48%")
-    solara.Image(figure_png(ribbons_figure, daily, float(intensity)), width="96%")
+    # each at its drawn size (shrunk only to fit the column), never a thumbnail
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+        solara.Image(by_outcome, classes=["sim-figure", "sim-sweep-outcome"])
+        solara.Image(tradeoff, classes=["sim-figure", "sim-sweep-tradeoff"])
+    solara.Image(ribbons, classes=["sim-figure", "sim-sweep-ribbons"])
     with solara.Card("report.md"):
-        solara.Markdown(report or "(no report.md in this folder)")
+        if report:
+            Report(report, folder)
+        else:
+            solara.Markdown("(no report.md in this folder)")
 
 
 def _try_load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, str] | str:

@@ -208,9 +208,18 @@ def test_the_sweeps_view_shows_a_sweep_from_its_files(tiny_sweep, monkeypatch):
     _box, rc = solara.render(page.Page(), handle_error=False)
     show(rc, "Sweeps")
     images = rc.find(w.Image).widgets
-    assert len(images) == 3 and all(bytes(i.value).startswith(b"\x89PNG") for i in images)
+    comparison = [i for i in images if "sim-report-figure" not in i._dom_classes]
+    assert len(comparison) == 3
+    for image in comparison:  # drawn large, shown at their size (not squeezed to 48%)
+        assert image_width(bytes(image.value)) >= 700 and not image.layout.width
+        assert "sim-figure" in image._dom_classes
+    shown = [bytes(i.value) for i in images if "sim-report-figure" in i._dom_classes]
+    on_disk = sorted((tiny_sweep / "plots").glob("*.png"))
+    assert len(shown) == len(on_disk) and sorted(shown) == sorted(p.read_bytes() for p in on_disk)
     templates = [str(x.template) for x in rc.find(v.VuetifyTemplate).widgets]
-    assert any("Sweep report" in t and "Means per policy and intensity" in t for t in templates)
+    assert any("Sweep report" in t for t in templates)
+    assert any("Means per policy and intensity" in t for t in templates)
+    assert not any('href="plots/' in t for t in templates)  # no link that leaves the app
     after = {p: p.stat().st_mtime_ns for p in tiny_sweep.rglob("*") if p.is_file()}
     assert after == before  # nothing re-run or rewritten
 
@@ -293,3 +302,39 @@ def test_every_control_shows_its_value_and_applies_on_reset():
     assert any(text.startswith("4 policies on one graph (300 users") for text in texts(rc))
     press(rc, "Reset")
     assert any(text.startswith("4 policies on one graph (500 users") for text in texts(rc))
+
+
+def test_report_links_stay_in_the_app(tmp_path):
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots" / "a.png").write_bytes(b"\x89PNG fake")
+    (tmp_path / "table.csv").write_text("x\n1\n")
+    (tmp_path.parent / "outside.png").write_bytes(b"\x89PNG fake")
+    report = "\n".join(
+        [
+            "# Sweep report",
+            "See [the table](table.csv), [docs](https://example.org/x) and [up](#sweep-report).",
+            "",
+            "## Figures",
+            "",
+            "- [a.png](plots/a.png)",
+            "- [missing.png](plots/missing.png)",
+            "- [outside.png](../outside.png)",
+            "- [abs](/etc/passwd)",
+        ]
+    )
+    parts = page.report_parts(report, tmp_path)
+    figures = [p for p in parts if isinstance(p, page.ReportFigure)]
+    assert figures == [page.ReportFigure("a.png", (tmp_path / "plots" / "a.png").resolve())]
+    text = "\n".join(p for p in parts if isinstance(p, str))
+    assert "(table.csv)" not in text and "the table (`table.csv`)" in text
+    assert '<a href="https://example.org/x" target="_blank"' in text
+    assert "[up](#sweep-report)" in text
+    for target in ("plots/missing.png", "../outside.png", "/etc/passwd"):
+        assert f"]({target})" not in text and f"`{target}`" in text
+    assert parts.index(figures[0]) == 1  # in place: after the text before it, before the rest
+
+
+def image_width(png: bytes) -> int:
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png)).size[0]

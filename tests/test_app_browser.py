@@ -11,8 +11,9 @@ The main test loads the page, checks that every control shows its value and
 has room, presses Step several times and Play, downloads the live table as
 CSV, changes the policies and resets, and checks that the day counter and the
 drawn figure change and that the browser console shows no error. It also writes
-the README's screenshot, ``docs/img/app.png``. Another checks that the page
-says so when its browser files are missing.
+the README's screenshot, ``docs/img/app.png``. Others check that the page
+says so when its browser files are missing, and that a sweep's figures are
+legible and its report stays in the app.
 
 Without ``/usr/bin/chromium`` or the browser files the tests are skipped with
 the reason, except in CI (``CI=true``), where they fail: CI installs both
@@ -34,6 +35,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from sim.app_assets import assets_dir, missing, required
+from tests.test_app import tiny_sweep  # noqa: F401  (a fixture: a real sweep, made once)
 
 CHROMIUM = "/usr/bin/chromium"
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, so every proxied request fails
@@ -276,5 +278,38 @@ def test_the_page_says_what_is_wrong_when_its_browser_files_are_missing(tmp_path
         while "the page asked for" not in running.output() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert f"sim app: error: the page asked for {requirejs}/require.js" in running.output()
+    finally:
+        running.stop()
+
+
+@pytest.mark.slow
+def test_a_sweeps_figures_are_legible_and_its_report_stays_in_the_app(
+    tmp_path,
+    browser,
+    tiny_sweep,  # noqa: F811
+):
+    require_browser()
+    running = Server(tmp_path, str(tiny_sweep))
+    try:
+        watched = Watched(browser)
+        page = watched.page
+        page.goto(running.url)
+        page.wait_for_selector("img.sim-policies", timeout=90_000)
+        page.get_by_role("button", name="Sweeps").click()
+        page.wait_for_selector("img.sim-report-figure", timeout=60_000)
+        for name in ("outcome", "tradeoff", "ribbons"):  # was: two 270 px thumbnails
+            box = page.locator(f"img.sim-sweep-{name}").bounding_box()
+            assert box["width"] >= 700, (name, box)
+        figures = page.locator("img.sim-report-figure")
+        assert figures.count() == len(list((tiny_sweep / "plots").glob("*.png")))
+        assert figures.first.evaluate("img => img.naturalWidth") > 0
+        links = page.locator(".solara-markdown a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+        assert [href for href in links if not href.startswith(("#", "http"))] == []
+        assert page.url == running.url
+        watched.context.close()
+        assert watched.elsewhere(running.url) == []
+        assert watched.failed == [] and watched.errors == []
     finally:
         running.stop()
