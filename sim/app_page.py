@@ -44,7 +44,7 @@ from sim.live_plots import CircleFigure, PoliciesFigure, neighbourhood
 from sim.sidebyside import GRAPH_KINDS, METRIC_BY_KEY, METRICS, SideBySideModel, column
 
 SELLER_CHOICES = 20
-PLAY_INTERVAL_MS = 150
+PLAY_INTERVAL_MS = 0  # no pause between days while playing (a slider adds one)
 SWEEP_DPI = 110  # sweep figures drawn large enough that their text reads as the page's
 
 # Mesa's ModelCreator format (drawn by WorldControls): each entry a control, its value the default.
@@ -191,10 +191,14 @@ def DayCounter(model: SideBySideModel) -> None:
     )
 
 
-def today_frame(model: SideBySideModel) -> pd.DataFrame:
-    """Return today's headline values, one row per policy, one column per metric."""
-    history = model.datacollector.get_model_vars_dataframe()
-    return day_rows(history, model.policies).groupby("policy", sort=False).last()
+def today_frame(model: SideBySideModel, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return today's headline values, one row per policy, one column per metric.
+
+    ``history`` is the model's recorded days (``SideBySideModel.history``), if at hand.
+    """
+    if history is None:
+        history = model.history()
+    return day_rows(history.iloc[[-1]], model.policies).set_index("policy")
 
 
 def day_rows(history: pd.DataFrame, policies: tuple[str, ...]) -> pd.DataFrame:
@@ -218,8 +222,7 @@ def heading(key: str) -> str:
 
 def history_csv(model: SideBySideModel) -> str:
     """Return every day so far of every policy as CSV: the live table and its history."""
-    history = model.datacollector.get_model_vars_dataframe()
-    return day_rows(history, model.policies).to_csv(index=False, float_format="%.6g")
+    return day_rows(model.history(), model.policies).to_csv(index=False, float_format="%.6g")
 
 
 def csv_name(model: SideBySideModel) -> str:
@@ -228,9 +231,9 @@ def csv_name(model: SideBySideModel) -> str:
     return f"sim-policies-{cfg.graph.n_users}users-seed{cfg.seed}.csv"
 
 
-def today_html(model: SideBySideModel) -> str:
+def today_html(model: SideBySideModel, history: pd.DataFrame | None = None) -> str:
     """Return today's table as HTML rows (cheap to update every day, unlike Markdown)."""
-    today = today_frame(model)
+    today = today_frame(model, history)
     th, td = f'<th style="{CELL};text-align:left">', f'<td style="{CELL};text-align:right">'
     cells = "".join(f"{th}{html.escape(m.label)}</th>" for m in METRICS)
     rows = [f"<tr>{th}policy</th>{cells}</tr>"]
@@ -262,11 +265,9 @@ def PoliciesView(model: SideBySideModel) -> None:
         values=[m.key for m in METRICS],
         on_value=set_difference,
     )
-    solara.Image(
-        figure.render(model.datacollector.get_model_vars_dataframe()),
-        width="100%",
-        classes=["sim-policies"],
-    )
+    history = model.history()  # a play thread may be recording the next day meanwhile
+    today = today_html(model, history)
+    solara.Image(figure.render(history), width="100%", classes=["sim-policies"])
     with solara.Row(style={"align-items": "center"}):
         solara.Text(
             f"Day {model.day}, per policy (mutes and unfriends per 1,000 day-0 friendships)",
@@ -280,7 +281,7 @@ def PoliciesView(model: SideBySideModel) -> None:
         )
     solara.HTML(
         tag="table",
-        unsafe_innerHTML=today_html(model),
+        unsafe_innerHTML=today,
         classes=["sim-today"],
         style=TABLE_STYLE,
     )

@@ -155,7 +155,12 @@ class Watched:
         self.errors: list[str] = []
         page = self.page
         page.on("request", lambda r: self.requests.append(r.url))
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on(
+            "requestfailed",  # not an in-page image superseded by the next day's while loading
+            lambda r: (
+                None if r.url.startswith("blob:") else self.failed.append(f"{r.url} {r.failure}")
+            ),
+        )
         page.on(
             "response",
             lambda r: self.failed.append(f"{r.url} {r.status}") if r.status >= 400 else None,
