@@ -91,7 +91,14 @@ def main(argv: list[str] | None = None) -> None:
         f"sim app: serving on http://{url_host(args.host)}:{port} (Ctrl-C stops)",
         flush=True,
     )
-    serve(sock, args.host, assets, args.allow_host, app=PAGE)
+    serve(sock, args.host, assets, args.allow_host, app=PAGE, warm_up=warm_up)
+
+
+def warm_up() -> None:
+    """Load the page's module and what its sessions load on first use (``sim.app_page``)."""
+    from sim.app_page import warm_up as page_warm_up
+
+    page_warm_up()
 
 
 if __name__ == "__main__":

@@ -562,3 +562,18 @@ def Page() -> None:
         with solara.Column(style={"flex": "1 1 0", "min-width": "0"}):
             solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
             VIEWS[view.value](model.value)
+
+
+def warm_up() -> None:
+    """Load once what every session would load on first use (before the server serves).
+
+    A tiny world stepped and drawn: the engine's compiled loops, Hydra's
+    configuration and matplotlib's fonts, which then stay for the process's
+    life. A session's own memory then returns when it closes.
+    """
+    model = SideBySideModel(n_users=200, mean_degree=10, days=2)
+    model.step()
+    PoliciesFigure(model.policies, model.days).render(model.history())
+    sellers = model.sellers_at_start()
+    if len(sellers):
+        CircleFigure(model.policies, neighbourhood(model, int(sellers[0]))).render(model)

@@ -14,19 +14,26 @@ through ``solara run``), so that it can:
 - **serve Solara's browser files itself** (``sim.app_assets``) at the URLs
   where Solara's page expects its CDN, so the page never needs the CDN; a
   file missing there is a 404 at once and a line in the terminal, and the
-  page says what is wrong instead of staying blank (``app_static/custom.js``).
-
-Solara itself is told not to phone home (telemetry off).
+  page says what is wrong instead of staying blank (``app_static/custom.js``);
+- **release a closed session's memory**: Solara keeps a session whose page
+  went away without saying goodbye (a crashed tab, a lost connection) for a
+  day by default; here for ``SESSION_GRACE`` (a page that reconnects in that
+  time keeps its session). Solara itself is told not to phone home
+  (telemetry off).
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import ipaddress
 import os
 import socket
 import sys
+import threading
+import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,7 @@ STATIC = Path(__file__).parent / "app_static"
 CDN_PATH = "/_solara/cdn"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 WILDCARDS = ("0.0.0.0", "::", "")
+SESSION_GRACE = "2m"  # how long a page that went away silently keeps its session
 
 Scope = dict[str, Any]
 
@@ -205,18 +213,102 @@ class Dashboard:
         return watched
 
 
+class MemoryReturn:
+    """Give a closed session's memory back to the operating system.
+
+    Solara frees a closed session's objects (its models, figures and widgets)
+    with a garbage collection soon after the close; the C allocator keeps the
+    freed pages for reuse, so the process would stay at its high-water mark.
+    ``limit_heap`` makes large blocks (numpy arrays, image buffers) their own
+    mappings, returned when freed; after a close, ``closed`` collects and then
+    trims the allocator's heaps (``malloc_trim``). Both need glibc; elsewhere
+    they do nothing.
+    """
+
+    DELAY_S = 2.0  # after Solara's own collection (1 s after a close)
+    MMAP_THRESHOLD = 256 * 1024  # bytes; glibc's default grows up to 32 MB, and then keeps them
+
+    def __init__(self) -> None:
+        self.libc = self._glibc()
+        self.lock = threading.Lock()
+        self.pending = False
+        self.trims = 0
+
+    @staticmethod
+    def _glibc() -> Any:
+        if not sys.platform.startswith("linux"):
+            return None
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            libc.malloc_trim  # noqa: B018  (glibc only)
+        except (OSError, AttributeError):
+            return None
+        return libc
+
+    def limit_heap(self) -> None:
+        """Serve large allocations from their own mappings (glibc ``M_MMAP_THRESHOLD``)."""
+        if self.libc is not None:
+            self.libc.mallopt(-3, self.MMAP_THRESHOLD)  # -3: M_MMAP_THRESHOLD
+
+    def on_session_start(self) -> Any:
+        """Solara's ``on_kernel_start`` callback: return what to do when the session closes."""
+        return self.closed
+
+    def closed(self) -> None:
+        """Schedule one collection and trim after a session closed (several closes: one)."""
+        with self.lock:
+            if self.pending:
+                return
+            self.pending = True
+        thread = threading.Thread(
+            target=self.release, args=(self.DELAY_S,), daemon=True, name="sim-memory-return"
+        )
+        thread.current_context = None  # type: ignore[attr-defined]  # not the closing session's
+        thread.start()
+
+    def release(self, delay_s: float = 0.0) -> None:
+        """After ``delay_s``, collect garbage and hand free heap memory back to the system."""
+        time.sleep(delay_s)
+        with self.lock:
+            self.pending = False
+        gc.collect()
+        if self.libc is not None:
+            self.libc.malloc_trim(0)
+        self.trims += 1
+
+
 def serve(
-    sock: socket.socket, host: str, assets: Path, allow: Iterable[str] = (), app: str = "sim.app"
+    sock: socket.socket,
+    host: str,
+    assets: Path,
+    allow: Iterable[str] = (),
+    app: str = "sim.app",
+    warm_up: Callable[[], None] | None = None,
 ) -> None:
-    """Serve the Solara app module ``app`` on the bound socket ``sock`` until Ctrl-C."""
+    """Serve the Solara app module ``app`` on the bound socket ``sock`` until Ctrl-C.
+
+    ``warm_up`` runs first: what every session would otherwise load on first
+    use (compiled loops, fonts, configuration) is loaded once, so that a
+    session's memory is its own and returns when it closes.
+    """
     os.environ["SOLARA_APP"] = app  # read when Solara's server app is first imported
+    import solara.lab
     import solara.server.settings as settings
     import uvicorn
 
+    memory = MemoryReturn()
+    memory.limit_heap()
+    if warm_up is not None:
+        warm_up()
+        memory.release()
+    solara.lab.on_kernel_start(memory.on_session_start)
+
     # Solara's advice for pages embedded in another site's iframe over plain http: not ours
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+
     settings.main.mode = "production"
     settings.telemetry.mixpanel_enable = False
+    settings.kernel.cull_timeout = SESSION_GRACE
     settings.assets.proxy_cache_dir = assets
     settings.assets.extra_locations = [str(STATIC)]
     import solara.server.starlette as solara_server

@@ -8,8 +8,9 @@ builds its graph as a first run does), run seconds, days per second,
 arc-days per second (directed arcs x days / run seconds) and peak RSS. The
 ``app-2k`` case times the dashboard's day (``sim.app``): four policies side by
 side, one step each, and the redraw of its figures, in milliseconds. The
-browser case ``app-play`` (by name only: it needs Debian's chromium) drives
-``sim app`` in a real browser: the wall time of playing a year. The
+browser cases (``app-play``, ``app-sessions``; by name only: they need
+Debian's chromium) drive ``sim app`` in a real browser: the wall time of
+playing a year, and the server's memory over sessions opened and closed. The
 reference (per-agent) and fast engines run side by side on the same graph and
 days, and the table gives the fast engine's speed-up as a ratio. Results are
 printed and written to ``results/bench/bench_<time>.json``.
@@ -123,6 +124,7 @@ def measure_study(name: str, keep: Path | None = None) -> dict[str, float | int 
 # server on this machine): name -> what it measures.
 BROWSER: dict[str, str] = {
     "app-play": "Play pressed once: wall seconds for a year of four policies on 1,000 users",
+    "app-sessions": "the server's RSS over 8 browser sessions, each opened, stepped and closed",
 }
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
@@ -172,15 +174,19 @@ def day_shown(page) -> int:
 
 def measure_browser(name: str) -> dict[str, float | int | str]:
     """Run browser case ``name`` (``BROWSER``) against a fresh ``sim app`` server."""
+    import psutil
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).is_file():
         raise SystemExit(f"sim.bench: {name} needs Debian's chromium ({CHROMIUM})")
     server, url = start_app()
+    process = psutil.Process(server.pid)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            return {"name": name, **_play_a_year(browser, url)}
+            if name == "app-play":
+                return {"name": name, **_play_a_year(browser, url)}
+            return {"name": name, **_sessions(browser, url, process)}
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -199,13 +205,48 @@ def _play_a_year(browser, url: str) -> dict[str, float | int]:
     return {"days": last, "wall_s": seconds, "days_per_s": last / seconds}
 
 
+def _sessions(browser, url: str, process) -> dict[str, float | int | list[float]]:
+    def rss() -> float:
+        return process.memory_info().rss / 2**20
+
+    start, opened, closed = rss(), [], []
+    for _ in range(8):
+        context = browser.new_context(viewport={"width": 1800, "height": 1150})
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("img.sim-policies", timeout=120_000)
+        for step in range(1, 6):
+            page.get_by_role("button", name="Step").click()
+            while day_shown(page) < step:
+                page.wait_for_timeout(50)
+        page.get_by_role("button", name="Seller's circle").click()
+        page.wait_for_selector("img.sim-circle", timeout=60_000)
+        opened.append(rss())
+        context.close()
+        time.sleep(5)  # the server collects and trims 2-3 s after a close
+        closed.append(rss())
+    return {"sessions": 8, "start_mb": start, "open_mb": opened, "closed_mb": closed}
+
+
 def browser_table(rows: list[dict]) -> str:
     """Format browser cases."""
-    return "\n".join(
-        f"app-play: {r['days']} days of 4 policies on 1,000 users played in "
-        f"{r['wall_s']:.1f} s ({r['days_per_s']:.1f} days/s)"
-        for r in rows
-    )
+    lines = []
+    for r in rows:
+        if r["name"] == "app-play":
+            lines.append(
+                f"app-play: {r['days']} days of 4 policies on 1,000 users played in "
+                f"{r['wall_s']:.1f} s ({r['days_per_s']:.1f} days/s)"
+            )
+        else:
+            pairs = ", ".join(
+                f"{o:.0f}/{c:.0f}" for o, c in zip(r["open_mb"], r["closed_mb"], strict=True)
+            )
+            lines.append(
+                f"app-sessions: server RSS {r['start_mb']:.0f} MB at start; per session open/after "
+                f"close: {pairs} MB; {r['closed_mb'][-1] - r['start_mb']:+.0f} MB after "
+                f"{r['sessions']} sessions"
+            )
+    return "\n".join(lines)
 
 
 def study_table(rows: list[dict]) -> str:

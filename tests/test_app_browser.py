@@ -12,8 +12,9 @@ has room, presses Step several times and Play, downloads the live table as
 CSV, changes the policies and resets, and checks that the day counter and the
 drawn figure change and that the browser console shows no error. It also writes
 the README's screenshot, ``docs/img/app.png``. Others check that the page
-says so when its browser files are missing, and that a sweep's figures are
-legible and its report stays in the app.
+says so when its browser files are missing, that a sweep's figures are
+legible and its report stays in the app, and that closed sessions give their
+memory back.
 
 Without ``/usr/bin/chromium`` or the browser files the tests are skipped with
 the reason, except in CI (``CI=true``), where they fail: CI installs both
@@ -318,3 +319,28 @@ def test_a_sweeps_figures_are_legible_and_its_report_stays_in_the_app(
         assert watched.failed == [] and watched.errors == []
     finally:
         running.stop()
+
+
+@pytest.mark.slow
+def test_closed_sessions_give_their_memory_back(server, browser):
+    import psutil
+
+    process = psutil.Process(server.process.pid)
+    start = process.memory_info().rss
+    after = []
+    for _ in range(3):
+        watched = Watched(browser)
+        page = watched.page
+        page.goto(server.url)
+        page.wait_for_selector("img.sim-policies", timeout=90_000)
+        for expected in (1, 2, 3):
+            page.get_by_role("button", name="Step").click()
+            wait_for_day(page, lambda d, e=expected: d == e)
+        page.get_by_role("button", name="Seller's circle").click()
+        page.wait_for_selector("img.sim-circle", timeout=30_000)
+        watched.context.close()
+        time.sleep(5)  # the server frees a closed session, then trims its heap, within 3 s
+        after.append(process.memory_info().rss)
+    grown = [(rss - start) / 2**20 for rss in after]
+    # Before: the first session alone kept 100-230 MB, and each later one added more.
+    assert max(grown) < 60, f"MB kept after each closed session: {grown}"
