@@ -33,9 +33,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import ipyvuetify as v
 import pandas as pd
 import reacton.ipyvuetify as rv
 import solara
+import traitlets
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
@@ -45,6 +47,8 @@ from sim.sidebyside import GRAPH_KINDS, METRIC_BY_KEY, METRICS, SideBySideModel,
 
 SELLER_CHOICES = 20
 PLAY_INTERVAL_MS = 0  # no pause between days while playing (a slider adds one)
+PACE_AHEAD = 2  # days Play may run ahead of what the browser has drawn
+PACE_TIMEOUT_S = 2.0  # the longest a day waits for the browser
 SWEEP_DPI = 110  # sweep figures drawn large enough that their text reads as the page's
 
 # Mesa's ModelCreator format (drawn by WorldControls): each entry a control, its value the default.
@@ -525,6 +529,80 @@ def SweepsPage(_model: SideBySideModel) -> None:
     SweepsView()
 
 
+class FrameClock(v.VuetifyTemplate):
+    """An invisible element that tells the server the last day the browser has drawn.
+
+    The browser handles the page's updates in order; when it has handled
+    this element's ``day`` (sent after the view's figure and table), it sets
+    ``shown`` to it, which comes back to the server (``Pace``).
+    """
+
+    day = traitlets.Int(0).tag(sync=True)
+    shown = traitlets.Int(-1).tag(sync=True)
+    template = traitlets.Unicode(
+        """
+<template><span class="sim-frame-clock" style="display: none"></span></template>
+<script>
+module.exports = {
+    mounted() { this.shown = this.day; },
+    watch: { day() { this.$nextTick(() => { this.shown = this.day; }); } },
+};
+</script>
+"""
+    ).tag(sync=True)
+
+
+class Pace:
+    """Keeps Play at most ``PACE_AHEAD`` days ahead of what the browser has drawn.
+
+    Without it a slow browser (a busy machine, a remote one) fell behind:
+    the server stepped on while the page worked through a backlog of days,
+    so the page showed the past and kept moving after Pause. Each day waits
+    at most ``PACE_TIMEOUT_S`` for the browser; with no browser (the tests'
+    rendering, before the page is drawn) nothing waits.
+    """
+
+    def __init__(self) -> None:
+        self.shown = -1
+        self.changed = threading.Condition()
+
+    def mark(self, change: dict[str, object]) -> None:
+        """Record the day the browser has drawn (a ``FrameClock.shown`` observer)."""
+        with self.changed:
+            self.shown = int(change["new"])  # type: ignore[call-overload]
+            self.changed.notify_all()
+
+    def wait(self, day: int) -> None:
+        """Wait until the browser has drawn day ``day - PACE_AHEAD + 1`` (or the timeout)."""
+        with self.changed:
+            if self.shown >= 0:
+                self.changed.wait_for(lambda: self.shown > day - PACE_AHEAD, PACE_TIMEOUT_S)
+
+    def pace(self, model: SideBySideModel) -> None:
+        """Make ``model``'s step (as Mesa's Play and Step call it) wait for the browser."""
+        step = model.step
+
+        def paced_step() -> None:
+            self.wait(model.day)
+            step()
+
+        model.step = paced_step  # type: ignore[method-assign]
+
+
+@solara.component
+def DrawnDay(model: SideBySideModel, pace: Pace) -> None:
+    """Report the day the browser has drawn to ``pace`` (``FrameClock``)."""
+    update_counter.get()
+    clock = FrameClock.element(day=model.day)
+
+    def watch():
+        widget = solara.get_widget(clock)
+        widget.observe(pace.mark, "shown")
+        return lambda: widget.unobserve(pace.mark, "shown")
+
+    solara.use_effect(watch, [pace])
+
+
 # Only the chosen view is drawn, so each step redraws one figure.
 VIEWS = {"Policies": PoliciesView, "Seller's circle": CircleView, "Sweeps": SweepsPage}
 
@@ -534,6 +612,8 @@ def Page() -> None:
     """Lay out the page: Mesa's controls on the left, one of three views beside them."""
     initial = solara.use_memo(SideBySideModel, [])
     model = solara.use_reactive(initial)
+    pace = solara.use_memo(Pace, [model.value])
+    solara.use_effect(lambda: pace.pace(model.value), [model.value])
     parameters = solara.use_reactive({})
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)
@@ -562,6 +642,7 @@ def Page() -> None:
         with solara.Column(style={"flex": "1 1 0", "min-width": "0"}):
             solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
             VIEWS[view.value](model.value)
+            DrawnDay(model.value, pace)  # last: its update follows the view's
 
 
 def warm_up() -> None:

@@ -166,6 +166,27 @@ def test_step_advances_every_policy_and_redraws():
     assert bytes(rc.find(w.Image).widget.value) != before
 
 
+def test_play_waits_for_the_browser_to_draw(monkeypatch):
+    # A slow browser fell behind Play: the server stepped on while the page worked through a
+    # backlog of days. Here the "browser" reports drawn days by hand (FrameClock.shown).
+    monkeypatch.setattr(page, "PACE_TIMEOUT_S", 120.0)
+    _box, rc = solara.render(page.Page(), handle_error=False)
+    press(rc, "Step")  # no browser has reported yet: nothing waits
+    clock = rc.find(page.FrameClock).widget
+    assert clock.day == 1
+    clock.shown = 1  # the browser has drawn day 1
+    for expected in (2, 3):  # Play may run PACE_AHEAD days ahead
+        press(rc, "Step")
+        assert day(rc) == f"Day {expected} of 20"
+    stepping = threading.Thread(target=press, args=(rc, "Step"))
+    stepping.start()
+    stepping.join(timeout=3)
+    assert stepping.is_alive()  # day 4 waits for the browser to draw day 2
+    clock.shown = 2
+    stepping.join(timeout=60)
+    assert not stepping.is_alive() and day(rc) == "Day 4 of 20"
+
+
 def test_a_control_applies_on_reset():
     _box, rc = solara.render(page.Page(), handle_error=False)
     press(rc, "Step")
