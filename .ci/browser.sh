@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# CI: what the dashboard's browser test needs. Debian's chromium (Playwright's
-# own browser downloads are not used), npm, and Solara's front-end files in
-# Solara's asset cache (taken from the npm registry: its CDN may be out of reach).
+# CI: what the dashboard's browser tests need. Debian's chromium (Playwright's own
+# browser downloads are not used), npm, and the dashboard's browser files (Solara's
+# front end), fetched from the npm registry into the project's asset folder
+# (sim/app_assets.py: $SIM_APP_ASSETS, else ~/.cache/sim/app-assets), as the first
+# `sim app` on a machine does. The tests themselves then run with no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -9,5 +11,5 @@ if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends chromium npm >/dev/null
 fi
-echo "== $(chromium --version 2>/dev/null | head -1)"
-uv run --extra dev python .ci/solara_assets.py
+echo "== $(chromium --version 2>/dev/null | head -1), npm $(npm --version)"
+uv run --extra dev python -m sim.app_assets

@@ -1,348 +1,53 @@
-"""The browser dashboard: ``sim app`` or ``python -m sim.app`` (a Solara app on localhost).
+"""The browser dashboard's command: ``sim app`` or ``python -m sim.app``.
 
-Three tabs, over a ``SideBySideModel`` (two to four policies on the same
-graph and seed, stepping together):
+It checks everything it is given before any work starts, each failure one
+line on stderr (``sim: error: ...``) and exit status 2: the sweep folder,
+the address (the port is bound here: out of range or in use), then the
+page's browser files (``sim.app_assets``: fetched once if missing, or what
+to do about it). Then it serves the page (``sim.app_page``) on this machine
+(``sim.app_server``) until Ctrl-C.
 
-- **Policies**: the headline metrics against day, one line per policy in the
-  fixed policy colours, and a panel with the difference from laissez-faire;
-  a table of today's values.
-- **Seller's circle**: a seller's friends under each policy, coloured by
-  trust and marked by status, laid out once per model; the trust histogram
-  on seller arcs.
-- **Sweeps**: a sweep folder's comparison plots and report, read from its
-  files (nothing is re-run).
-
-The left column is Mesa's SolaraViz machinery: ``ModelController`` (Reset, Play,
-Step) and ``ModelCreator`` (the model's parameters as controls, applied on
-Reset). Each view is a ``@solara.component`` that reads Mesa's update counter,
-so it redraws after every step. The model knows nothing about the view.
-
-Following Mesa's examples, this module is the view only: ``sim.sidebyside``
-holds the model, ``sim.live_plots`` the figures.
+This module imports nothing heavy, so a bad argument is answered at once;
+the page and its model load only when the server starts.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
-import threading
 from pathlib import Path
+from typing import NoReturn
 
-import pandas as pd
-import solara
-from mesa.visualization.solara_viz import ModelController, ModelCreator
-from mesa.visualization.utils import update_counter
-
-from sim.live_plots import CircleFigure, PoliciesFigure, neighbourhood
-from sim.sidebyside import GRAPH_KINDS, METRICS, SideBySideModel, column
-
+PAGE = "sim.app_page"  # the Solara app module: the page and its views
 SWEEPS_ENV = "SIM_APP_SWEEPS"
 DEFAULT_SWEEPS = "results/sweeps"
-SELLER_CHOICES = 20
-PLAY_INTERVAL_MS = 150
-
-# Mesa's ModelCreator format: each entry a control, its value the default.
-MODEL_PARAMS: dict[str, dict[str, object]] = {
-    "rectify": {"type": "Checkbox", "value": True, "label": "rectify"},
-    "separate_shop": {"type": "Checkbox", "value": True, "label": "separate shop"},
-    "c2b": {"type": "Checkbox", "value": True, "label": "C2B"},
-    "intensity": {
-        "type": "SliderFloat",
-        "value": 1.0,
-        "min": 0.0,
-        "max": 3.0,
-        "step": 0.25,
-        "label": "marketing intensity",
-    },
-    "graph_kind": {
-        "type": "Select",
-        "value": "holme_kim",
-        "values": list(GRAPH_KINDS),
-        "label": "graph family",
-    },
-    "n_users": {
-        "type": "SliderInt",
-        "value": 1000,
-        "min": 200,
-        "max": 10_000,
-        "step": 100,
-        "label": "users",
-    },
-    "mean_degree": {
-        "type": "SliderInt",
-        "value": 40,
-        "min": 4,
-        "max": 150,
-        "step": 2,
-        "label": "mean friends",
-    },
-    "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 99, "step": 1, "label": "seed"},
-    "days": {"type": "SliderInt", "value": 365, "min": 30, "max": 730, "step": 5, "label": "days"},
-    "daily_cap": {
-        "type": "SliderInt",
-        "value": 3,
-        "min": 0,
-        "max": 20,
-        "step": 1,
-        "label": "rectify: daily cap (0 = none)",
-    },
-    "enforcement": {"type": "Checkbox", "value": True, "label": "rectify: throttles and bans"},
-    "conversion_friction": {
-        "type": "SliderFloat",
-        "value": 0.3,
-        "min": 0.0,
-        "max": 0.95,
-        "step": 0.05,
-        "label": "shop: conversion friction",
-    },
-    "post_share": {
-        "type": "SliderFloat",
-        "value": 0.5,
-        "min": 0.0,
-        "max": 1.0,
-        "step": 0.05,
-        "label": "C2B: needs posted",
-    },
-    "answer_prob": {
-        "type": "SliderFloat",
-        "value": 0.5,
-        "min": 0.0,
-        "max": 1.0,
-        "step": 0.05,
-        "label": "C2B: answer chance",
-    },
-}
-
-_pyplot_lock = threading.Lock()  # the sweep figures of sim.compare use pyplot
 
 
-@solara.component
-def DayCounter(model: SideBySideModel) -> None:
-    """Show the current day and which policies run."""
-    update_counter.get()
-    solara.Text(f"Day {model.day} of {model.days}", classes=["sim-day"])
-    solara.Text(
-        f"{len(model.policies)} policies on one graph ({model.reference.n_users:,} users, "
-        f"{model.friendships:,} friendships), seed {model.reference.cfg.seed}"
-    )
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``sim: error: ...``) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(message)
 
 
-def today_table(model: SideBySideModel) -> str:
-    """Today's headline values per policy, as a Markdown table."""
-    row = model.datacollector.get_model_vars_dataframe().iloc[-1]
-    header = "| policy | " + " | ".join(m.label for m in METRICS) + " |"
-    lines = [header, "|" + "---|" * (len(METRICS) + 1)]
-    for policy in model.policies:
-        cells = " | ".join(f"{row[column(policy, m.key)]:,.3g}" for m in METRICS)
-        lines.append(f"| {policy.replace('_', ' ')} | {cells} |")
-    return "\n".join(lines)
-
-
-@solara.component
-def PoliciesView(model: SideBySideModel) -> None:
-    """Show every policy's headline metrics against day, and the gap to laissez-faire."""
-    update_counter.get()
-    difference, set_difference = solara.use_state("unfriends")
-    figure = solara.use_memo(
-        lambda: PoliciesFigure(model.policies, model.days, difference), [model, difference]
-    )
-    solara.Select(
-        "difference from laissez-faire, of",
-        value=difference,
-        values=[m.key for m in METRICS],
-        on_value=set_difference,
-    )
-    solara.Image(
-        figure.render(model.datacollector.get_model_vars_dataframe()),
-        width="100%",
-        classes=["sim-policies"],
-    )
-    solara.Markdown(
-        f"**Day {model.day}**, per policy (mutes and unfriends per 1,000 day-0 "
-        f"friendships):\n\n{today_table(model)}"
-    )
-
-
-@solara.component
-def CircleView(model: SideBySideModel) -> None:
-    """Show a seller's circle of friends under each policy, and trust on seller arcs."""
-    update_counter.get()
-    sellers = model.sellers_at_start()[:SELLER_CHOICES].tolist()
-    degree = model.reference.arcs.start
-    choices = [f"{s} ({degree[s + 1] - degree[s]} friends)" for s in sellers]
-    chosen, set_chosen = solara.use_state("")
-    if chosen not in choices:
-        chosen = choices[0] if choices else ""
-    seller = int(chosen.split()[0]) if chosen else None
-    figure = solara.use_memo(
-        lambda: (
-            CircleFigure(model.policies, neighbourhood(model, seller))
-            if seller is not None
-            else None
-        ),
-        [model, seller],
-    )
-    if figure is None:
-        solara.Info("No seller on day 0 in this world: raise the number of users.")
-        return
-    solara.Select(
-        "seller (day-0 sellers, most friends first)",
-        value=chosen,
-        values=choices,
-        on_value=set_chosen,
-    )
-    solara.Image(figure.render(model), width="100%", classes=["sim-circle"])
-
-
-def find_sweeps(root: Path) -> list[Path]:
-    """Sweep folders at or one level below ``root`` (those with a summary or a report)."""
-    if not root.is_dir():
-        return []
-    candidates = [root, *sorted(p for p in root.iterdir() if p.is_dir())]
-    return [
-        p for p in candidates if (p / "summary.parquet").is_file() or (p / "report.md").is_file()
-    ]
-
-
-def load_sweep(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Return a sweep's summary, daily table and report, from its files (no run)."""
-    from sim.compare import collect
-
-    summary_file, daily_file = folder / "summary.parquet", folder / "timeseries.parquet"
-    if summary_file.is_file() and daily_file.is_file():
-        summary, daily = pd.read_parquet(summary_file), pd.read_parquet(daily_file)
-    else:
-        sweep = collect(folder)
-        summary, daily = sweep.summary, sweep.timeseries
-    report = folder / "report.md"
-    return summary, daily, report.read_text() if report.is_file() else ""
-
-
-def figure_png(draw, *args) -> bytes:
-    """Draw one of ``sim.compare``'s (pyplot) figures under a lock and return it as PNG."""
-    import matplotlib.pyplot as plt
-
-    with _pyplot_lock:
-        fig = draw(*args)
-        try:
-            out = io.BytesIO()
-            fig.savefig(out, format="png", dpi=80)
-            return out.getvalue()
-        finally:
-            plt.close(fig)
-
-
-@solara.component
-def SweepDetail(folder: str) -> None:
-    """One sweep: outcome against intensity, daily ribbons, the trade-off, the report."""
-    from sim.compare import INTENSITY, OUTCOMES, outcome_figure, ribbons_figure, tradeoff_figure
-
-    loaded = solara.use_memo(lambda: _try_load(Path(folder)), [folder])
-    outcome, set_outcome = solara.use_state(next(iter(OUTCOMES)))
-    intensity, set_intensity = solara.use_state("")
-    if isinstance(loaded, str):
-        solara.Error(loaded)
-        return
-    summary, daily, report = loaded
-    if summary.empty:
-        solara.Warning(f"{folder}: no finished run yet.")
-        solara.Markdown(report)
-        return
-    levels = [f"{x:g}" for x in sorted(summary[INTENSITY].unique())]
-    if intensity not in levels:
-        intensity = "1" if "1" in levels else levels[0]
-    with solara.Row():
-        solara.Select("outcome", value=outcome, values=list(OUTCOMES), on_value=set_outcome)
-        solara.Select(
-            "intensity (daily ribbons)", value=intensity, values=levels, on_value=set_intensity
-        )
-    with solara.Row():
-        solara.Image(figure_png(outcome_figure, summary, outcome), width="48%")
-        solara.Image(figure_png(tradeoff_figure, summary), width="48%")
-    solara.Image(figure_png(ribbons_figure, daily, float(intensity)), width="96%")
-    with solara.Card("report.md"):
-        solara.Markdown(report or "(no report.md in this folder)")
-
-
-def _try_load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, str] | str:
-    try:
-        return load_sweep(folder)
-    except Exception as error:  # a broken folder is shown, not raised into the page
-        return f"{folder}: cannot read this sweep: {error}"
-
-
-@solara.component
-def SweepsView() -> None:
-    """Open a sweep folder and look at its comparison without re-running anything."""
-    root, set_root = solara.use_state(os.environ.get(SWEEPS_ENV, DEFAULT_SWEEPS))
-    chosen, set_chosen = solara.use_state("")
-    solara.InputText(
-        "sweeps folder (a sweep, or a folder of sweeps)",
-        value=root,
-        on_value=set_root,
-        continuous_update=False,
-    )
-    sweeps = [str(p) for p in find_sweeps(Path(root))]
-    if not sweeps:
-        solara.Info(
-            f"No sweep found at {root}. Run one, e.g. `python -m sim -m +sweep=quick`, "
-            "then give its folder here."
-        )
-        return
-    if chosen not in sweeps:
-        chosen = sweeps[0]
-    solara.Select("sweep", value=chosen, values=sweeps, on_value=set_chosen)
-    SweepDetail(chosen)
-
-
-@solara.component
-def SweepsPage(_model: SideBySideModel) -> None:
-    """Show the sweeps view (it does not use the live model)."""
-    SweepsView()
-
-
-# Only the chosen view is drawn, so each step redraws one figure.
-VIEWS = {"Policies": PoliciesView, "Seller's circle": CircleView, "Sweeps": SweepsPage}
-
-
-@solara.component
-def Page() -> None:
-    """Lay out the page: Mesa's controls on the left, one of three views beside them."""
-    initial = solara.use_memo(SideBySideModel, [])
-    model = solara.use_reactive(initial)
-    parameters = solara.use_reactive({})
-    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
-    render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)
-    view = solara.use_reactive(next(iter(VIEWS)))
-    solara.Title("sim: policies side by side")
-    with solara.Columns([1, 4], style={"padding": "12px"}):
-        with solara.Column():
-            solara.Markdown("### sim · policies side by side")
-            with solara.Card("Run"):
-                ModelController(
-                    model,
-                    model_parameters=parameters,
-                    play_interval=play_interval,
-                    render_interval=render_interval,
-                    use_threads=use_threads,
-                )
-                DayCounter(model.value)
-                solara.SliderInt(
-                    "play interval (ms)", value=play_interval, min=0, max=1000, step=50
-                )
-            with solara.Card("World and policies (applied on Reset)"):
-                ModelCreator(model, MODEL_PARAMS, model_parameters=parameters)
-        with solara.Column():
-            solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
-            VIEWS[view.value](model.value)
+def fail(message: str) -> NoReturn:
+    """Print ``sim: error: message`` on stderr and exit with status 2."""
+    print(f"sim: error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Start the dashboard server (``sim app``, ``python -m sim.app``)."""
-    parser = argparse.ArgumentParser(
+    """Start the dashboard server (``sim app``, ``python -m sim.app``).
+
+    Every check comes before the server starts: the sweep folder, the
+    address (the port is bound here, so one in use or out of range is one
+    line on stderr), then the browser files (fetched once if missing).
+    """
+    from sim.app_assets import AssetsError, assets_dir, ensure
+    from sim.app_server import ServeError, listen, serve, url_host
+
+    parser = _Parser(
         prog="sim app",
         description="Start the browser dashboard (policies side by side, a seller's circle, "
         "sweeps) on this machine.",
@@ -353,31 +58,47 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help=f"sweep folder, or folder of sweeps, for the Sweeps tab (default {DEFAULT_SWEEPS})",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
     parser.add_argument("--port", type=int, default=8765, help="port (0 = any free port)")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name (others are refused: DNS-rebinding "
+        "protection); repeatable",
+    )
     args = parser.parse_args(argv)
-    env = dict(os.environ)
     if args.sweeps is not None:
         folder = Path(args.sweeps)
         if not folder.is_dir():
-            print(f"sim app: error: no such sweep folder: {folder}", file=sys.stderr)
-            raise SystemExit(2)
-        env[SWEEPS_ENV] = str(folder.resolve())
-    command = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        "sim.app",
-        "--production",
-        "--no-open",
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-    ]
-    print(f"sim app: starting on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
-    os.execve(sys.executable, command, env)  # the server replaces this process
+            fail(f"no such sweep folder: {folder}")
+        os.environ[SWEEPS_ENV] = str(folder.resolve())
+    try:
+        sock = listen(args.host, args.port)
+    except ServeError as error:
+        fail(str(error))
+    assets = assets_dir()
+    try:
+        ensure(assets, say=lambda line: print(line, flush=True))
+    except AssetsError as error:
+        sock.close()
+        fail(str(error))
+    port = sock.getsockname()[1]
+    print(
+        f"sim app: serving on http://{url_host(args.host)}:{port} (Ctrl-C stops)",
+        flush=True,
+    )
+    serve(sock, args.host, assets, args.allow_host, app=PAGE, warm_up=warm_up)
+
+
+def warm_up() -> None:
+    """Load the page's module and what its sessions load on first use (``sim.app_page``)."""
+    from sim.app_page import warm_up as page_warm_up
+
+    page_warm_up()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ builds its graph as a first run does), run seconds, days per second,
 arc-days per second (directed arcs x days / run seconds) and peak RSS. The
 ``app-2k`` case times the dashboard's day (``sim.app``): four policies side by
 side, one step each, and the redraw of its figures, in milliseconds. The
+browser cases (``app-play``, ``app-sessions``; by name only: they need
+Debian's chromium) drive ``sim app`` in a real browser: the wall time of
+playing a year, and the server's memory over sessions opened and closed. The
 reference (per-agent) and fast engines run side by side on the same graph and
 days, and the table gives the fast engine's speed-up as a ratio. Results are
 printed and written to ``results/bench/bench_<time>.json``.
@@ -117,6 +120,135 @@ def measure_study(name: str, keep: Path | None = None) -> dict[str, float | int 
         "aggregation_s": aggregation,
         "projected_screening_min": (per_run * SCREENING_RUNS + aggregation) / 60,
     }
+
+
+# The dashboard in a browser (Debian's chromium through Playwright, against `sim app`'s own
+# server on this machine): name -> what it measures.
+BROWSER: dict[str, str] = {
+    "app-play": "Play pressed once: wall seconds for a year of four policies on 1,000 users",
+    "app-sessions": "the server's RSS over 8 browser sessions, each opened, stepped and closed",
+}
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def start_app(*args: str) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m sim.app`` on a free port; return it and its URL once it answers."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sim.app", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return server, url
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                log = server.communicate()[1][-2000:]
+                raise RuntimeError(f"sim app did not start: {log}") from None
+            time.sleep(0.5)
+
+
+def day_shown(page) -> int:
+    """Return the day the dashboard's day counter shows."""
+    return int(page.inner_text(".sim-day").split()[1])
+
+
+def measure_browser(name: str) -> dict[str, float | int | str]:
+    """Run browser case ``name`` (``BROWSER``) against a fresh ``sim app`` server."""
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).is_file():
+        raise SystemExit(f"sim.bench: {name} needs Debian's chromium ({CHROMIUM})")
+    server, url = start_app()
+    process = psutil.Process(server.pid)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            if name == "app-play":
+                return {"name": name, **_play_a_year(browser, url)}
+            return {"name": name, **_sessions(browser, url, process)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _play_a_year(browser, url: str) -> dict[str, float | int]:
+    page = browser.new_page(viewport={"width": 1800, "height": 1150})
+    page.goto(url)
+    page.wait_for_selector("img.sim-policies", timeout=120_000)
+    last = int(page.inner_text(".sim-day").split()[-1])
+    page.get_by_role("button", name="▶").click()
+    started = time.monotonic()
+    while day_shown(page) < last:
+        page.wait_for_timeout(100)
+    seconds = time.monotonic() - started
+    return {"days": last, "wall_s": seconds, "days_per_s": last / seconds}
+
+
+def _sessions(browser, url: str, process) -> dict[str, float | int | list[float]]:
+    def rss() -> float:
+        return process.memory_info().rss / 2**20
+
+    start, opened, closed = rss(), [], []
+    for _ in range(8):
+        context = browser.new_context(viewport={"width": 1800, "height": 1150})
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("img.sim-policies", timeout=120_000)
+        for step in range(1, 6):
+            page.get_by_role("button", name="Step").click()
+            while day_shown(page) < step:
+                page.wait_for_timeout(50)
+        page.get_by_role("button", name="Seller's circle").click()
+        page.wait_for_selector("img.sim-circle", timeout=60_000)
+        opened.append(rss())
+        context.close()
+        time.sleep(5)  # the server collects and trims 2-3 s after a close
+        closed.append(rss())
+    return {"sessions": 8, "start_mb": start, "open_mb": opened, "closed_mb": closed}
+
+
+def browser_table(rows: list[dict]) -> str:
+    """Format browser cases."""
+    lines = []
+    for r in rows:
+        if r["name"] == "app-play":
+            lines.append(
+                f"app-play: {r['days']} days of 4 policies on 1,000 users played in "
+                f"{r['wall_s']:.1f} s ({r['days_per_s']:.1f} days/s)"
+            )
+        else:
+            pairs = ", ".join(
+                f"{o:.0f}/{c:.0f}" for o, c in zip(r["open_mb"], r["closed_mb"], strict=True)
+            )
+            lines.append(
+                f"app-sessions: server RSS {r['start_mb']:.0f} MB at start; per session open/after "
+                f"close: {pairs} MB; {r['closed_mb'][-1] - r['start_mb']:+.0f} MB after "
+                f"{r['sessions']} sessions"
+            )
+    return "\n".join(lines)
 
 
 def study_table(rows: list[dict]) -> str:
@@ -305,7 +437,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--cases",
         default=",".join(CASES),
-        help=f"comma-separated cases (default: all engine cases): {', '.join([*CASES, *STUDIES])}",
+        help="comma-separated cases (default: all engine cases): "
+        f"{', '.join([*CASES, *STUDIES, *BROWSER])}",
     )
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)} (< 1 min)")
     parser.add_argument(
@@ -328,12 +461,16 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as error:
         parser.exit(2, f"sim.bench: error: {error}\n")
     names = list(QUICK) if args.quick else [n.strip() for n in args.cases.split(",") if n.strip()]
-    unknown = [n for n in names if n not in CASES and n not in STUDIES]
+    unknown = [n for n in names if n not in CASES and n not in STUDIES and n not in BROWSER]
     if unknown:
-        known = ", ".join([*CASES, *STUDIES])
+        known = ", ".join([*CASES, *STUDIES, *BROWSER])
         parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {known}")
-    rows, studies = [], []
+    rows, studies, browsers = [], [], []
     for name in names:
+        if name in BROWSER:
+            browsers.append(measure_browser(name))
+            print(f"done: {name}", file=sys.stderr)
+            continue
         if name in STUDIES:
             studies.append(measure_study(name, args.keep))
             print(f"done: {name} ({studies[-1]['wall_s']:.1f} s)", file=sys.stderr)
@@ -344,9 +481,12 @@ def main(argv: list[str] | None = None) -> None:
         print(table(rows))
     if studies:
         print(study_table(studies))
+    if browsers:
+        print(browser_table(browsers))
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     path = args.out / f"bench_{stamp}.json"
-    write_json({"machine": machine(), "cases": rows, "studies": studies}, path)
+    record = {"machine": machine(), "cases": rows, "studies": studies, "browser": browsers}
+    write_json(record, path)
     print(f"written: {path}")
 
 

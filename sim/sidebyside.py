@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim.graphs import graph_for_seed
 from sim.metrics import REPORTERS, Column
@@ -246,6 +247,18 @@ class SideBySideModel(mesa.Model):
         self.datacollector.collect(self)
         if self.day >= self.days:
             self.running = False
+
+    def history(self) -> pd.DataFrame:
+        """Return the recorded days (the DataCollector's frame), never one half-recorded.
+
+        The dashboard's play thread steps while the page draws from another
+        thread; a day being recorded has some columns one entry longer than
+        others, so only the days recorded in every column are taken (lists
+        grow by appending, so each column's first ``days`` entries are fixed).
+        """
+        columns = self.datacollector.model_vars
+        days = min(len(values) for values in columns.values())
+        return pd.DataFrame({name: values[:days] for name, values in columns.items()})
 
     def sellers_at_start(self) -> np.ndarray:
         """Users selling on day 0 (the same under every policy), by falling degree."""
