@@ -37,7 +37,7 @@ from PIL import Image
 from sim.metrics import seller_arcs
 from sim.model import SocialCommerceModel
 from sim.network import ArcStatus
-from sim.plotting import POLICY_STYLE
+from sim.plotting import policy_colour, policy_label
 from sim.sidebyside import METRIC_BY_KEY, METRICS, REFERENCE, SideBySideModel, column
 
 DPI = 72
@@ -49,13 +49,13 @@ SELLER_COLOUR = "#E69F00"
 
 
 def colour(policy: str) -> str:
-    """Return the fixed colour of ``policy``."""
-    return POLICY_STYLE.get(policy, ("#000000", "o"))[0]
+    """Return the fixed colour of ``policy`` (``sim.plotting``, as in every figure)."""
+    return policy_colour(policy)
 
 
 def label(policy: str) -> str:
-    """Return ``policy`` as shown to people."""
-    return policy.replace("_", " ")
+    """Return ``policy`` as shown to people (``sim.plotting``, as in every report)."""
+    return policy_label(policy)
 
 
 class Blitter:

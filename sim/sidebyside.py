@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.graphs import graph_for_seed
-from sim.metrics import REPORTERS, Column
+from sim.metrics import REPORTERS, Column, gmv_net
 from sim.model import SocialCommerceModel
 from sim.runner import compose_config, to_sim_config
 
@@ -80,19 +80,24 @@ METRICS: tuple[Metric, ...] = (
     Metric("acted", "Users who acted", "share muting/unfriending", _column(Column.ACTED_SHARE)),
     Metric("left", "Users who left Moments", "share of non-sellers", _column(Column.LEFT_SHARE)),
     Metric("sellers", "Sellers", "active sellers", _column(Column.SELLERS)),
-    Metric("gmv", "GMV (cumulative)", "thousand yuan", lambda m, _f: m.totals.gmv / 1000.0),
+    Metric(
+        "gmv",
+        "GMV net of disappointment (cumulative)",
+        "yuan per user",
+        lambda m, _f: gmv_net(m) / m.n_users,
+    ),
     Metric("ux", "User experience", "mean engagement", _column(Column.UX)),
     Metric(
         "kept",
-        "Sellers' friends kept",
-        "share of day-0 friends",
-        _column(Column.SELLER_FRIENDS_KEPT),
+        "Day-0 sellers' friends kept",
+        "share of day-0 friends, every day-0 seller",
+        _column(Column.COHORT_FRIENDS_KEPT),
     ),
     Metric(
         "reached",
-        "Sellers' friends reached",
-        "share not muting",
-        _column(Column.SELLER_FRIENDS_REACHED),
+        "Day-0 sellers' friends reached",
+        "share not muting, every day-0 seller",
+        _column(Column.COHORT_FRIENDS_REACHED),
     ),
 )
 METRIC_BY_KEY = {metric.key: metric for metric in METRICS}
