@@ -124,7 +124,11 @@ def test_command_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
 
 def test_the_command_docks_the_cases_asked_for():
     assert dock.cases_for("all", "all") == list(dock.CASES)
-    assert dock.cases_for("rectify", "all") == [("rectify", "main"), ("rectify", "complaints")]
+    assert dock.cases_for("rectify", "all") == [
+        ("rectify", "main"),
+        ("rectify", "complaints"),
+        ("rectify", "products"),
+    ]
     assert dock.cases_for("c2b", "purchases") == [("c2b", "purchases")]
 
 
