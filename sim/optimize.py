@@ -143,10 +143,15 @@ def run_objectives(overrides: Sequence[str]) -> dict[str, float]:
     """Run one configuration: net GMV per user (the objective), gross GMV and user experience."""
     summary = simulate(compose_config(list(overrides)), progress=False).summary
     users = summary["graph"]["n_users"]
+    ratio = summary["mutes_per_unfriend"]
     return {
         "gmv": summary["final"]["gmv_net_cum"] / users,
         "gmv_gross": summary["final"]["gmv_cum"] / users,
         "ux": float(summary["final"]["ux"]),
+        # what says whether the setting is calibrated (laissez-faire's, in the report)
+        "acted_share": float(summary["final"]["acted_share"]),
+        "left_share": float(summary["final"]["left_share"]),
+        "mutes_per_unfriend": float("nan") if ratio is None else float(ratio),
     }
 
 
@@ -185,6 +190,9 @@ def evaluate(
                 "gmv": float(part["gmv"].mean()),
                 "gmv_gross": float(part["gmv_gross"].mean()),
                 "ux": float(part["ux"].mean()),
+                "acted_share": float(part["acted_share"].mean()),
+                "left_share": float(part["left_share"].mean()),
+                "mutes_per_unfriend": float(part["mutes_per_unfriend"].mean()),
                 "gmv_sd": float(part["gmv"].std(ddof=1)) if seeds > 1 else float("nan"),
                 "ux_sd": float(part["ux"].std(ddof=1)) if seeds > 1 else float("nan"),
                 "gmv_seeds": [float(x) for x in part["gmv"]],
@@ -276,7 +284,7 @@ def optimize(
     sampler = sampler_name(sampler_for(frontier.trials, jobs))
     if slurm is not None:
         sampler += f", over {slurm.tasks} SLURM array tasks sharing the journal"
-    search = {"sampler": sampler, "base": " ".join(base)}
+    search = {"sampler": sampler, "base": " ".join(base), "calibrated": calibrated(base, defaults)}
     write_outputs(frontier, out, trials, seeds, front, defaults, versus, designs, written, search)
     return {
         "trials": trials,
@@ -285,6 +293,16 @@ def optimize(
         "versus": versus,
         "designs": designs,
     }
+
+
+def calibrated(base: Sequence[str], defaults: pd.DataFrame) -> str:
+    """Say whether the search's setting is calibrated (laissez-faire on the same seeds)."""
+    from sim.calibrate import setting_check
+
+    config = to_sim_config(compose_config(shared(base)))
+    baseline = defaults[defaults["policy"] == "laissez_faire"]
+    users = config.graph.n_users
+    return setting_check(baseline, config.steps, users, "this search's setting")[1]
 
 
 def open_study(
@@ -459,7 +477,7 @@ def default_policies(
     path, per_seed = out / "defaults.csv", out / "defaults_seeds.csv"
     if path.is_file() and per_seed.is_file():
         table, seeds = pd.read_csv(path), pd.read_csv(per_seed)
-        if set(table["policy"]) == set(DEFAULT_POLICIES) and "gmv_gross" in table:
+        if set(table["policy"]) == set(DEFAULT_POLICIES) and "acted_share" in table:
             for objective in OBJECTIVES:
                 table[f"{objective}_seeds"] = [
                     seeds[seeds["policy"] == p].sort_values("seed")[objective].tolist()
@@ -761,6 +779,8 @@ def report_text(
         "counts as a win-win only when its paired differences from laissez-faire on the "
         "same seeds have 95% intervals above zero on both, so a tie or a difference within "
         "noise is never called one.",
+        "",
+        search["calibrated"],
         "",
         f"{len(trials)} designs of {readable(frontier.policy)}'s levers, each run on seeds "
         f"0-{frontier.seeds - 1} (the same seeds for every design and for the default "

@@ -318,6 +318,10 @@ def test_a_design_that_ties_laissez_faire_is_never_a_win_win(tmp_path, monkeypat
     report = (out / "report.md").read_text()
     assert "No searched design beats laissez-faire on both objectives beyond noise" in report
     assert "give exactly laissez-faire's runs" in report and "win-win design exists" not in report
+    # 150 users for 20 days: the report says at its top that this is not the calibrated setting
+    assert "**Warning: this search's setting is not calibrated**" in "\n".join(
+        report.splitlines()[:6]
+    )
     scenario_files = (tmp_path / "results" / "scenarios" / "scenario").glob("*.yaml")
     assert all("win_win" not in f.read_text() for f in scenario_files)
 
