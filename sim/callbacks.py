@@ -51,6 +51,9 @@ class AggregateOnMultirunEnd(Callback):
         finish_sweep(Path(config.hydra.sweep.dir))
 
 
+AGGREGATION_FAILED: set[Path] = set()  # sweeps whose tables and report could not be written
+
+
 def finish_sweep(folder: Path) -> None:
     """Aggregate a sweep at its end; a fault of the disk is one line, not a traceback.
 
@@ -68,6 +71,7 @@ def finish_sweep(folder: Path) -> None:
     try:
         aggregate(folder)
     except OSError as error:
+        AGGREGATION_FAILED.add(folder)
         reason = error.strerror or type(error).__name__
         where = f"{error.filename}: " if error.filename else ""
         print(f"sim: error: the sweep's tables were not written: {where}{reason}", file=sys.stderr)

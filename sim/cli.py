@@ -30,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import signals
-from sim.callbacks import finish_sweep
+from sim.callbacks import AGGREGATION_FAILED, finish_sweep
 from sim.config import ConfigError, SimConfig, register_configs
 from sim.graphs import check_edgelist_file, read_edgelist
 from sim.outputs import write_atomically
@@ -407,8 +407,9 @@ def report_sweeps() -> None:
                 f"sim: error: {unfinished} of {status['expected']} runs did not finish "
                 f"({len(status['failed'])} failed"
                 + (f", {len(status['damaged'])} damaged" if status["damaged"] else "")
-                + f"): {named}; see {folder / 'report.md'}; "
-                "re-run the same command to run only those",
+                + f"): {named}; "
+                + ("" if folder in AGGREGATION_FAILED else f"see {folder / 'report.md'}; ")
+                + "re-run the same command to run only those",
                 file=sys.stderr,
             )
             raise SystemExit(1)

@@ -28,6 +28,8 @@ class ConfigError(ValueError):
 
 def _check(condition: bool, key: str, rule: str, value: object) -> None:
     """Raise ``ConfigError`` naming ``key`` unless ``condition`` holds."""
+    if isinstance(value, float) and not math.isfinite(value):  # nan fails every comparison
+        raise ConfigError(f"{key} must be a finite number (got {value!r})")
     if not condition:
         raise ConfigError(f"{key} must be {rule} (got {value!r})")
 

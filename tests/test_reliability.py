@@ -303,6 +303,7 @@ def test_a_run_is_finished_only_when_every_file_it_lists_is_whole(tmp_path):
     ("overrides", "expected"),
     [
         (["market.intensity=inf"], "market.intensity must be a finite number"),
+        (["market.intensity=nan"], "market.intensity must be a finite number"),
         (["market.order_value=inf"], "market.order_value must be a finite number"),
         (["users.organic_rate=inf"], "users.organic_rate must be a finite number"),
         (["scenario=rectify", "policy.enforcement=2"], "policy.enforcement must be true or false"),
@@ -545,6 +546,8 @@ def test_a_disk_that_fills_during_a_sweep_ends_in_lines_not_tracebacks(tmp_path,
     lines = out.stderr.strip().splitlines()
     assert "Traceback" not in out.stderr and all(line.startswith("sim: ") for line in lines)
     assert any("No space left on device" in line for line in lines)
+    # the tables could not be written: no line points the user to a report that is not there
+    assert not any("report.md" in line for line in lines)
 
 
 def test_compare_prints_plain_numbers(tiny_sweep, tmp_path):
