@@ -2,7 +2,7 @@
 # CI: what the dashboard's browser tests need. Debian's chromium (Playwright's own
 # browser downloads are not used), npm, and the dashboard's browser files (Solara's
 # front end), fetched from the npm registry into the project's asset folder
-# (sim/app_assets.py: $SIM_APP_ASSETS, else ~/.cache/sim/app-assets), as the first
+# (sim/dashboard/assets.py: $SIM_APP_ASSETS, else ~/.cache/sim/app-assets), as the first
 # `sim app` on a machine does. The tests themselves then run with no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."

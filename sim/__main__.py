@@ -1,13 +1,13 @@
 """``python -m sim`` and the ``sim`` console script: see :mod:`sim.cli`.
 
-Signals are taken over before anything else is imported (``sim.signals``):
+Signals are taken over before anything else is imported (``sim.run.signals``):
 start-up imports take seconds, and a Ctrl-C or SIGTERM in them must end the
 run the same documented way as one that lands mid-run.
 """
 
 from __future__ import annotations
 
-from sim import signals
+from sim.run import signals
 
 
 def main() -> None:

@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.compare import OUTCOMES, collect, outcome_figure, ribbons_figure, tradeoff_figure
-from sim.figures import overview_figure
-from sim.model import SocialCommerceModel
-from sim.network import ArcStatus
-from sim.plotting import timeseries_figure, trust_network_figure
-from sim.runner import RunResult, compose_config, run, simulate, to_sim_config
-from sim.sweep import CONFIG
+from sim.engine.model import SocialCommerceModel
+from sim.engine.network import ArcStatus
+from sim.figures.plotting import timeseries_figure, trust_network_figure
+from sim.figures.study import overview_figure
+from sim.figures.sweep import OUTCOMES, outcome_figure, ribbons_figure, tradeoff_figure
+from sim.run.runner import RunResult, compose_config, run, simulate, to_sim_config
+from sim.run.sweep import CONFIG
+from sim.study.compare import collect
 
 __all__ = [
     "OUTCOMES",

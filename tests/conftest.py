@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.config import SimConfig
-from sim.model import SocialCommerceModel
-from sim.runner import composed_config
+from sim.core.config import SimConfig
+from sim.engine.model import SocialCommerceModel
+from sim.run.runner import composed_config
 
 SMALL = ("graph.n_users=400", "graph.mean_degree=30", "steps=60", "progress=false")
 

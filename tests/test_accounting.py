@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.metrics import Column, gmv_net
-from sim.model import SocialCommerceModel
-from sim.network import ArcStatus
-from sim.runner import simulate
+from sim.engine.metrics import Column, gmv_net
+from sim.engine.model import SocialCommerceModel
+from sim.engine.network import ArcStatus
+from sim.run.runner import simulate
 
 from .conftest import small_config
 

@@ -1,7 +1,7 @@
 """The dashboard in a real browser, offline: Debian's chromium driven by Playwright.
 
 Each test starts ``python -m sim.app`` on a free port of 127.0.0.1 with the
-project's own browser files (``sim.app_assets``; CI fetches them first with
+project's own browser files (``sim.dashboard.assets``; CI fetches them first with
 ``python -m sim.app_assets``) and without a network: the server's and the
 browser's HTTP proxies point at a closed local port, so a request to any
 other machine (Solara's CDN, telemetry) fails, and the tests check that
@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sim.app_assets import assets_dir, missing, required
+from sim.dashboard.assets import assets_dir, missing, required
 from tests.test_app import tiny_sweep  # noqa: F401  (a fixture: a real sweep, made once)
 
 CHROMIUM = "/usr/bin/chromium"

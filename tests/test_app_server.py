@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from sim import app, app_assets, app_server
-from sim.app_assets import AssetsError, ensure, required
-from sim.app_server import CDN_PATH, Dashboard
+from sim.dashboard import assets as app_assets
+from sim.dashboard import serve as app
+from sim.dashboard import server as app_server
+from sim.dashboard.assets import AssetsError, ensure, required
+from sim.dashboard.server import CDN_PATH, Dashboard
 
 FAKE_NPM = """#!{python}
 import io, json, os, sys, tarfile

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.bass import (
+from sim.core.config import ConfigError
+from sim.run.runner import compose_config, to_sim_config
+from sim.verify.bass import (
     BassCase,
     bass_experiment,
     closed_form,
@@ -15,8 +17,6 @@ from sim.bass import (
     simulate_curves,
     standard_bass,
 )
-from sim.config import ConfigError
-from sim.runner import compose_config, to_sim_config
 
 P, Q = 0.01, 0.3
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.calibrate import Target, load_calibration, main
+from sim.study.calibrate import Target, load_calibration, main
 
 TINY = {
     "base": ["scenario=laissez_faire", "market.intensity=2"],

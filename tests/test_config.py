@@ -7,8 +7,8 @@ import re
 import pytest
 from hydra.errors import HydraException
 
-from sim.config import ConfigError
-from sim.runner import compose_config, options, to_sim_config
+from sim.core.config import ConfigError
+from sim.run.runner import compose_config, options, to_sim_config
 
 
 @pytest.mark.parametrize("scenario", options("scenario", user_files=False))

@@ -1,9 +1,9 @@
-"""Docking with proven power (issue 10, items 1-2), through ``sim.dock``'s machinery.
+"""Docking with proven power (issue 10, items 1-2), through ``sim.verify.dock``'s machinery.
 
 * The fast engine must be equivalent to the per-agent reference (TOST on every
   headline metric at three days, KS on per-run, per-arc and per-seller
   quantities) in every scenario of the stressed docking regime.
-* Power: every negative control in ``sim.dock.FAULTS`` (a fast-engine-only
+* Power: every negative control in ``sim.verify.dock.FAULTS`` (a fast-engine-only
   override, one or more per ODD submodel and policy lever) must be rejected,
   and the unmodified engine must pass against itself on other seeds. The
   baseline of the power tests is the unmodified fast engine (``--baseline
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import dock
+from sim.verify import dock
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_faults_cover_every_submodel_and_policy():
 def test_command_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "table.md"
     assert dock.main(["--fast", "trust.no_such_key=1", "--markdown", str(out)]) == 2
-    assert "sim.dock" in capsys.readouterr().err
+    assert "sim.verify.dock" in capsys.readouterr().err
     assert not out.exists()
 
 
@@ -133,7 +133,7 @@ def test_the_command_docks_the_cases_asked_for():
 
 
 def test_a_run_config_is_the_one_hydra_composes_for_its_seed():
-    from sim.runner import compose_config, to_sim_config
+    from sim.run.runner import compose_config, to_sim_config
 
     overrides = dock.REGIMES["complaints"]
     first = dock._config("rectify", 7, overrides)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.config import POLICY_CONFIGS, SimConfig
-from sim.metrics import Column
-from sim.runner import options
+from sim.core.config import POLICY_CONFIGS, SimConfig
+from sim.engine.metrics import Column
+from sim.run.runner import options
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()

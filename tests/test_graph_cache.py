@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from sim.config import GraphConfig
-from sim.graph_cache import cache_dir, cache_file, load_or_build
-from sim.graphs import build_graph
+from sim.core.config import GraphConfig
+from sim.engine.graph_cache import cache_dir, cache_file, load_or_build
+from sim.engine.graphs import build_graph
 
 CFG = GraphConfig(kind="holme_kim", n_users=3000, mean_degree=40)
 
@@ -99,7 +99,7 @@ def test_a_file_whose_content_changed_is_rebuilt_with_a_note(cache, capsys, chan
 
 
 def test_a_well_hashed_file_that_breaks_the_graph_rules_is_not_used(cache, capsys):
-    from sim.graph_cache import _store
+    from sim.engine.graph_cache import _store
 
     calls: list[int] = []
     cache.mkdir()
@@ -130,9 +130,9 @@ def test_small_graphs_and_off_switch_skip_the_cache(cache, monkeypatch):
 
 def test_concurrent_writers_leave_one_whole_file(cache):
     code = (
-        "import numpy as np; from sim.config import GraphConfig;"
-        "from sim.graphs import build_graph;"
-        "from sim.graph_cache import load_or_build;"
+        "import numpy as np; from sim.core.config import GraphConfig;"
+        "from sim.engine.graphs import build_graph;"
+        "from sim.engine.graph_cache import load_or_build;"
         "cfg = GraphConfig(kind='holme_kim', n_users=3000, mean_degree=40);"
         "n, e = load_or_build(cfg, 9, lambda: build_graph(cfg, np.random.default_rng([9, 1])));"
         "print(int(e.sum()))"

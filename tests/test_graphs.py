@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.config import ConfigError, GraphConfig
-from sim.graphs import build_graph, canonical_edges, read_edgelist, to_networkx
+from sim.core.config import ConfigError, GraphConfig
+from sim.engine.graphs import build_graph, canonical_edges, read_edgelist, to_networkx
 
 
 def assert_canonical(edges):

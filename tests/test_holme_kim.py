@@ -2,7 +2,7 @@
 
 Same model, different code: over a few seeds each, the degree distribution
 (quantiles and tail), the average clustering and the degree assortativity of
-``sim.graphs.holme_kim`` must match networkx's within the spread seeds give.
+``sim.engine.graphs.holme_kim`` must match networkx's within the spread seeds give.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
-from sim.graphs import holme_kim
+from sim.engine.graphs import holme_kim
 
 
 def graph_statistics(n: int, edges: np.ndarray) -> np.ndarray:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import Column
-from sim.network import ArcStatus
-from sim.runner import simulate
+from sim.engine.metrics import Column
+from sim.engine.network import ArcStatus
+from sim.run.runner import simulate
 
 from .conftest import small_config, small_model
 
@@ -56,7 +56,7 @@ def test_table_has_one_row_per_day_and_every_column():
 
 
 def test_user_agents_are_made_on_first_use_and_are_the_rows_they_view():
-    from sim.agents import User
+    from sim.engine.agents import User
 
     model = small_model()
     users = model.users

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.network import ArcStatus, ArcTable
+from sim.engine.network import ArcStatus, ArcTable
 
 
 def table():

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.metrics import Column
-from sim.runner import run
+from sim.engine.metrics import Column
+from sim.run.runner import run
 
 from .conftest import SMALL
 

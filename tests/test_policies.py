@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.metrics import Column
-from sim.network import ArcStatus
-from sim.runner import simulate
+from sim.engine.metrics import Column
+from sim.engine.network import ArcStatus
+from sim.run.runner import simulate
 
 from .conftest import small_config, small_model
 
@@ -275,7 +275,7 @@ def word_of_mouth_model(scenario: str):
 
     Friendships: 0-1, 0-2, 0-3, 0-4, 1-3, 1-2, 2-3 (3 is also buyer 2's friend).
     """
-    from sim.model import SocialCommerceModel
+    from sim.engine.model import SocialCommerceModel
 
     edges = np.array([[0, 1], [0, 2], [0, 3], [0, 4], [1, 3], [1, 2], [2, 3]])
     cfg = small_config(f"scenario={scenario}", "purchase.word_of_mouth=0.1")

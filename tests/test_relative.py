@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.metrics import Column
-from sim.runner import simulate
+from sim.engine.metrics import Column
+from sim.run.runner import simulate
 
 from .conftest import small_config
 

@@ -16,12 +16,12 @@ import psutil
 import pytest
 from omegaconf import OmegaConf
 
-from sim.config import ConfigError
-from sim.plotting import timeseries_figure
-from sim.runner import compose_config, simulate, summary_table, to_sim_config
-from sim.safety import RunPlan, check_memory, plan_run
-from sim.signals import stop_of
-from sim.sweep import config_difference
+from sim.core.config import ConfigError
+from sim.figures.plotting import timeseries_figure
+from sim.run.runner import compose_config, simulate, summary_table, to_sim_config
+from sim.run.safety import RunPlan, check_memory, plan_run
+from sim.run.signals import stop_of
+from sim.run.sweep import config_difference
 
 from .conftest import SMALL
 
@@ -55,7 +55,7 @@ def one_line_error(out, expected, status=2):
 
 # 1. A failed or interrupted run removes only what it created.
 def catches_sigterm(pid):
-    """Whether the process has its own SIGTERM handler (``sim.signals.install`` ran)."""
+    """Whether the process has its own SIGTERM handler (``sim.run.signals.install`` ran)."""
     try:
         with open(f"/proc/{pid}/status") as status:
             caught = next(line for line in status if line.startswith("SigCgt:"))
@@ -217,7 +217,7 @@ def test_a_finished_sweep_run_again_only_says_so(tiny_sweep, tmp_path):
 
 
 def test_time_left_follows_the_pace_once_three_runs_finished():
-    from sim.sweep import time_left
+    from sim.run.sweep import time_left
 
     start = 1_000.0
     finished = [start + 12.0, start + 13.0, start + 14.0]  # 12 s of start-up, then 1 s a run
@@ -229,7 +229,7 @@ def test_time_left_follows_the_pace_once_three_runs_finished():
 
 def made_otherwise(run, config_text):
     """Give a finished run another config.yaml, as if it had been run with that config."""
-    from sim.outputs import file_record
+    from sim.core.outputs import file_record
 
     (run / "config.yaml").write_text(config_text)
     summary = json.loads((run / "summary.json").read_text())
@@ -280,8 +280,8 @@ def test_resume_recomputes_a_run_whose_files_are_not_whole(tiny_sweep, tmp_path)
 
 
 def test_a_run_is_finished_only_when_every_file_it_lists_is_whole(tmp_path):
-    from sim.runner import write_results
-    from sim.sweep import damage, is_complete
+    from sim.run.runner import write_results
+    from sim.run.sweep import damage, is_complete
 
     result = simulate(compose_config(list(SMALL)), progress=False)
     write_results(result, tmp_path, plot=True)
@@ -392,8 +392,8 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
 def test_help_explains_the_tool_without_schema_entries(tmp_path):
     out = sim("--help", cwd=tmp_path)
     assert out.returncode == 0
-    assert "+sweep=quick" in out.stdout and "sim.compare" in out.stdout
-    assert "sim.bench" in out.stdout and "separate_shop" in out.stdout
+    assert "+sweep=quick" in out.stdout and "sim compare" in out.stdout
+    assert "bench" in out.stdout and "separate_shop" in out.stdout
     assert "schema" not in out.stdout and "powered by Hydra" not in out.stdout
     env = {**os.environ, "COMP_LINE": "sim scenario="}
     done = subprocess.run(
@@ -459,7 +459,7 @@ def special_files(tmp_path):
 
 @pytest.mark.parametrize("case", ["folder", "fifo", "loop", "device", "one line", "columns"])
 def test_a_graph_file_that_makes_no_graph_is_refused(tmp_path, case):
-    from sim.cli import check_inputs
+    from sim.cli.run import check_inputs
 
     path, expected = special_files(tmp_path)[case]
     config = to_sim_config(compose_config(["graph=edgelist", f"graph.path={path}"]))
@@ -490,10 +490,10 @@ def test_every_number_in_a_summary_is_finite_or_null(tmp_path):
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        (["sim.bench", "--quick", "--out", "taken"], "--out: taken is a file, not a folder"),
-        (["sim.dock", "--markdown", "."], "--markdown: . is a folder; give a file name"),
-        (["sim.dock", "--plot", "taken/bass.png"], "--plot: taken is a file, not a folder"),
-        (["sim.optimize", "--out", "taken"], "--out: taken is a file, not a folder"),
+        (["sim.verify.bench", "--quick", "--out", "taken"], "--out: taken is a file, not a folder"),
+        (["sim.verify.dock", "--markdown", "."], "--markdown: . is a folder; give a file name"),
+        (["sim.verify.dock", "--plot", "taken/bass.png"], "--plot: taken is a file, not a folder"),
+        (["sim.study.optimize", "--out", "taken"], "--out: taken is a file, not a folder"),
     ],
 )
 def test_a_bad_output_path_is_refused_before_any_work(tmp_path, command, expected):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import submodels as sm
+from sim.engine import submodels as sm
 
 
 def test_beta_and_lognormal_have_the_requested_centre(rng):

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.compare import Sweep
-from sim.sweep_report import report, seeds_needed, verdict, verdict_sentence, verdicts
+from sim.study.compare import Sweep
+from sim.study.sweep_report import report, seeds_needed, verdict, verdict_sentence, verdicts
 
 
 def effects(*rows):

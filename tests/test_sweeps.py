@@ -81,8 +81,8 @@ def test_plots_are_real_images_and_the_report_lists_the_runs(basic):
 
 
 def test_the_overview_compares_policies_at_matched_seller_pressure(basic):
-    from sim.compare import tradeoff_figure
-    from sim.figures import PRESSURE_LABEL, overview_figure
+    from sim.figures.study import PRESSURE_LABEL, overview_figure
+    from sim.figures.sweep import tradeoff_figure
 
     summary, _ = tables(basic)
     assert (summary.loc[summary["intensity"] == 0, "seller_pressure"] == 0).all()
@@ -199,7 +199,7 @@ def test_sweeps_check_one_composed_job_per_batch(basic):
     """The launching process composes one job per batch (the preflight checked every value)."""
     from omegaconf import OmegaConf
 
-    from sim.sweep import validate_first_job
+    from sim.run.sweep import validate_first_job
 
     multirun = OmegaConf.load(basic / "multirun.yaml")
     assert multirun.hydra.sweeper._target_ == "hydra_plugins.sim_sweeper.SimSweeper"

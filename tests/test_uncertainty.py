@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import ConfigError
-from sim.uncertainty import apply_values, draw_sample, load_uncertainty, world_count
+from sim.core.config import ConfigError
+from sim.run.uncertainty import apply_values, draw_sample, load_uncertainty, world_count
 
 # 4 parameters (quick set minus two), Morris 2 trajectories: 2 x 7 worlds... the quick
 # set has 6 parameters, so 2 trajectories = 14 worlds x 2 policies = 28 runs of 150 users.
@@ -89,7 +89,7 @@ def test_sample_is_salib_and_deterministic():
 
 
 def test_policy_keys_apply_only_to_their_policy():
-    from sim.runner import compose_config
+    from sim.run.runner import compose_config
 
     values = {"policy.conversion_friction": 0.55, "trust.mute_leak": 0.2}
     shop = apply_values(compose_config(["scenario=separate_shop"]), values)
@@ -155,14 +155,24 @@ def test_study_end_to_end_resume_and_sensitivity(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     out = subprocess.run(
-        [sys.executable, "-m", "sim.sensitivity", str(tmp_path)], capture_output=True, text=True
+        [sys.executable, "-m", "sim.sensitivity", str(tmp_path)],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 2 and "not a study folder" in out.stderr
 
 
 def optimize(folder, trials: int) -> subprocess.CompletedProcess:
     """Run the quick frontier in ``folder`` until it has ``trials`` trials."""
-    command = [sys.executable, "-m", "sim.optimize", "--config", "quick", "--trials", str(trials)]
+    command = [
+        sys.executable,
+        "-m",
+        "sim.study.optimize",
+        "--config",
+        "quick",
+        "--trials",
+        str(trials),
+    ]
     return subprocess.run(
         [*command, "--seeds", "1", "steps=15", "graph.n_users=150", "graph.mean_degree=16"],
         cwd=folder,
@@ -217,7 +227,7 @@ def test_frontier_writes_designs_runnable_by_name(tmp_path):
 
 def test_prim_looks_only_at_parameters_that_can_act_on_the_two_policies():
     """Another policy's lever cannot flip this pair; PRIM must not be offered it."""
-    from sim.robust import acting_on
+    from sim.study.robust import acting_on
 
     names = [
         "trust.erosion_per_item",
@@ -241,7 +251,7 @@ def test_a_prim_box_never_restricts_another_policys_lever():
     it cannot in the model, so the robust comparison must not offer it to PRIM."""
     import numpy as np
 
-    from sim.robust import compare
+    from sim.study.robust import compare
 
     rng = np.random.default_rng(0)
     sample = pd.DataFrame(
@@ -272,7 +282,7 @@ def test_a_prim_box_never_restricts_another_policys_lever():
 
 
 def test_paired_differences_call_a_win_only_beyond_noise():
-    from sim.optimize import paired_difference
+    from sim.study.optimize import paired_difference
 
     assert paired_difference([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])["verdict"] == "identical"
     assert paired_difference([1.1, 2.1, 3.1], [1.0, 2.0, 3.0])["verdict"] == "better"
@@ -282,7 +292,7 @@ def test_paired_differences_call_a_win_only_beyond_noise():
 
 
 def test_hypervolume_of_two_objectives():
-    from sim.optimize import hypervolume
+    from sim.study.optimize import hypervolume
 
     points = pd.DataFrame({"gmv": [3.0, 2.0, 1.0, 1.5], "ux": [1.0, 2.0, 3.0, 1.0]})
     # rectangles above (0, 0): 3x1 + 2x(2-1) + 1x(3-2); (1.5, 1) is dominated
@@ -290,7 +300,7 @@ def test_hypervolume_of_two_objectives():
 
 
 def test_a_design_that_ties_laissez_faire_is_never_a_win_win(tmp_path, monkeypatch):
-    from sim.optimize import Frontier, Lever, optimize
+    from sim.study.optimize import Frontier, Lever, optimize
 
     monkeypatch.chdir(tmp_path)
     # rectify with every lever off runs laissez-faire draw for draw; the cap's
@@ -327,7 +337,7 @@ def test_a_design_that_ties_laissez_faire_is_never_a_win_win(tmp_path, monkeypat
 
 
 def test_the_pareto_objective_does_not_favour_either_side():
-    from sim.robust import ranking
+    from sim.study.robust import ranking
 
     # laissez-faire sells more, the shop keeps users happier, in every world
     worlds = pd.concat(
@@ -338,7 +348,7 @@ def test_the_pareto_objective_does_not_favour_either_side():
         ]
     )
     objective = {"objective": "pareto", "ux_weight": 1.0}
-    from sim.robust import objective_scores
+    from sim.study.robust import objective_scores
 
     table = ranking(objective_scores(worlds, objective), worlds, objective).set_index("scenario")
     assert table.loc["laissez_faire", "pareto_share"] == 1.0
@@ -354,7 +364,7 @@ def test_the_pareto_objective_does_not_favour_either_side():
 
 
 def test_intervals_count_a_morris_trajectory_once():
-    from sim.robust import grouped_interval, independent_groups, interval
+    from sim.study.robust import grouped_interval, independent_groups, interval
 
     rng = np.random.default_rng(3)
     trajectory_means = rng.normal(1.0, 1.0, 4)
@@ -367,7 +377,7 @@ def test_intervals_count_a_morris_trajectory_once():
 
 
 def test_only_parameters_whose_interval_excludes_zero_are_drivers():
-    from sim.study_report import drivers
+    from sim.study.study_report import drivers
 
     indices = pd.DataFrame(
         {
@@ -384,8 +394,8 @@ def test_only_parameters_whose_interval_excludes_zero_are_drivers():
 
 
 def test_a_thin_prim_box_is_flagged():
-    from sim.robust import PrimBox
-    from sim.study_report import prim_words
+    from sim.study.robust import PrimBox
+    from sim.study.study_report import prim_words
 
     limits = pd.DataFrame(
         {
@@ -409,7 +419,7 @@ def test_a_thin_prim_box_is_flagged():
 def test_sobol_studies_draw_no_second_order_terms():
     from omegaconf import OmegaConf
 
-    from sim.uncertainty import draw_sample, load_uncertainty, world_count
+    from sim.run.uncertainty import draw_sample, load_uncertainty, world_count
 
     d = len(load_uncertainty("quick").parameters)
     study = OmegaConf.create(
@@ -420,7 +430,7 @@ def test_sobol_studies_draw_no_second_order_terms():
 
 
 def test_the_heatmap_leaves_indices_indistinguishable_from_zero_blank():
-    from sim.figures import heatmap_figure
+    from sim.figures.study import heatmap_figure
 
     indices = pd.DataFrame(
         {

@@ -1,13 +1,13 @@
 """Hydra plugin entry for ``hydra/launcher=slurm``: Hydra loads launchers only from here.
 
-The logic lives in ``sim.cluster``.
+The logic lives in ``sim.run.cluster``.
 """
 
-from sim.cluster import SlurmLauncher as _SlurmLauncher
+from sim.run.cluster import SlurmLauncher as _SlurmLauncher
 
 
 class SlurmLauncher(_SlurmLauncher):
-    """``sim.cluster.SlurmLauncher`` under the name Hydra accepts."""
+    """``sim.run.cluster.SlurmLauncher`` under the name Hydra accepts."""
 
 
 __all__ = ["SlurmLauncher"]

@@ -1,8 +1,8 @@
 """Hydra plugin: the sweeper every ``python -m sim -m`` uses (``hydra.sweeper._target_``).
 
 Hydra's basic sweeper, checking one composed job per batch instead of every
-job (``sim.sweep.validate_first_job`` says why), and launching only the runs
-that have not finished (``sim.sweep.unfinished_batches``): re-running a
+job (``sim.run.sweep.validate_first_job`` says why), and launching only the runs
+that have not finished (``sim.run.sweep.unfinished_batches``): re-running a
 finished sweep launches nothing and only aggregates. The class is defined here,
 against the basic sweeper as Hydra's plugin scan loaded it: the scan
 re-executes Hydra's core plugin modules, and a subclass of an earlier copy of
@@ -14,7 +14,7 @@ from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 
-from sim.sweep import unfinished_batches, validate_first_job
+from sim.run.sweep import unfinished_batches, validate_first_job
 
 
 class SimSweeper(BasicSweeper):
@@ -27,7 +27,7 @@ class SimSweeper(BasicSweeper):
 
         Hydra itself creates each run's folder before the run starts; when that
         fails, Hydra would print the fault as a traceback. The runs that
-        finished are kept and aggregated (``sim.cli``), and resume runs the rest.
+        finished are kept and aggregated (``sim.cli.run``), and resume runs the rest.
         """
         try:
             return super().sweep(arguments)

@@ -1,0 +1,1 @@
+"""Foundations every layer uses: the config schema, the outcome vocabulary, file writing."""

@@ -1,0 +1,1 @@
+"""The browser dashboard (Solara): policies side by side, a seller's circle, sweeps."""

@@ -1,0 +1,573 @@
+"""Compiled inner loops of the fast engine (numba).
+
+Why by hand: in numpy, one pass of a rule over the day's arcs is a chain of
+gathers, masks and temporaries (``reader[idx]``, ``status[idx] == VISIBLE``,
+``opened[...]``, ``idx[mask]`` ...). At 100,000 users a day is about 200 such
+calls of a tenth of a millisecond each, and that overhead, not arithmetic, was
+the year's cost. Each loop here fuses one such chain into a single pass.
+
+Every loop that draws random numbers takes the model's own
+``numpy.random.Generator`` and draws in the order the numpy code it replaced
+did (numba reproduces numpy's streams draw for draw), so the engine's outputs
+are byte-identical to the numpy version's: the golden time series is the check.
+
+Compiled code is cached on disk (``cache=True``): a process loads it in
+milliseconds; the first run on a machine compiles it once (about 13 s).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.engine.arc_status import ArcStatus
+from sim.engine.submodels import (
+    decayed_exposure,
+    erode_trust,
+    recruit_probability,
+    repair_trust,
+    thin,
+    wear_factor,
+)
+
+VISIBLE, MUTED, REMOVED = ArcStatus.VISIBLE.value, ArcStatus.MUTED.value, ArcStatus.REMOVED.value
+
+
+@njit(cache=True)
+def visible_sum(
+    start: np.ndarray, reader: np.ndarray, status: np.ndarray, per_author: np.ndarray
+) -> np.ndarray:
+    """Per reader, the sum of ``per_author`` over the authors they see (float32 sums)."""
+    out = np.zeros(len(start) - 1, dtype=np.float32)
+    for author in range(len(start) - 1):
+        value = np.float32(per_author[author])
+        if value == 0:
+            continue
+        for arc in range(start[author], start[author + 1]):
+            if status[arc] == VISIBLE:
+                out[reader[arc]] += value
+    return out
+
+
+@njit(cache=True)
+def arc_count(start: np.ndarray, authors: np.ndarray) -> int:
+    """Return how many arcs the ``authors`` have in all."""
+    total = 0
+    for author in authors:
+        total += start[author + 1] - start[author]
+    return total
+
+
+@njit(cache=True)
+def arcs_of(start: np.ndarray, authors: np.ndarray) -> np.ndarray:
+    """Return every arc whose author is in ``authors``, author by author."""
+    total = arc_count(start, authors)
+    out = np.empty(total, dtype=np.int64)
+    k = 0
+    for author in authors:
+        for arc in range(start[author], start[author + 1]):
+            out[k] = arc
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def canonical(edges: np.ndarray) -> bool:
+    """Return whether every edge is ``(low, high)`` with ``low < high``, in sorted order."""
+    for e in range(len(edges)):
+        if edges[e, 0] >= edges[e, 1]:
+            return False
+        if e and (edges[e, 0], edges[e, 1]) <= (edges[e - 1, 0], edges[e - 1, 1]):
+            return False
+    return True
+
+
+@njit(cache=True)
+def arc_layout(
+    edges: np.ndarray,
+    start: np.ndarray,
+    author: np.ndarray,
+    reader: np.ndarray,
+    twin: np.ndarray,
+) -> None:
+    """Lay canonical edges (``canonical``) out as arcs grouped by author.
+
+    Fills ``start`` (CSR offsets, n_users + 1), ``author``, ``reader`` and
+    ``twin`` (the reverse arc; 2 per edge). An author's arcs come in reader
+    order: first the readers below it (edges whose high end it is, met in
+    order of their low end), then those above (its own edges, in order of
+    their high end). One pass, by counting: no sort. The arrays come from
+    numpy, which asks the kernel for huge pages on large arrays (numba's
+    allocator does not): the run gathers from them at random every day.
+    """
+    n_users = len(start) - 1
+    degree = np.zeros(n_users, dtype=np.int64)
+    below = np.zeros(n_users, dtype=np.int64)
+    for e in range(len(edges)):
+        degree[edges[e, 0]] += 1
+        degree[edges[e, 1]] += 1
+        below[edges[e, 1]] += 1
+    start[0] = 0
+    for node in range(n_users):
+        start[node + 1] = start[node] + degree[node]
+    for node in range(n_users):
+        author[start[node] : start[node + 1]] = node
+    next_below = start[:-1].copy()
+    next_above = start[:-1] + below
+    for e in range(len(edges)):
+        u, v = edges[e, 0], edges[e, 1]
+        up, down = next_above[u], next_below[v]  # arcs v <- u and u <- v
+        next_above[u] += 1
+        next_below[v] += 1
+        reader[up], reader[down] = v, u
+        twin[up], twin[down] = down, up
+
+
+@njit(cache=True)
+def find_arcs(
+    start: np.ndarray, reader: np.ndarray, readers: np.ndarray, authors: np.ndarray
+) -> np.ndarray:
+    """Return arc ``readers[k] <- authors[k]`` for each k (-1 if none): binary searches."""
+    out = np.full(len(readers), -1, dtype=np.int64)
+    for k in range(len(readers)):
+        lo, hi = start[authors[k]], start[authors[k] + 1]
+        end = hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if reader[mid] < readers[k]:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < end and reader[lo] == readers[k]:
+            out[k] = lo
+    return out
+
+
+@njit(cache=True)
+def moments_arcs(
+    start: np.ndarray,
+    reader: np.ndarray,
+    status: np.ndarray,
+    opened: np.ndarray,
+    authors: np.ndarray,
+    leak: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ODD 7.3: return the posting ``authors``' arcs that show and those that leak.
+
+    Shown: to readers who see the author and opened Moments today. Leaking (if
+    ``leak``): muted. Each in arc order.
+    """
+    total = arc_count(start, authors)
+    shown = np.empty(total, dtype=np.int64)
+    leaking = np.empty(total if leak else 0, dtype=np.int64)
+    n_shown = n_leaking = 0
+    for author in authors:
+        for arc in range(start[author], start[author + 1]):
+            if status[arc] == VISIBLE:
+                if opened[reader[arc]]:
+                    shown[n_shown] = arc
+                    n_shown += 1
+            elif leak and status[arc] == MUTED:
+                leaking[n_leaking] = arc
+                n_leaking += 1
+    return shown[:n_shown], leaking[:n_leaking]
+
+
+@njit(cache=True)
+def read_moments(
+    start: np.ndarray,
+    reader: np.ndarray,
+    author: np.ndarray,
+    status: np.ndarray,
+    opened: np.ndarray,
+    organic_available: np.ndarray,
+    shown: np.ndarray,
+    folded: np.ndarray,
+    expand_prob: float,
+    attention: np.ndarray,
+    mute_leak: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ODD 7.3 Reading after who opened Moments: ``SocialCommerceModel.read_moments``.
+
+    Returns the arcs marketing was read along (leaks included) and the items
+    read on each, each user's share of items read, and the marketing and
+    ordinary items each user read. Draws in the numpy version's order:
+    expansions of folded items, marketing thinning, ordinary thinning, leaks.
+    """
+    n = len(opened)
+    posting = np.flatnonzero(shown + folded > 0)
+    ads, leaking = moments_arcs(start, reader, status, opened, posting, mute_leak > 0)
+    marketing = np.empty(len(ads), dtype=np.int64)
+    for k in range(len(ads)):
+        marketing[k] = shown[author[ads[k]]]
+    if folded.any():
+        for k in range(len(ads)):
+            if rng.random() < expand_prob:
+                marketing[k] += folded[author[ads[k]]]
+    available = organic_available.astype(np.float64)
+    for k in range(len(ads)):
+        available[reader[ads[k]]] += marketing[k]
+    share = np.empty(n)
+    for i in range(n):  # sim.engine.submodels.read_fraction
+        share[i] = 1.0 if available[i] <= 0 else min(1.0, attention[i] / available[i])
+    ad_share = np.empty(len(ads))
+    for k in range(len(ads)):
+        ad_share[k] = share[reader[ads[k]]]
+    marketing_read = thin(marketing, ad_share, rng)
+    organic_read = thin(organic_available.astype(np.int64), share, rng)
+    marketing_per_user = np.zeros(n)
+    for k in range(len(ads)):
+        marketing_per_user[reader[ads[k]]] += marketing_read[k]
+    exposed = np.empty(len(ads) + len(leaking), dtype=np.int64)
+    items = np.empty(len(ads) + len(leaking), dtype=np.int64)
+    hits = 0
+    for k in range(len(ads)):
+        if marketing_read[k] > 0:
+            exposed[hits], items[hits] = ads[k], marketing_read[k]
+            hits += 1
+    for k in range(len(leaking)):
+        leaked = rng.binomial(shown[author[leaking[k]]] + folded[author[leaking[k]]], mute_leak)
+        if leaked > 0:
+            exposed[hits], items[hits] = leaking[k], leaked
+            hits += 1
+    return exposed[:hits], items[:hits], share, marketing_per_user, organic_read
+
+
+@njit(cache=True)
+def erode(
+    idx: np.ndarray,
+    items: np.ndarray,
+    clutter_level: np.ndarray,
+    trust: np.ndarray,
+    exposure: np.ndarray,
+    exposure_day: np.ndarray,
+    reader: np.ndarray,
+    seller: np.ndarray,
+    day: int,
+    window: float,
+    per_item: float,
+    clutter_gain: float,
+    onset: float,
+    slope: float,
+    seller_factor: float,
+) -> np.ndarray:
+    """ODD 7.4 Erosion along arcs ``idx``: ``SocialCommerceModel.expose``, fused.
+
+    Updates ``exposure``, ``exposure_day`` and ``trust`` in place with the rules
+    of ``sim.engine.submodels`` and returns each arc's trust before. Everything is read
+    before anything is written, as numpy's gathers and scatters did.
+    """
+    n = len(idx)
+    before = np.empty(n)
+    past = np.empty(n, dtype=np.float32)
+    last_day = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        before[k] = trust[idx[k]]
+        past[k] = exposure[idx[k]]
+        last_day[k] = exposure_day[idx[k]]
+    for k in range(n):
+        arc = idx[k]
+        seen = decayed_exposure(past[k], last_day[k], day, window) + items[k]
+        factor = seller_factor if seller[reader[arc]] else 1.0
+        wear = wear_factor(seen, onset, slope)
+        trust[arc] = erode_trust(
+            before[k], items[k], per_item, clutter_level[k], clutter_gain, wear, factor
+        )
+        exposure[arc] = seen
+        exposure_day[arc] = day
+    return before
+
+
+@njit(cache=True)
+def repair(
+    start: np.ndarray,
+    reader: np.ndarray,
+    status: np.ndarray,
+    trust: np.ndarray,
+    baseline: np.ndarray,
+    authors: np.ndarray,
+    organic: np.ndarray,
+    opened: np.ndarray,
+    share: np.ndarray,
+    repair_rate: float,
+    rng: np.random.Generator,
+) -> None:
+    """ODD 7.4 Repair from ``authors``' ordinary posts: ``SocialCommerceModel.repair``.
+
+    Arcs to readers who opened Moments and see the author, with trust below
+    baseline, read a thinned share of the author's posts (drawn in arc order)
+    and move trust up by ``sim.engine.submodels.repair_trust``.
+    """
+    total = arc_count(start, authors)
+    due = np.empty(total, dtype=np.int64)
+    available = np.empty(total, dtype=np.int64)
+    due_share = np.empty(total)
+    n = 0
+    for author in authors:
+        for arc in range(start[author], start[author + 1]):
+            if opened[reader[arc]] and status[arc] == VISIBLE and trust[arc] < baseline[arc]:
+                due[n], available[n], due_share[n] = arc, organic[author], share[reader[arc]]
+                n += 1
+    items = thin(available[:n], due_share[:n], rng)
+    for k in range(n):
+        arc = due[k]
+        trust[arc] = repair_trust(trust[arc], baseline[arc], items[k], repair_rate)
+
+
+@njit(cache=True)
+def offers(
+    idx: np.ndarray,
+    author: np.ndarray,
+    reader: np.ndarray,
+    seller: np.ndarray,
+    category: np.ndarray,
+    need_expiry: np.ndarray,
+    day: int,
+    need_open: bool,
+) -> np.ndarray:
+    """ODD 7.5: positions in ``idx`` of offers a reader could act on.
+
+    The author sells, the reader is not a seller of the same category, and the
+    reader has (``need_open``: purchases) or has not (persuasion) an open need
+    in the author's category today.
+    """
+    out = np.empty(len(idx), dtype=np.int64)
+    n = 0
+    for k in range(len(idx)):
+        seller_node, buyer = author[idx[k]], reader[idx[k]]
+        if not seller[seller_node]:
+            continue
+        wanted = category[seller_node]
+        if seller[buyer] and category[buyer] == wanted:
+            continue
+        if (need_expiry[buyer, max(wanted, 0)] >= day) == need_open:
+            out[n] = k
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def recruits(
+    idx: np.ndarray,
+    author: np.ndarray,
+    reader: np.ndarray,
+    status: np.ndarray,
+    trust: np.ndarray,
+    seller: np.ndarray,
+    recruitable: np.ndarray,
+    in_moments: np.ndarray,
+    rolling_sales: np.ndarray,
+    base_prob: float,
+    min_trust: float,
+    sales_norm: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """ODD 7.7: the arcs of ``idx`` whose reader is drawn into the author's downline.
+
+    One uniform per arc, in order, whether or not the arc can recruit (as the
+    numpy version drew); ``sim.engine.submodels.recruit_probability`` gives the chance
+    along visible arcs from a seller to a recruitable non-seller in Moments.
+    """
+    n = len(idx)
+    arc_trust = np.empty(n)
+    sales = np.empty(n)
+    for k in range(n):
+        arc_trust[k], sales[k] = trust[idx[k]], rolling_sales[author[idx[k]]]
+    probability = recruit_probability(arc_trust, sales, base_prob, min_trust, sales_norm)
+    joins = np.empty(n, dtype=np.int64)
+    count = 0
+    for k in range(n):
+        draw = rng.random()
+        arc = idx[k]
+        who = reader[arc]
+        if (
+            seller[author[arc]]
+            and not seller[who]
+            and recruitable[who]
+            and in_moments[who]
+            and status[arc] == VISIBLE
+            and draw < probability[k]
+        ):
+            joins[count] = arc
+            count += 1
+    return joins[:count]
+
+
+@njit(cache=True)
+def seller_arc_census(
+    start: np.ndarray,
+    reader: np.ndarray,
+    status: np.ndarray,
+    seller: np.ndarray,
+    sellers: np.ndarray,
+) -> tuple[np.ndarray, int, int]:
+    """Return, over the ``sellers``' arcs, those to non-sellers that still exist.
+
+    Also how many of their arcs still exist and how many are still visible.
+    """
+    total = arc_count(start, sellers)
+    live_to_buyers = np.empty(total, dtype=np.int64)
+    k = not_removed = visible = 0
+    for author in sellers:
+        for arc in range(start[author], start[author + 1]):
+            state = status[arc]
+            if state == REMOVED:
+                continue
+            not_removed += 1
+            if state == VISIBLE:
+                visible += 1
+            if not seller[reader[arc]]:
+                live_to_buyers[k] = arc
+                k += 1
+    return live_to_buyers[:k], not_removed, visible
+
+
+@njit(cache=True)
+def _holds(values: np.ndarray, count: int, x: int) -> bool:
+    for i in range(count):  # noqa: SIM110 (a generator is slower in numba)
+        if values[i] == x:
+            return True
+    return False
+
+
+@njit(cache=True)
+def holme_kim_edges(
+    n: int, m: int, triad_prob: float, width: int, tries: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Holme-Kim growth, node by node (the algorithm is ``sim.engine.graphs.holme_kim``).
+
+    ``picks[s*m : s*m + m]`` are node ``s``'s picks, its ties first, then
+    candidates lost because they were already tied. With the seed nodes, they
+    are networkx's ``repeated_nodes``: position ``p`` of that list is decoded,
+    not stored. A node's later friends (the sources that tied to it, in order)
+    live in a pool, moved to the pool's end with twice the room when full.
+    ``node[u]`` holds u's tie count, later-friend count, pool offset and room
+    side by side (one cache line: at a million users every visit to a node is
+    a cache miss, and they were four). Edges come out sorted by (older, newer)
+    because later friends are appended in order.
+    """
+    picks = np.empty(n * m, dtype=np.int32)
+    node = np.zeros((n, 4), dtype=np.int64)  # TIES, LATER, START, ROOM
+    pool = np.empty(3 * n * m + 64, dtype=np.int32)  # pages never written cost nothing
+    pool_end = 0
+    candidates = np.empty(m, dtype=np.int64)
+    mine = np.empty(m, dtype=np.int64)
+    lost = np.empty(m, dtype=np.int64)
+    n_ends = m
+    for source in range(m, n):
+        # m distinct candidates in proportion to degree: uniform positions of repeated_nodes
+        for k in range(m):
+            while True:
+                position = rng.integers(0, n_ends)
+                if position < m:
+                    drawn = position
+                else:
+                    row, offset = divmod(position - m, 2 * m)
+                    drawn = picks[(m + row) * m + offset] if offset < m else m + row
+                if not _holds(candidates, k, drawn):
+                    break
+            candidates[k] = drawn
+        # in the order a Python set of them pops (slot = value mod width, then value)
+        for k in range(1, m):
+            drawn = candidates[k]
+            key = (drawn & (width - 1)) * n + drawn
+            j = k - 1
+            while j >= 0 and (candidates[j] & (width - 1)) * n + candidates[j] > key:
+                candidates[j + 1] = candidates[j]
+                j -= 1
+            candidates[j + 1] = drawn
+        target = candidates[0]
+        used = 1
+        mine[0] = target
+        n_mine, n_lost = 1, 0
+        while n_mine + n_lost < m:
+            if rng.random() < triad_prob:
+                friend = _fresh_friend(target, node, picks, pool, mine, n_mine, m, tries, rng)
+                if friend >= 0:
+                    mine[n_mine] = friend
+                    n_mine += 1
+                    continue
+            target = candidates[used]
+            used += 1
+            if _holds(mine, n_mine, target):
+                lost[n_lost] = target
+                n_lost += 1
+            else:
+                mine[n_mine] = target
+                n_mine += 1
+        for k in range(n_mine):
+            picks[source * m + k] = mine[k]
+        for k in range(n_lost):
+            picks[source * m + n_mine + k] = lost[k]
+        node[source, TIES] = n_mine
+        n_ends += 2 * m
+        for k in range(n_mine):
+            friend = mine[k]
+            count, start, room = node[friend, LATER], node[friend, START], node[friend, ROOM]
+            if count == room:
+                room = max(2 * room, 8)
+                if pool_end + room > len(pool):
+                    grown = np.empty(2 * len(pool) + room, dtype=np.int32)
+                    grown[:pool_end] = pool[:pool_end]
+                    pool = grown
+                pool[pool_end : pool_end + count] = pool[start : start + count]
+                start = pool_end
+                pool_end += room
+                node[friend, START], node[friend, ROOM] = start, room
+            pool[start + count] = source
+            node[friend, LATER] = count + 1
+    edges = np.empty((node[:, LATER].sum(), 2), dtype=np.int64)
+    k = 0
+    for older in range(n):
+        start = node[older, START]
+        for j in range(node[older, LATER]):
+            edges[k, 0] = older
+            edges[k, 1] = pool[start + j]
+            k += 1
+    return edges
+
+
+TIES, LATER, START, ROOM = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def _fresh_friend(
+    target: int,
+    node: np.ndarray,
+    picks: np.ndarray,
+    pool: np.ndarray,
+    mine: np.ndarray,
+    n_mine: int,
+    m: int,
+    tries: int,
+    rng: np.random.Generator,
+) -> int:
+    """Return a uniform friend of ``target`` not in ``mine``, or -1 if none.
+
+    ``tries`` redraws, then an exact draw among the fresh ones.
+    """
+    own, start = node[target, TIES], node[target, START]
+    degree = own + node[target, LATER]
+    if degree == 0:
+        return -1
+    for _ in range(tries):
+        r = int(rng.random() * degree)
+        friend = picks[target * m + r] if r < own else pool[start + r - own]
+        if not _holds(mine, n_mine, friend):
+            return friend
+    fresh = 0
+    for r in range(degree):
+        friend = picks[target * m + r] if r < own else pool[start + r - own]
+        if not _holds(mine, n_mine, friend):
+            fresh += 1
+    if fresh == 0:
+        return -1
+    chosen = int(rng.random() * fresh)
+    for r in range(degree):
+        friend = picks[target * m + r] if r < own else pool[start + r - own]
+        if not _holds(mine, n_mine, friend):
+            if chosen == 0:
+                return friend
+            chosen -= 1
+    return -1

@@ -1,0 +1,616 @@
+"""The social-commerce model: wiring and the daily schedule (ODD sections 3 and 7).
+
+One step is one day. The order within a day is the one the brief's
+prototype found free of artefacts: needs -> posting -> reading -> trust
+(erosion, persuasion, repair) -> purchases -> the policy's other channel
+(shop, C2B) -> one response ladder over every arc whose trust fell today ->
+recruitment -> sellers' reviews and exits -> engagement -> platform
+enforcement (which takes effect the next day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from sim.core.config import SimConfig
+from sim.engine import kernels
+from sim.engine.agents import ExitReason, Platform, Seller, Users, sellers_decide
+from sim.engine.graphs import Edges, graph_for_seed
+from sim.engine.metrics import REPORTERS, DailyTally, Totals
+from sim.engine.network import ArcStatus, ArcTable
+from sim.engine.policies import make_policy
+from sim.engine.policies.base import Feed
+from sim.engine.population import Population
+from sim.engine.submodels import (
+    arise_needs,
+    bass_hazard,
+    beta_with_mean,
+    clutter,
+    disappoint,
+    ladder,
+    lognormal_with_median,
+    marketing_density,
+    one_per_key,
+    persuaded,
+    poisson_per_user,
+    purchase_probability,
+    satisfied_trust,
+    unsatisfied_trust,
+    update_engagement,
+)
+
+
+@dataclass
+class MomentsReading:
+    """What was read in Moments today.
+
+    Attributes:
+        exposed: arcs along which marketing was read (leaks from muted arcs included).
+        marketing: marketing items read along each ``exposed`` arc.
+        opened: users who opened Moments today.
+        share: each user's chance to read an available item (attention / available).
+        clutter: each user's clutter today.
+
+    """
+
+    exposed: np.ndarray
+    marketing: np.ndarray
+    opened: np.ndarray = field(repr=False)
+    share: np.ndarray = field(repr=False)
+    clutter: np.ndarray = field(repr=False)
+
+
+class SocialCommerceModel(mesa.Model):
+    """WeChat-style social commerce: sellers market to friends whose trust erodes.
+
+    Args:
+        cfg: the run's configuration (``sim.core.config.SimConfig``).
+        graph: optional ``(n_users, edges)`` to use instead of building ``cfg.graph``.
+
+    """
+
+    def __init__(self, cfg: SimConfig, graph: tuple[int, Edges] | None = None) -> None:
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        self.day = 0
+        n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
+        self.n_users = n_users
+        self.arcs = ArcTable(n_users, edges)
+        # the draw itself becomes the array: copying it in would write (and, on
+        # first touch, fault in) another 400 MB at a million users
+        self.arcs.baseline = self.rng.beta(
+            cfg.users.baseline_trust_a, cfg.users.baseline_trust_b, len(self.arcs)
+        )
+        self.arcs.trust = self.arcs.baseline.copy()
+        self.people = Population(n_users, cfg, self.rng)
+        self.totals = Totals()
+        self.today = DailyTally()
+        self.business_of: dict[int, Seller] = {}
+        self.users = Users(self)
+        self.platform = Platform(self, make_policy(cfg.policy, self))
+        self._exposed: list[tuple[np.ndarray, np.ndarray]] = []
+        self._lowered: list[tuple[np.ndarray, np.ndarray]] = []  # (arcs, trust before)
+        self._disappointed: list[np.ndarray] = []
+        self.load = np.zeros(n_users)  # today's weighted marketing items read, any channel
+        self.disappointments = np.zeros(n_users, dtype=np.int64)  # today's, per buyer
+        self.friends_at_start = np.diff(self.arcs.start)
+        self.seed_sellers()
+        self.cohort = np.flatnonzero(self.people.seller)  # day-0 sellers (ODD 7.13)
+        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+
+    # -- initialization ---------------------------------------------------------------
+
+    def seed_sellers(self) -> None:
+        """ODD 5: seed ``initial_fraction`` of users as sellers in upline clusters.
+
+        A cluster's head is a recruitable user drawn in proportion to degree
+        (sellers sit on hubs); up to ``cluster_size - 1`` recruitable friends join
+        as the head's downline and sell the same category (prototype lesson 8).
+        Heads are taken in one degree-weighted random order (Efraimidis-Spirakis
+        keys ``U^(1/degree)``), skipping users already selling: the distribution
+        of successive degree-weighted draws without replacement, in one sort.
+        """
+        cfg = self.cfg.sellers
+        target = round(cfg.initial_fraction * self.n_users)
+        candidates = np.flatnonzero(self.people.recruitable & (np.diff(self.arcs.start) > 0))
+        degree = np.diff(self.arcs.start)[candidates]
+        keys = self.rng.random(len(candidates)) ** (1.0 / degree)
+        for head in candidates[np.argsort(-keys, kind="stable")].tolist():
+            if len(self.business_of) >= target:
+                break
+            if self.people.seller[head]:
+                continue
+            self.open_business(head, upline=-1)
+            friends = self.arcs.friends(head)
+            friends = friends[self.people.recruitable[friends] & ~self.people.seller[friends]]
+            for friend in self.rng.permutation(friends)[: cfg.cluster_size - 1].tolist():
+                if len(self.business_of) >= target:
+                    break
+                self.open_business(friend, upline=head)
+
+    def open_business(self, node: int, upline: int) -> Seller:
+        """``node`` starts selling: the upline's category (or a random one), fresh traits."""
+        cfg = self.cfg
+        category = (
+            int(self.people.category[upline])
+            if upline >= 0
+            else int(self.rng.integers(cfg.market.categories))
+        )
+        quality = float(
+            beta_with_mean(cfg.purchase.quality_mean, cfg.users.beta_concentration, 1, self.rng)[0]
+        )
+        rate = float(
+            lognormal_with_median(cfg.sellers.rate_median, cfg.sellers.rate_sigma, 1, self.rng)[0]
+        )
+        return Seller(self, self.users[node], category, quality, rate, upline)
+
+    def close_business(self, node: int, reason: ExitReason) -> None:
+        """Close ``node``'s business: the role ends and shop followers lose the shop."""
+        self.people.close_business(node)
+        self.arcs.following[self.arcs.of_authors(np.array([node]))] = False
+        del self.business_of[node]
+        self.totals.seller_exits += 1
+        if reason is ExitReason.BANNED:
+            self.totals.bans += 1
+            self.people.banned[node] = True
+
+    # -- the day ----------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Simulate one day in the order of ODD section 3."""
+        self.day += 1
+        self.today = DailyTally()
+        self._exposed, self._lowered, self._disappointed = [], [], []
+        self.load[:] = 0.0
+        self.disappointments[:] = 0
+        policy = self.platform.policy
+        self.people.start_sales_day(self.day)
+        arisen = arise_needs(
+            self.people.need_expiry,
+            self.day,
+            self.cfg.market.need_prob,
+            self.cfg.market.need_lifetime,
+            self.rng,
+        )
+        organic, marketing = self.draft_posts(arisen)
+        feed = policy.route(organic, marketing)
+        reading = self.read_moments(feed)
+        self.trade_in_moments(feed, reading)
+        policy.run_channel(marketing, arisen)
+        self.respond()
+        self.recruit()
+        sellers_decide(self)
+        self.update_engagement(reading.clutter)
+        self.platform.step()
+        self.datacollector.collect(self)
+
+    def draft_posts(self, needs_arisen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """ODD 7.2 Posting: organic posts per user, marketing posts per seller.
+
+        Users who left Moments stop posting (prototype lesson 9). Marketing is
+        Poisson with mean ``post_rate x market.intensity``.
+        """
+        people = self.people
+        organic = poisson_per_user(
+            self.cfg.users.organic_rate, np.flatnonzero(people.in_moments), self.n_users, self.rng
+        )
+        extra = self.platform.policy.extra_organic(needs_arisen)
+        if extra is not None:
+            organic = organic + extra
+        marketing = np.zeros(self.n_users, dtype=np.int64)
+        posting = np.flatnonzero(people.post_rate > 0)  # sellers: everyone else posts none
+        marketing[posting] = self.rng.poisson(people.post_rate[posting] * self.cfg.market.intensity)
+        return organic, marketing
+
+    def read_moments(self, feed: Feed) -> MomentsReading:
+        """ODD 7.3 Reading: who opens Moments and what they read within their attention.
+
+        A user opens Moments with probability equal to their engagement. They
+        read items of visible friends; when more is posted than their attention
+        budget, each item is read with probability ``attention / available``.
+        Ordinary items read are drawn per reader (the binomial total), and per
+        arc only where repair needs them (``repair``); marketing is drawn per arc.
+        Muted arcs still leak ``trust.mute_leak`` of the author's marketing
+        (private messages, group chats: prototype lesson 2). The leak comes
+        through other channels, so it reaches its reader whether or not they
+        opened Moments today (or still use it), outside attention and density.
+        """
+        arcs, people, n = self.arcs, self.people, self.n_users
+        opened = people.in_moments & (self.rng.random(n) < people.engagement)
+        organic_available = arcs.visible_sum(feed.organic) * opened
+        exposed, items, share, marketing_per_user, organic_per_user = kernels.read_moments(
+            arcs.start,
+            arcs.reader,
+            arcs.author,
+            arcs.status,
+            opened,
+            organic_available,
+            feed.shown,
+            feed.folded,
+            self.platform.policy.expand_prob,
+            people.attention,
+            self.cfg.trust.mute_leak,
+            self.rng,
+        )
+        buyers = ~people.seller
+        self.today.marketing_read = int(marketing_per_user[buyers].sum())
+        self.today.organic_read = int(organic_per_user[buyers].sum())
+        self.today.folded = int(feed.folded.sum())
+        return MomentsReading(
+            exposed=exposed,
+            marketing=items,
+            opened=opened,
+            share=share,
+            clutter=clutter(
+                marketing_density(marketing_per_user, organic_per_user), people.tolerance
+            ),
+        )
+
+    def repair(self, organic: np.ndarray, reading: MomentsReading) -> None:
+        """ODD 7.4 Repair: ordinary items read move trust back up toward its baseline.
+
+        Only arcs below baseline need it, and only marketing lowers trust, so the
+        per-arc draws are made only along arcs from users who ever sold.
+        """
+        arcs = self.arcs
+        kernels.repair(
+            arcs.start,
+            arcs.reader,
+            arcs.status,
+            arcs.trust,
+            arcs.baseline,
+            np.flatnonzero((organic > 0) & self.people.ever_sold),
+            organic,
+            reading.opened,
+            reading.share,
+            self.cfg.trust.repair_rate,
+            self.rng,
+        )
+
+    def trade_in_moments(self, feed: Feed, reading: MomentsReading) -> None:
+        """ODD 7.4-7.5: erosion, persuasion and repair of trust, then purchases in Moments.
+
+        Items read along muted arcs are the leak: they weigh ``users.load_weight_leak``
+        in the reader's experience (ODD 7.8), Moments items 1.
+        """
+        arcs = self.arcs
+        exposed, items = reading.exposed, reading.marketing
+        leaked = arcs.status[exposed] == ArcStatus.MUTED
+        self.take_in_marketing(
+            exposed,
+            items,
+            reading.clutter[arcs.reader[exposed]],
+            np.where(leaked, self.cfg.users.load_weight_leak, 1.0),
+        )
+        self.repair(feed.organic, reading)
+        self.buy(
+            exposed, purchase_probability(arcs.trust[exposed], items, self.cfg.purchase.conversion)
+        )
+
+    def take_in_marketing(
+        self,
+        idx: np.ndarray,
+        items: np.ndarray,
+        clutter_level: np.ndarray,
+        weight: np.ndarray | float,
+    ) -> None:
+        """Marketing read along arcs ``idx`` in any channel: experience, erosion, persuasion.
+
+        ``weight``: what an item of this channel weighs in the reader's experience
+        against a Moments item (ODD 7.8, ``users.load_weight_*``).
+        """
+        reader = self.arcs.reader[idx]
+        self.today.marketing_any += int(items[~self.people.seller[reader]].sum())
+        self.load += np.bincount(reader, weights=items * weight, minlength=self.n_users)
+        self.expose(idx, items, clutter_level)
+        self.persuade(idx, items)
+
+    def respond(self) -> None:
+        """ODD 7.6 One response ladder over every arc whose trust was lowered today.
+
+        Whatever lowered it (Moments marketing, the mute leak, shop broadcasts,
+        unsolicited C2B answers, a disappointing purchase in any channel), an arc
+        responds if its trust now is below its trust before today's first
+        lowering event. A followed shop takes the first rung (unfollow) unless a
+        purchase from it disappointed today: a bad product is a matter between
+        friends, so the reader may mute at once.
+        """
+        if not self._lowered:
+            return
+        arcs, trust_cfg = self.arcs, self.cfg.trust
+        touched = np.concatenate([idx for idx, _ in self._lowered])
+        before = np.concatenate([level for _, level in self._lowered])
+        idx, first = np.unique(touched, return_index=True)
+        before = before[first]
+        following = arcs.following[idx]
+        disappointed = np.zeros(len(idx), dtype=bool)  # idx is sorted and holds them all
+        disappointed[np.searchsorted(idx, np.concatenate(self._disappointed or [idx[:0]]))] = True
+        unfollow, mute, unfriend = ladder(
+            arcs.trust[idx],
+            arcs.baseline[idx],
+            arcs.trust[idx] < before,
+            self.people.mute_threshold[arcs.reader[idx]],
+            trust_cfg.ladder_margin,
+            trust_cfg.unfriend_ratio,
+            arcs.status[idx] == ArcStatus.VISIBLE,
+            following & ~disappointed,
+        )
+        quits = unfollow | (mute & following)
+        arcs.following[idx[quits]] = False
+        self.totals.unfollows += int(quits.sum())
+        self.apply_ladder(idx[mute], idx[unfriend])
+
+    def expose(self, idx: np.ndarray, items: np.ndarray, clutter_level: np.ndarray) -> None:
+        """ODD 7.4 Erosion: marketing items read along arcs ``idx`` wear trust down.
+
+        Wear-out uses the arc's exposures over the wear window; sellers reading
+        other sellers are annoyed ``trust.seller_reader_factor`` as much
+        (prototype lesson 6). Exposed arcs are remembered for recruitment.
+        ``clutter_level`` is the reader's clutter per arc (0 in an opt-in space).
+        The trust before erosion is noted for today's response ladder.
+        """
+        arcs, cfg = self.arcs, self.cfg.trust
+        before = kernels.erode(
+            idx,
+            items,
+            clutter_level,
+            arcs.trust,
+            arcs.exposure,
+            arcs.exposure_day,
+            arcs.reader,
+            self.people.seller,
+            self.day,
+            cfg.wear_window,
+            cfg.erosion_per_item,
+            cfg.clutter_gain,
+            cfg.wearout_onset,
+            cfg.wearout_slope,
+            cfg.seller_reader_factor,
+        )
+        self._lowered.append((idx, before))
+        self.remember_exposure(idx, items)
+
+    def persuade(self, idx: np.ndarray, items: np.ndarray) -> None:
+        """ODD 7.5 Persuasion: marketing read may create a need in the seller's category.
+
+        Only where the reader has no open need in that category and is not a
+        competitor; the new need lasts ``market.need_lifetime`` days.
+        """
+        persuasion = self.cfg.market.persuasion
+        if persuasion <= 0 or not len(idx):
+            return
+        arcs, people = self.arcs, self.people
+        can = self._offers(idx, need_open=False)
+        hit = idx[can[persuaded(items[can], persuasion, self.rng)]]
+        reader, category = arcs.reader[hit], people.category[arcs.author[hit]]
+        people.need_expiry[reader, category] = self.day + self.cfg.market.need_lifetime - 1
+        keys = reader.astype(np.int64) * self.cfg.market.categories + category
+        self.totals.persuaded += len(np.unique(keys))
+
+    def _offers(self, idx: np.ndarray, need_open: bool) -> np.ndarray:
+        """Return positions in arcs ``idx`` of offers a reader could act on.
+
+        A seller meets a non-competitor with (``need_open``) or without an open
+        need in the seller's category (``sim.engine.kernels.offers``).
+        """
+        people = self.people
+        return kernels.offers(
+            idx,
+            self.arcs.author,
+            self.arcs.reader,
+            people.seller,
+            people.category,
+            people.need_expiry,
+            self.day,
+            need_open,
+        )
+
+    def remember_exposure(self, idx: np.ndarray, items: np.ndarray) -> None:
+        """Note that readers of arcs ``idx`` saw ``items`` offers today (for recruitment)."""
+        self._exposed.append((idx, items))
+
+    def buy(self, idx: np.ndarray, probability: np.ndarray) -> np.ndarray:
+        """ODD 7.5 Purchases: offers along arcs ``idx`` convert readers with an open need.
+
+        ``probability`` is the channel's conversion chance per arc (in Moments
+        ``1 - (1 - c T^2)^m`` for ``m`` items read). At most one purchase per open
+        need per day; sellers do not buy from same-category competitors.
+        Returns the arcs that bought.
+        """
+        arcs, people = self.arcs, self.people
+        eligible = self._offers(idx, need_open=True)
+        idx, probability = idx[eligible], probability[eligible]
+        idx = idx[self.rng.random(len(idx)) < probability]
+        keys = (
+            arcs.reader[idx].astype(np.int64) * self.cfg.market.categories
+            + people.category[arcs.author[idx]]
+        )
+        idx = idx[one_per_key(keys, self.rng)]
+        self.settle(idx)
+        return idx
+
+    def settle(self, idx: np.ndarray) -> None:
+        """ODD 7.5 Outcomes: quality decides satisfaction; satisfied buyers spread the word.
+
+        A disappointed buyer may file a product complaint (7.6), and the
+        disappointment enters their experience of the day (7.8).
+        """
+        arcs, people, cfg = self.arcs, self.people, self.cfg.purchase
+        author, reader = arcs.author[idx], arcs.reader[idx]
+        satisfied = self.rng.random(len(idx)) < people.quality[author]
+        self._lowered.append((idx[~satisfied], arcs.trust[idx[~satisfied]]))
+        self._disappointed.append(idx[~satisfied])
+        self.disappointments += np.bincount(reader[~satisfied], minlength=self.n_users)
+        complain = self.rng.random(int((~satisfied).sum())) < cfg.complaint_per_disappointment
+        self.platform.receive_complaints(author[~satisfied][complain], product=True)
+        arcs.trust[idx] = np.where(
+            satisfied,
+            satisfied_trust(arcs.trust[idx], cfg.satisfied_gain),
+            unsatisfied_trust(arcs.trust[idx], cfg.unsatisfied_factor),
+        )
+        people.need_expiry[reader, people.category[author]] = -1
+        people.record_sales(self.day, author)
+        self.today.sales += len(idx)
+        self.totals.sales += len(idx)
+        self.totals.disappointed += int((~satisfied).sum())
+        self.totals.gmv += len(idx) * self.cfg.market.order_value
+        self.spread_word(reader[satisfied], author[satisfied])
+
+    def spread_word(self, buyers: np.ndarray, sellers: np.ndarray) -> None:
+        """ODD 7.5 Word of mouth: common friends' trust in the seller rises a little.
+
+        Each satisfied purchase (``buyers[k]`` from ``sellers[k]``) raises the
+        trust of every friend the two still share in the seller by
+        ``T += w (1 - T)``; an arc shared by ``k`` of today's purchases gets the
+        step ``k`` times, ``T = 1 - (1 - w)^k (1 - T)``, as one purchase after
+        another would give it.
+        """
+        if not len(buyers):
+            return
+        arcs = self.arcs
+        # each buyer's friends, then the seller's arc to each of them, if any
+        # (a seller can have thousands of friends; a buyer, tens)
+        buyer_arcs = arcs.of_authors(buyers)
+        seller = np.repeat(sellers, arcs.start[buyers + 1] - arcs.start[buyers])
+        live = arcs.status[buyer_arcs] != ArcStatus.REMOVED
+        common = arcs.find(arcs.reader[buyer_arcs][live], seller[live])
+        common = common[common >= 0]
+        common = common[arcs.status[common] != ArcStatus.REMOVED]
+        raised, times = np.unique(common, return_counts=True)
+        keep = (1.0 - self.cfg.purchase.word_of_mouth) ** times
+        arcs.trust[raised] = 1.0 - keep * (1.0 - arcs.trust[raised])
+        self.platform.policy.on_satisfied(common)
+
+    def apply_ladder(self, mute: np.ndarray, unfriend: np.ndarray) -> None:
+        """ODD 7.6: mute and unfriend, and file complaints against the authors.
+
+        Two friends who unfriend each other on the same day end one friendship:
+        it counts (and may be complained about) once, by the lower-numbered
+        reader, as in the reference engine, which handles users in node order.
+        """
+        arcs, cfg = self.arcs, self.cfg.trust
+        mutual = np.isin(arcs.twin[unfriend], unfriend)
+        unfriend = unfriend[~mutual | (arcs.reader[unfriend] < arcs.author[unfriend])]
+        arcs.mute(mute)
+        arcs.remove(unfriend)
+        self.totals.mutes += len(mute)
+        self.totals.unfriends += len(unfriend)
+        self.people.acted[arcs.reader[mute]] = True
+        self.people.acted[arcs.reader[unfriend]] = True
+        complained = np.concatenate(
+            [
+                mute[self.rng.random(len(mute)) < cfg.complaint_per_mute],
+                unfriend[self.rng.random(len(unfriend)) < cfg.complaint_per_unfriend],
+            ]
+        )
+        self.platform.receive_complaints(arcs.author[complained])
+
+    def enter_by_bass(self) -> None:
+        """ODD 7.7 Bass-form entry: innovation, and imitation of selling friends.
+
+        Every recruitable non-seller enters with ``bass_hazard(p, q, F)``, where
+        ``F`` is the share of their friends who sell today; ``q`` is
+        ``sellers.recruit_prob`` in the ``bass`` form and 0 otherwise (then only
+        innovation, ``sellers.innovation_prob``, acts). The upline is a random
+        selling friend, if any. Draws are made only when the hazard can be positive.
+        """
+        cfg = self.cfg.sellers
+        imitation = cfg.recruit_prob if cfg.recruit_form == "bass" else 0.0
+        if cfg.innovation_prob <= 0 and imitation <= 0:
+            return
+        arcs, people = self.arcs, self.people
+        candidates = np.flatnonzero(people.recruitable & ~people.seller)
+        if not len(candidates):
+            return
+        live = (arcs.status != ArcStatus.REMOVED).astype(float)
+        friends = np.bincount(arcs.reader, weights=live, minlength=self.n_users)
+        selling = np.bincount(
+            arcs.reader, weights=live * people.seller[arcs.author], minlength=self.n_users
+        )
+        share = np.divide(selling, friends, out=np.zeros(self.n_users), where=friends > 0)
+        hazard = bass_hazard(cfg.innovation_prob, imitation, share[candidates])
+        entering = candidates[self.rng.random(len(candidates)) < hazard]
+        uplines = []
+        for node in entering.tolist():
+            friends_now = self.arcs.friends(node)
+            sellers = friends_now[people.seller[friends_now]]
+            uplines.append(int(self.rng.choice(sellers)) if len(sellers) else -1)
+        for node, upline in zip(entering.tolist(), uplines, strict=True):
+            self.open_business(node, upline)
+            self.totals.seller_entries += 1
+
+    def recruit(self) -> None:
+        """ODD 7.7 Recruitment: readers may join a trusted, visibly selling seller's downline.
+
+        Any commercial channel recruits (Moments, shop broadcasts, C2B answers),
+        but only along visible arcs: a muted seller's success is hidden from the
+        reader, so the leak cannot recruit. Bass-form entry (``enter_by_bass``)
+        comes first; in the ``bass`` form it replaces the trust-and-sales rule.
+        """
+        self.enter_by_bass()
+        if self.cfg.sellers.recruit_form == "bass" or not self._exposed:
+            return
+        arcs, people, cfg = self.arcs, self.people, self.cfg.sellers
+        joins = kernels.recruits(
+            np.concatenate([seen for seen, _ in self._exposed]),
+            arcs.author,
+            arcs.reader,
+            arcs.status,
+            arcs.trust,
+            people.seller,
+            people.recruitable,
+            people.in_moments,
+            people.rolling_sales,
+            cfg.recruit_prob,
+            cfg.recruit_min_trust,
+            cfg.recruit_sales_norm,
+            self.rng,
+        )
+        joins = joins[one_per_key(arcs.reader[joins], self.rng)]
+        for new_seller, upline in zip(
+            arcs.reader[joins].tolist(), arcs.author[joins].tolist(), strict=True
+        ):
+            self.open_business(new_seller, upline)
+            self.totals.seller_entries += 1
+
+    def update_engagement(self, clutter_level: np.ndarray) -> None:
+        """ODD 7.8 Experience: load, clutter and disappointment move engagement; some leave.
+
+        A disappointing purchase takes a share of engagement and of its resting
+        level for good; every marketing item read today in any channel
+        (``self.load``, weighted by channel) lowers the level engagement settles
+        at; Moments clutter wears it down at once. Leaving fires only on a
+        day the experience pushed engagement down, so users whose resting
+        engagement is low are occasional readers, not leavers (the start-up
+        artefact of prototype lesson 3). Sellers never leave (it is their shop
+        window; prototype lesson 6). A leaver stops using Moments and the shop
+        space; chats (the leak) still reach them.
+        """
+        people, cfg = self.people, self.cfg.users
+        if self.disappointments.any():
+            hit = people.in_moments & (self.disappointments > 0)
+            lowered, rest = disappoint(
+                people.engagement[hit],
+                people.engagement_base[hit],
+                self.disappointments[hit],
+                cfg.disappointment_loss,
+            )
+            people.engagement[hit], people.engagement_base[hit] = lowered, rest
+        engagement = update_engagement(
+            people.engagement,
+            people.engagement_base,
+            clutter_level,
+            cfg.engagement_recovery,
+            cfg.engagement_loss,
+            self.load,
+            cfg.ad_load_sensitivity,
+        )
+        people.engagement = np.where(people.in_moments, engagement, people.engagement)
+        bad_day = (clutter_level > 0) | (self.load > 0) | (self.disappointments > 0)
+        leaving = (
+            people.in_moments & ~people.seller & bad_day & (people.engagement < cfg.leave_below)
+        )
+        people.in_moments[leaving] = False

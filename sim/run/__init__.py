@@ -1,0 +1,1 @@
+"""Running the model: one run, sweeps, their folders, signals and the SLURM launcher."""

@@ -1,0 +1,1 @@
+"""Studies over many runs: aggregation, reports, uncertainty, calibration and the frontier."""

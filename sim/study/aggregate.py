@@ -1,0 +1,106 @@
+"""``sim compare SWEEP_DIR``: aggregate a sweep into tables, plots and a report.
+
+Also run automatically at the end of every multirun (``sim.study.callbacks``).
+It reads what each job wrote (``sim.study.compare``) and writes, into the sweep
+folder:
+
+- ``summary.parquet``: one row per finished run, its swept values and summary metrics;
+- ``timeseries.parquet``: one row per run and day;
+- ``plots/``: each headline outcome against intensity per policy (mean and 95%
+  interval across seeds), time-series ribbons per policy at one intensity, the
+  platform's trade-off (user experience against GMV), and ``overview.png``
+  (outcomes at matched seller pressure) (``sim.figures.sweep``);
+- ``report.md``: verdicts, the runs found, failed and missing (``sim.study.sweep_report``).
+
+An uncertainty study's runs go to ``sim.study.sensitivity`` instead. Runs that
+failed or never finished are listed, not fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from sim.core.outputs import write_atomically
+from sim.figures.plotting import use_file_backend
+from sim.figures.sweep import write_plots
+from sim.run.sweep import MULTIRUN, job_dirs
+from sim.run.uncertainty import is_study
+from sim.study.compare import Sweep, collect, ribbon_intensity
+from sim.study.sensitivity import analyze_study
+from sim.study.sweep_report import report
+
+
+def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
+    """Write a sweep's tables, plots and report; return what was read."""
+    job_dirs(folder)  # a damaged multirun.yaml ends here, in one line naming it (ValueError)
+    study = is_study(OmegaConf.load(folder / MULTIRUN))
+    sweep = collect(folder, with_timeseries=not study)
+    figures: list[Path] = []
+    if study:
+        # an uncertainty study: one table of runs, then sensitivity and robust ranking
+        if not sweep.summary.empty:
+            write_atomically(
+                folder / "summary.parquet",
+                lambda out: sweep.summary.to_parquet(out, index=False),
+                binary=True,
+            )
+            analyze_study(folder, sweep.summary, sweep.status)
+        return sweep
+    if not sweep.summary.empty:
+        for name, table in (("summary", sweep.summary), ("timeseries", sweep.timeseries)):
+            write_atomically(
+                folder / f"{name}.parquet",
+                lambda out, t=table: t.to_parquet(out, index=False),
+                binary=True,
+            )
+        figures = write_plots(
+            folder / "plots",
+            sweep.summary,
+            sweep.timeseries,
+            ribbon_intensity(sweep.summary, intensity),
+        )
+    else:  # no run to aggregate: tables of an earlier aggregation would be stale
+        for name in ("summary", "timeseries"):
+            (folder / f"{name}.parquet").unlink(missing_ok=True)
+    text = report(sweep, figures, intensity)
+    write_atomically(folder / "report.md", lambda out: out.write(text))
+    status = sweep.status
+    print(
+        f"sweep {folder}: {len(status['complete'])} of {status['expected']} runs finished, "
+        f"{len(status['failed'])} failed, {len(status['damaged'])} damaged, "
+        f"{len(status['missing'])} missing; report: {folder / 'report.md'}"
+    )
+    for reason in status["damaged"].values():
+        print(f"sim: error: damaged run, not aggregated: {reason}", file=sys.stderr)
+    return sweep
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``sim compare SWEEP_DIR [--intensity X]``."""
+    parser = argparse.ArgumentParser(
+        prog="sim compare", description="Aggregate a sweep into tables, plots and a report."
+    )
+    parser.add_argument("sweep_dir", type=Path, help="the sweep folder (holds multirun.yaml)")
+    parser.add_argument(
+        "--intensity", type=float, default=None, help="intensity for the time-series ribbons"
+    )
+    args = parser.parse_args(argv)
+    use_file_backend()
+    if not (args.sweep_dir / MULTIRUN).is_file():
+        parser.exit(
+            2, f"sim compare: error: {args.sweep_dir} is not a sweep folder (no {MULTIRUN})\n"
+        )
+    try:
+        sweep = aggregate(args.sweep_dir, args.intensity)
+    except ValueError as error:
+        parser.exit(2, f"sim compare: error: {error}\n")
+    if sweep.status["damaged"]:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,318 @@
+"""The sweep report (``report.md``): the answer in words first, then readable tables.
+
+The answer gives, per policy, one sentence against laissez-faire: which paired
+differences are distinguishable from zero at the sweep's number of seeds (the
+95% interval excludes zero) and which are not, with a rough number of seeds
+that would tell them apart (``seeds_needed``). Every word of it is computed
+from the runs; ``verdicts`` and ``verdict_sentence`` are also used by the
+notebooks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.core.outcomes import (
+    BY_KEY,
+    INTENSITY,
+    POLICY,
+    PRESSURE,
+    SEED,
+    available,
+    fmt,
+    mean_and_interval,
+    outcome_table,
+)
+from sim.figures.study import policies_in, readable
+from sim.study.compare import Sweep, paired_effects
+
+# Outcomes the answer speaks of, in this order: net GMV with gross beside it, users, friendships.
+VERDICT_KEYS = ("gmv", "gmv_gross", "ux", "unfriends", "left")
+SEEDS_NEEDED_NOTE = (
+    "Seeds needed: the number of seeds at which the 95% half-width, from the observed spread "
+    "of the paired differences, would fall below the observed mean difference. A rough guide: "
+    "both the spread and the mean are estimates from these seeds."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one paired difference from laissez-faire is distinguishable from zero.
+
+    ``status`` is ``higher`` or ``lower`` (the 95% interval lies above or below
+    zero), ``identical`` (every seed's difference is exactly zero),
+    ``within noise`` (the interval holds zero), ``one seed`` (no interval) or
+    ``no pairs`` (no seed has the outcome defined under both policies).
+    ``needed`` is the estimated number of seeds that would tell a difference
+    within noise from zero (``seeds_needed``); None where it cannot be estimated.
+    """
+
+    outcome: str
+    mean: float
+    half: float
+    seeds: int
+    status: str
+    needed: int | None = None
+
+    @property
+    def distinguishable(self) -> bool:
+        """Return True when the 95% interval excludes zero."""
+        return self.status in ("higher", "lower")
+
+
+def seeds_needed(mean: float, half: float, seeds: int) -> int | None:
+    """Return the seeds at which the 95% t half-width would fall below ``|mean|``.
+
+    The paired standard deviation is recovered from the observed half-width
+    (``sd = half * sqrt(seeds) / t(0.975, seeds - 1)``) and held fixed; the
+    answer is the smallest n with ``t(0.975, n - 1) * sd / sqrt(n) < |mean|``.
+    None when it cannot be estimated: fewer than two seeds (no spread), a mean
+    difference of zero, or a value that is not finite.
+    """
+    if seeds < 2 or not (math.isfinite(mean) and math.isfinite(half)) or mean == 0:
+        return None
+    sd = half * math.sqrt(seeds) / float(stats.t.ppf(0.975, seeds - 1))
+    target = abs(mean)
+    # t > z at every n, so the normal-theory n is a lower bound: count up from it
+    n = max(2, math.ceil((float(stats.norm.ppf(0.975)) * sd / target) ** 2))
+    while float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n) >= target:
+        n += 1
+    return n
+
+
+def verdict(outcome: str, mean: float, half: float, seeds: int) -> Verdict:
+    """Return the verdict on one paired difference (mean, 95% half-width, seeds paired)."""
+    if seeds < 1 or not math.isfinite(mean):
+        return Verdict(outcome, mean, half, seeds, "no pairs")
+    if seeds == 1 or not math.isfinite(half):
+        return Verdict(outcome, mean, half, seeds, "one seed")
+    if mean == 0 and half == 0:
+        return Verdict(outcome, mean, half, seeds, "identical")
+    if abs(mean) > half:
+        return Verdict(outcome, mean, half, seeds, "higher" if mean > 0 else "lower")
+    return Verdict(outcome, mean, half, seeds, "within noise", seeds_needed(mean, half, seeds))
+
+
+def verdicts(
+    effects: pd.DataFrame, policy: str, keys: tuple[str, ...] = VERDICT_KEYS
+) -> list[Verdict]:
+    """Return the verdicts of ``policy`` from a ``sim.study.compare.paired_effects`` table.
+
+    Outcomes in ``keys`` that the table does not hold are left out.
+    """
+    part = effects[effects[POLICY] == policy].set_index("outcome")
+    return [
+        verdict(
+            key,
+            float(part.loc[key, "mean"]),
+            float(part.loc[key, "ci95"]),
+            int(part.loc[key, "seeds"]),
+        )
+        for key in keys
+        if key in part.index
+    ]
+
+
+def _count(n: int, unit: str = "seed") -> str:
+    return f"{n:,} {unit}{'' if n == 1 else 's'}"
+
+
+def _difference(v: Verdict) -> str:
+    """Return the mean paired difference with its 95% half-width and unit."""
+    info = BY_KEY[v.outcome]
+    digits = info.digits  # more where the outcome's usual digits would round a value to zero
+    shown = [abs(x) for x in (v.mean, v.half) if math.isfinite(x) and x != 0]
+    while digits < 6 and (
+        any(round(x, digits) == 0 for x in shown)
+        or (v.distinguishable and round(abs(v.mean), digits) <= round(v.half, digits))
+    ):  # and a told-apart mean never reads as no larger than its half-width
+        digits += 1
+    half = f" ± {fmt(v.half, digits)}" if math.isfinite(v.half) else ""
+    return f"{fmt(v.mean, digits, True)}{half} {info.unit}"
+
+
+def _not_told(v: Verdict, seeds: int, unit: str = "seed") -> str:
+    """Describe a difference that is not distinguishable from zero, and what would tell."""
+    info = BY_KEY[v.outcome]
+    fewer = f", {_count(v.seeds, unit)} defined" if v.seeds != seeds else ""
+    if v.status == "no pairs":
+        return f"{info.label} (undefined in every pair: cannot be estimated)"
+    if v.status == "identical":
+        return f"{info.label} (exactly equal on every {unit}{fewer}: no difference to tell)"
+    if v.status == "one seed":
+        return (
+            f"{info.label} ({_difference(v)} from one {unit}, which gives no interval: "
+            f"the {unit}s needed cannot be estimated)"
+        )
+    if v.needed is None:
+        return (
+            f"{info.label} ({_difference(v)}{fewer}; mean difference 0: "
+            f"the {unit}s needed cannot be estimated)"
+        )
+    return f"{info.label} ({_difference(v)}{fewer}; about {_count(v.needed, unit)} would tell)"
+
+
+def verdict_sentence(policy: str, said: list[Verdict], unit: str = "seed") -> str:
+    """Return one sentence: which differences from laissez-faire are distinguishable, which not.
+
+    Generated from ``said`` alone (``verdicts``); nothing in it is written by hand.
+    ``unit`` names what the differences are paired over: seeds in a sweep,
+    sampled worlds in an uncertainty study.
+    """
+    n = max((v.seeds for v in said), default=0)
+    told = [v for v in said if v.distinguishable]
+    untold = [v for v in said if not v.distinguishable]
+    head = (
+        f"**{readable(policy)}** against laissez-faire "
+        f"{'at' if unit == 'seed' else 'over'} {_count(n, unit)} —"
+    )
+    if n == 0:
+        return f"{head} no {unit} has runs of both policies: nothing to compare."
+    if n == 1:
+        names = ", ".join(BY_KEY[v.outcome].label for v in said)
+        shown = "; ".join(f"{BY_KEY[v.outcome].label} {_difference(v)}" for v in said)
+        return (
+            f"{head} no difference is distinguishable from zero, since one {unit} gives no "
+            f"interval ({names}); how many {unit}s would tell cannot be estimated from one "
+            f"{unit} (observed: {shown})."
+        )
+    parts = []
+    if told:
+        parts.append(
+            "distinguishable from zero: "
+            + ", ".join(f"{BY_KEY[v.outcome].label} {v.status} ({_difference(v)})" for v in told)
+        )
+    else:
+        parts.append("no difference is distinguishable from zero")
+    if untold:
+        parts.append(
+            "not distinguishable from zero: " + ", ".join(_not_told(v, n, unit) for v in untold)
+        )
+    else:
+        parts.append("every difference shown is distinguishable")
+    return f"{head} " + "; ".join(parts) + "."
+
+
+def answer(summary: pd.DataFrame, intensity: float) -> list[str]:
+    """Return the answer in words at ``intensity``: a verdict per policy, ordered by net GMV."""
+    effects = paired_effects(summary, intensity)
+    if effects.empty:
+        return ["No laissez-faire runs at this intensity: no paired comparison.", ""]
+    days = int(summary["steps"].iloc[0])
+    gmv = effects[effects["outcome"] == "gmv"].sort_values("mean", ascending=False)
+    order = list(gmv[POLICY]) + [
+        p for p in policies_in(list(effects[POLICY])) if p not in set(gmv[POLICY])
+    ]
+    lines = [
+        f"At intensity {intensity:g}, after {days} days, each policy against laissez-faire on "
+        "the same seeds and graphs (mean paired difference ± half-width of its 95% interval "
+        "over seeds; distinguishable from zero when the interval excludes zero):",
+        "",
+    ]
+    for policy in order:
+        lines.append("- " + verdict_sentence(policy, verdicts(effects, policy)))
+    undefined = effects[effects["undefined"] > 0]
+    for row in undefined.to_dict("records"):
+        lines.append(
+            f"- {BY_KEY[row['outcome']].label} is undefined in {row['undefined']} run(s) of "
+            f"{readable(row[POLICY])} (left out of its mean)."
+        )
+    lines += [
+        "",
+        "Ordered by the paired effect on GMV net of disappointment; positive means more than "
+        "laissez-faire. " + SEEDS_NEEDED_NOTE,
+        "",
+    ]
+    return lines + pressure_note(summary, intensity)
+
+
+def pressure_note(summary: pd.DataFrame, intensity: float) -> list[str]:
+    """Say how much marketing each policy put on users at ``intensity`` (seller pressure).
+
+    ``market.intensity`` means a different thing under each policy, so the same
+    intensity is not the same pressure; the overview compares at matched pressure.
+    """
+    if PRESSURE not in summary or summary[PRESSURE].isna().all():
+        return []
+    at = summary[np.isclose(summary[INTENSITY], intensity)]
+    means = at.groupby(POLICY)[PRESSURE].mean()
+    shown = ", ".join(
+        f"{readable(policy)} {fmt(means[policy], 2)}"
+        for policy in policies_in(list(means.index))
+        if np.isfinite(means[policy])
+    )
+    return [
+        f"Seller pressure at intensity {intensity:g} (marketing items read per non-seller per "
+        f"day, any channel, mean over the run): {shown}. The same intensity is not the same "
+        "pressure under every policy; `plots/overview.png` compares the policies at matched "
+        "pressure.",
+        "",
+    ]
+
+
+def report(sweep: Sweep, figures: list[Path], intensity: float | None = None) -> str:
+    """Return the sweep report in Markdown."""
+    status, summary = sweep.status, sweep.summary
+    lines = [
+        f"# Sweep report: `{sweep.folder}`",
+        "",
+        f"Runs expected {status['expected']}, finished {len(status['complete'])}, "
+        f"failed {len(status['failed'])}, missing {len(status['missing'])}.",
+        "",
+    ]
+    if not summary.empty:
+        levels = sorted(summary[INTENSITY].unique())
+        at = (
+            intensity
+            if intensity is not None
+            else (1.0 if 1.0 in levels else levels[len(levels) // 2])
+        )
+        lines += ["## The answer", "", *answer(summary, at)]
+    if status["failed"]:
+        lines += ["## Failed runs", ""]
+        lines += [f"- `{name}`: {error}" for name, error in status["failed"].items()]
+        lines.append("")
+    if status.get("damaged"):
+        lines += ["## Damaged runs (results unreadable; not aggregated)", ""]
+        lines += [f"- `{name}`: {reason}" for name, reason in status["damaged"].items()]
+        lines.append("")
+    if status["missing"]:
+        lines += ["## Missing runs (never finished)", ""]
+        lines += [f"- `{name}`" for name in status["missing"]]
+        lines.append("")
+    if not summary.empty:
+        days = int(summary["steps"].iloc[0])
+        table = outcome_table(summary, [POLICY, INTENSITY, SEED])
+        shown = [o for o in available(summary)]
+        lines += [
+            f"## Means per policy and intensity (after {days} days)",
+            "",
+            "Mean across seeds ± half-width of the 95% interval; n = seeds; "
+            "'undefined' where no run defines the value; no interval from one seed.",
+            "",
+            "| policy | intensity | n | " + " | ".join(o.title() for o in shown) + " |",
+            "|" + "---|" * (3 + len(shown)),
+        ]
+        for (policy, level), group in table.groupby([POLICY, INTENSITY], sort=True):
+            cells = []
+            for o in shown:
+                mean, half = mean_and_interval(group[o.key])
+                missing = int(group[o.key].isna().sum())
+                cell = fmt(mean, o.digits)
+                if np.isfinite(half):
+                    cell += f" ± {fmt(half, o.digits)}"
+                if missing and np.isfinite(mean):
+                    cell += f" ({missing} undefined)"
+                cells.append(cell)
+            lines.append(
+                f"| {readable(policy)} | {level:g} | {len(group)} | " + " | ".join(cells) + " |"
+            )
+        lines += ["", "## Figures", ""]
+        lines += [f"- [{path.name}](plots/{path.name})" for path in figures]
+    return "\n".join(lines) + "\n"

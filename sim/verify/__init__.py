@@ -1,0 +1,1 @@
+"""Verification: the per-agent reference twin, docking, the Bass limit and benchmarks."""
