@@ -1,4 +1,7 @@
-"""``python -m sim.app`` (the browser dashboard): the same as ``sim app``, kept for the commands people already type."""
+"""``python -m sim.app`` (the browser dashboard): the same as ``sim app``.
+
+Kept so the commands people already type keep working (``sim.cli``).
+"""
 
 from sim.cli import entry
 

@@ -1,4 +1,7 @@
-"""``python -m sim.app_assets`` (the dashboard's browser files): the same as ``sim assets``, kept for the commands people already type."""
+"""``python -m sim.app_assets`` (the dashboard's browser files): the same as ``sim assets``.
+
+Kept so the commands people already type keep working (``sim.cli``).
+"""
 
 from sim.cli import entry
 

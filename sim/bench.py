@@ -1,4 +1,7 @@
-"""``python -m sim.bench`` (benchmarks): the same as ``sim bench``, kept for the commands people already type."""
+"""``python -m sim.bench`` (benchmarks): the same as ``sim bench``.
+
+Kept so the commands people already type keep working (``sim.cli``).
+"""
 
 from sim.cli import entry
 

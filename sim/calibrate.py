@@ -1,4 +1,7 @@
-"""``python -m sim.calibrate`` (calibration): the same as ``sim calibrate``, kept for the commands people already type."""
+"""``python -m sim.calibrate`` (calibration): the same as ``sim calibrate``.
+
+Kept so the commands people already type keep working (``sim.cli``).
+"""
 
 from sim.cli import entry
 

@@ -1,4 +1,7 @@
-"""``python -m sim.compare`` (aggregate a sweep): the same as ``sim compare``, kept for the commands people already type."""
+"""``python -m sim.compare`` (aggregate a sweep): the same as ``sim compare``.
+
+Kept so the commands people already type keep working (``sim.cli``).
+"""
 
 from sim.cli import entry
 

@@ -1,4 +1,7 @@
-"""``python -m sim.dock`` (docking): the same as ``sim dock``, kept for the commands people already type."""
+"""``python -m sim.dock`` (docking): the same as ``sim dock``.
+
+Kept so the commands people already type keep working (``sim.cli``).
+"""
 
 from sim.cli import entry
 

@@ -1,4 +1,7 @@
-"""``python -m sim.optimize`` (the frontier search): the same as ``sim optimize``, kept for the commands people already type."""
+"""``python -m sim.optimize`` (the frontier search): the same as ``sim optimize``.
+
+Kept so the commands people already type keep working (``sim.cli``).
+"""
 
 from sim.cli import entry
 

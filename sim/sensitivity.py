@@ -1,4 +1,7 @@
-"""``python -m sim.sensitivity`` (re-analyse a study): the same as ``sim sensitivity``, kept for the commands people already type."""
+"""``python -m sim.sensitivity`` (re-analyse a study): the same as ``sim sensitivity``.
+
+Kept so the commands people already type keep working (``sim.cli``).
+"""
 
 from sim.cli import entry
 

@@ -16,11 +16,11 @@ import pytest
 import solara
 
 from sim.dashboard import app as page
-from sim.dashboard.serve import SWEEPS_ENV
 from sim.dashboard.live_plots import CircleFigure, PoliciesFigure, friend_states, neighbourhood
+from sim.dashboard.serve import SWEEPS_ENV
+from sim.dashboard.sidebyside import METRICS, POLICIES, SideBySideModel, column, overrides_for
 from sim.engine.model import SocialCommerceModel
 from sim.run.runner import compose_config, to_sim_config
-from sim.dashboard.sidebyside import METRICS, POLICIES, SideBySideModel, column, overrides_for
 
 SMALL = {"n_users": 300, "mean_degree": 20, "days": 20}
 

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.study.calibrate import Target, load_calibration, main
+from sim.cli.calibrate import main
+from sim.study.calibrate import Target, load_calibration
 
 TINY = {
     "base": ["scenario=laissez_faire", "market.intensity=2"],

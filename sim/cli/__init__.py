@@ -26,10 +26,10 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "run": Command("sim.cli.run", "one run, or a sweep with -m (Hydra overrides: key=value ...)"),
-    "compare": Command("sim.study.aggregate", "aggregate a sweep: tables, plots, report.md"),
-    "calibrate": Command("sim.study.calibrate", "fit the user-response parameters to the survey"),
-    "optimize": Command("sim.study.optimize", "search a policy's levers: the frontier report"),
-    "sensitivity": Command("sim.study.sensitivity", "re-analyse an uncertainty study's runs"),
+    "compare": Command("sim.cli.compare", "aggregate a sweep: tables, plots, report.md"),
+    "calibrate": Command("sim.cli.calibrate", "fit the user-response parameters to the survey"),
+    "optimize": Command("sim.cli.optimize", "search a policy's levers: the frontier report"),
+    "sensitivity": Command("sim.cli.sensitivity", "re-analyse an uncertainty study's runs"),
     "dock": Command("sim.verify.dock", "dock the fast engine against the per-agent reference"),
     "bench": Command("sim.verify.bench", "speed and memory benchmarks"),
     "app": Command("sim.dashboard.serve", "the browser dashboard"),
@@ -47,14 +47,14 @@ is `sim run scenario=rectify`. `sim COMMAND --help` explains each command.
 
 
 def usage() -> str:
-    """The top-level help: every command and what it does."""
+    """Return the top-level help: every command and what it does."""
     width = max(map(len, COMMANDS))
     lines = [f"  {name:<{width}}  {command.summary}" for name, command in COMMANDS.items()]
     return USAGE.format(commands="\n".join(lines))
 
 
 def run_help() -> str:
-    """``sim run --help``: the help text in ``scenarios/config.yaml``, without starting Hydra.
+    """Return ``sim run --help``, the help text in ``scenarios/config.yaml``, without Hydra.
 
     Hydra would print the same template, but only after composing the config
     and formatting config groups the template never shows (seconds); the

@@ -41,8 +41,8 @@ import traitlets
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
+from sim.dashboard import DEFAULT_SWEEPS, SWEEPS_ENV
 from sim.dashboard.live_plots import CircleFigure, PoliciesFigure, neighbourhood
-from sim.dashboard.serve import DEFAULT_SWEEPS, SWEEPS_ENV
 from sim.dashboard.sidebyside import GRAPH_KINDS, METRIC_BY_KEY, METRICS, SideBySideModel, column
 
 SELLER_CHOICES = 20

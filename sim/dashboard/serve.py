@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from sim.dashboard import DEFAULT_SWEEPS, SWEEPS_ENV
+
 PAGE = "sim.dashboard.app"  # the Solara app module: the page and its views
-SWEEPS_ENV = "SIM_APP_SWEEPS"
-DEFAULT_SWEEPS = "results/sweeps"
 
 
 class _Parser(argparse.ArgumentParser):

@@ -334,14 +334,13 @@ def calibration_figure(
     return fig
 
 
-def bass_figure(result: Any) -> Figure:
+def bass_figure(result: Any, closed: np.ndarray, fitted: np.ndarray) -> Figure:
     """Draw the Bass limit: mean adoption over seeds (band: 3 standard errors) against theory.
 
     ``result`` is a ``sim.verify.bass.BassResult``; the panel shows the discrete
-    recursion, the continuous closed form and the least-squares Bass fit.
+    recursion, the continuous closed form ``closed`` and the least-squares Bass
+    fit ``fitted`` (both per day, computed by ``sim.verify.bass``).
     """
-    from sim.verify.bass import closed_form, standard_bass
-
     case = result.case
     days = np.arange(1, case.steps + 1)
     figure, (curve, gap) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
@@ -355,13 +354,11 @@ def bass_figure(result: Any) -> Figure:
     )
     curve.plot(days, result.mean, color=PALETTE[0], lw=2, label=f"model ({case.seeds} seeds)")
     curve.plot(days, result.recursion, color=PALETTE[3], ls="--", label="discrete Bass recursion")
-    curve.plot(
-        days, closed_form(case.p, case.q, days), color=PALETTE[7], ls=":", label="closed form"
-    )
+    curve.plot(days, closed, color=PALETTE[7], ls=":", label="closed form")
     p_fit, q_fit = result.fitted
     curve.plot(
         days,
-        standard_bass(p_fit, q_fit, case.steps),
+        fitted,
         color=PALETTE[1],
         ls="-.",
         label=f"Bass fit p={p_fit:.4f}, q={q_fit:.3f}",

@@ -79,16 +79,8 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     return sweep
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line: ``sim compare SWEEP_DIR [--intensity X]``."""
-    parser = argparse.ArgumentParser(
-        prog="sim compare", description="Aggregate a sweep into tables, plots and a report."
-    )
-    parser.add_argument("sweep_dir", type=Path, help="the sweep folder (holds multirun.yaml)")
-    parser.add_argument(
-        "--intensity", type=float, default=None, help="intensity for the time-series ribbons"
-    )
-    args = parser.parse_args(argv)
+def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Run ``sim compare`` with its parsed arguments (``sim.cli.compare``)."""
     use_file_backend()
     if not (args.sweep_dir / MULTIRUN).is_file():
         parser.exit(
@@ -100,7 +92,3 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, f"sim compare: error: {error}\n")
     if sweep.status["damaged"]:
         raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -477,22 +477,8 @@ def _markdown(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m sim.calibrate",
-        description="Fit declared free parameters to declared targets (Optuna TPE); resumable.",
-    )
-    parser.add_argument("overrides", nargs="*", help="extra config overrides for every trial")
-    parser.add_argument("--config", default="default", help="calibration name or YAML path")
-    parser.add_argument("--trials", type=int, help="total trials wanted (default: the file's)")
-    parser.add_argument("--seeds", type=int, help="seeds per trial (default: the file's)")
-    parser.add_argument("--jobs", type=int, default=2, help="processes for the seeds (default 2)")
-    parser.add_argument("--out", help="output folder (default results/calibration/<name>)")
-    parser.add_argument(
-        "--families", action="store_true", help="also check the fit on other graph families"
-    )
-    args = parser.parse_args(argv)
+def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run ``sim calibrate`` with its parsed arguments; return the exit status."""
     try:
         calibration = load_calibration(args.config)
         if args.trials is not None or args.seeds is not None:
@@ -511,11 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = output_folder(args.out or Path("results") / "calibration" / calibration.name, "--out")
         calibrate(calibration, out, args.overrides, args.jobs, args.families)
     except (ConfigError, HydraException, OmegaConfBaseException, OSError) as error:
-        print(f"sim.study.calibrate: error: {explain(error)}", file=sys.stderr)
+        print(f"sim calibrate: error: {explain(error)}", file=sys.stderr)
         return 2
     print(f"calibration written to {out}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -857,32 +857,8 @@ def _lever(value: float) -> str:
     return f"{int(value)}" if float(value).is_integer() else f"{value:.3f}"
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line of ``python -m sim.optimize``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m sim.optimize",
-        description="Win-win frontier: a search over a policy's levers, net GMV against UX.",
-    )
-    parser.add_argument("--config", default="rectify", help="frontier name or YAML path")
-    parser.add_argument("--trials", type=int, default=None, help="total trials wanted")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per trial")
-    parser.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
-    parser.add_argument("--out", type=Path, default=None, help="default results/frontier/<name>")
-    parser.add_argument(
-        "--slurm-tasks",
-        type=int,
-        default=None,
-        metavar="K",
-        help="spread the trials over K SLURM array tasks sharing the study's journal "
-        "(run from a login node; --out on the shared file system)",
-    )
-    parser.add_argument("--slurm-partition", default=None, help="SLURM partition")
-    parser.add_argument("--slurm-account", default=None, help="SLURM account")
-    parser.add_argument(
-        "--slurm-timeout", type=int, default=60, help="minutes per task (default 60)"
-    )
-    parser.add_argument("overrides", nargs="*", help="key=value added to every run")
-    args = parser.parse_args(argv)
+def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Run ``sim optimize`` with its parsed arguments (``sim.cli.optimize``)."""
     from sim.figures.plotting import use_file_backend
 
     use_file_backend()
@@ -917,7 +893,3 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as error:
         parser.exit(2, f"sim optimize: error: {error}\n")
     print(f"frontier: {len(result['pareto'])} designs on the Pareto front; report: {out}/report.md")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

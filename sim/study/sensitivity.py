@@ -20,7 +20,6 @@ and make Sobol indices undefined; the report counts and says so.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -199,14 +198,8 @@ def _objective(folder: Path) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m sim.sensitivity STUDY_DIR``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m sim.sensitivity",
-        description="Sensitivity indices, robust ranking and PRIM of an uncertainty study.",
-    )
-    parser.add_argument("study_dir", type=Path, help="the study folder (holds sample.csv)")
-    args = parser.parse_args(argv)
+def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Run ``sim sensitivity`` with its parsed arguments (``sim.cli.sensitivity``)."""
     from sim.figures.plotting import use_file_backend
     from sim.study.compare import collect
 
@@ -220,7 +213,3 @@ def main(argv: list[str] | None = None) -> None:
         analyze_study(args.study_dir, sweep.summary, sweep.status)
     except (ConfigError, OSError, ValueError) as error:
         parser.exit(2, f"sim sensitivity: error: {error}\n")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -23,6 +23,11 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.stats import binom
 
+from sim.core.outputs import write_atomically
+from sim.figures.plotting import bass_figure
+from sim.run.runner import compose_config, simulate, to_sim_config
+from sim.verify.reference.model import ReferenceModel
+
 
 @dataclass(frozen=True)
 class BassCase:
@@ -60,13 +65,9 @@ def adoption_curve(job: tuple[BassCase, int]) -> np.ndarray:
     Nobody sells on day 0 and nobody exits, so adopters are today's sellers.
     ``case.engine`` is "fast" or "reference" (the per-agent twin).
     """
-    from sim.run.runner import compose_config, simulate, to_sim_config
-
     case, seed = job
     cfg = to_sim_config(compose_config(case.overrides(seed)))
     if case.engine == "reference":
-        from sim.verify.reference.model import ReferenceModel
-
         table = ReferenceModel(cfg).run()
     else:
         table = simulate(cfg, progress=False).timeseries
@@ -223,11 +224,12 @@ def bass_experiment(case: BassCase = BassCase(), workers: int | None = None) -> 
 
 def bass_figure_file(path: Path, case: BassCase = BassCase()) -> tuple[Path, BassResult]:
     """Run the Bass experiment and draw it to ``path`` (PNG); return the path and result."""
-    from sim.core.outputs import write_atomically
-    from sim.figures.plotting import bass_figure
-
     result = bass_experiment(case)
-    figure = bass_figure(result)
+    p_fit, q_fit = result.fitted
+    days = np.arange(1, case.steps + 1)
+    figure = bass_figure(
+        result, closed_form(case.p, case.q, days), standard_bass(p_fit, q_fit, case.steps)
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, lambda handle: figure.savefig(handle, format="png", dpi=120), True)
     return path, result
