@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from sim.core.config import flatten
 from sim.engine.model import SocialCommerceModel
 from sim.engine.network import ArcStatus
 from sim.figures.plotting import timeseries_figure, trust_network_figure
@@ -53,17 +54,6 @@ __all__ = [
     "tradeoff_figure",
     "trust_network_figure",
 ]
-
-
-def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Flatten nested config dicts into ``{"a.b": value}``."""
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def run_config(folder: str | Path) -> dict[str, Any]:

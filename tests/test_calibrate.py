@@ -61,6 +61,10 @@ def test_calibrate_writes_its_files_and_resumes(tmp_path, capsys):
     assert len(again) == 3
     assert again["loss"].iloc[:2].tolist() == trials["loss"].tolist()
     assert "trial 3/3" in capsys.readouterr().err
+    # Resuming with other seeds would mix two searches in one journal: refused, files kept.
+    assert main([*args, "--trials", "4", "--seeds", "3"]) == 2
+    assert "holds a search with other settings" in capsys.readouterr().err
+    assert len(pd.read_csv(out / "trials.csv")) == 3
 
 
 @pytest.mark.parametrize(

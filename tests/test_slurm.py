@@ -116,7 +116,7 @@ def test_a_frontier_search_spreads_its_trials_over_slurm_tasks(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "sim.study.optimize",
+        "sim.optimize",
         "--config",
         "quick",
         "--trials",

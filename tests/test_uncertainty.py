@@ -167,7 +167,7 @@ def optimize(folder, trials: int) -> subprocess.CompletedProcess:
     command = [
         sys.executable,
         "-m",
-        "sim.study.optimize",
+        "sim.optimize",
         "--config",
         "quick",
         "--trials",

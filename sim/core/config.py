@@ -495,3 +495,14 @@ def register_configs() -> None:
     store.store(name="sim_schema", node=SimConfig)
     for name, node in POLICY_CONFIGS.items():
         store.store(group="scenario", name=f"{name}_schema", node=node, package="policy")
+
+
+def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """Return a nested dict as ``{dotted.key: value}`` (a config as its override keys)."""
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -1,4 +1,10 @@
-"""Atomic writes of result files: a reader never sees a half-written file."""
+"""Atomic writes of result files: a reader never sees a half-written file.
+
+The one copy of the write-beside-then-rename dance: run and sweep files,
+reports, figures, calibration and frontier tables and the graph cache all
+write through :func:`write_atomically`, which syncs the data to disk before
+the rename, so a power cut leaves the old file or the new one, never an empty one.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,17 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads when a table is written, not when a command starts
+    import pandas as pd
 
 
 def write_atomically(path: Path, write: Callable[[IO[Any]], None], binary: bool = False) -> None:
-    """Write through ``write`` into a temporary file beside ``path``, then rename it."""
+    """Write through ``write`` into a temporary file beside ``path``, sync it, then rename it.
+
+    On any failure the temporary file is removed and ``path`` is as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -23,6 +33,8 @@ def write_atomically(path: Path, write: Callable[[IO[Any]], None], binary: bool 
             handle, "wb" if binary else "w", encoding=None if binary else "utf-8"
         ) as out:
             write(out)
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:

@@ -37,7 +37,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -45,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.core.config import GraphConfig
+from sim.core.outputs import write_atomically
 from sim.engine import kernels
 
 GENERATOR_VERSION = 3
@@ -114,28 +114,17 @@ def _problem(edges: np.ndarray, users: int, digest: str, n_users: int) -> str | 
 
 def _store(file: Path, edges: np.ndarray, n_users: int) -> None:
     """Write ``edges`` to ``file`` atomically; a failure to write only loses the cache."""
+    stored = edges.astype(np.int32)
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{file.stem}.", suffix=".tmp", dir=file.parent
+        write_atomically(
+            file,
+            lambda out: np.savez(
+                out, edges=stored, n_users=np.int64(n_users), sha256=np.str_(content_hash(stored))
+            ),
+            binary=True,
         )
     except OSError:
         return
-    stored = edges.astype(np.int32)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(
-                out,
-                edges=stored,
-                n_users=np.int64(n_users),
-                sha256=np.str_(content_hash(stored)),
-            )
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; others of the group may read it
-        os.replace(temporary, file)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
 
 
 def load_or_build(

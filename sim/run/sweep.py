@@ -33,6 +33,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 from omegaconf._utils import get_yaml_loader
 
+from sim.core.config import flatten
 from sim.core.outputs import file_mismatch, write_json
 
 SUMMARY = "summary.json"
@@ -183,17 +184,6 @@ def read_status(sweep_dir: Path) -> dict[str, Any]:
         "damaged": damaged,
         "missing": missing,
     }
-
-
-def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    """Return a nested dict as ``{dotted.key: value}``."""
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def config_difference(stored: dict[str, Any], current: dict[str, Any]) -> str | None:

@@ -27,7 +27,7 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -42,8 +42,10 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.core.config import ConfigError
 from sim.core.outputs import write_atomically, write_csv
 from sim.figures.plotting import calibration_figure, save_figure
+from sim.run.pool import processes
 from sim.run.runner import compose_config, explain, simulate, to_sim_config
 from sim.run.safety import output_folder
+from sim.study.search import completed, open_study
 
 FAMILIES = ("holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi")
 
@@ -224,7 +226,7 @@ def run_metrics(overrides: Sequence[str]) -> dict[str, float]:
 def seed_metrics(
     overrides: Sequence[str],
     seeds: int,
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
     settings: Sequence[Sequence[str]] = ((),),
 ) -> pd.DataFrame:
     """Run ``overrides`` in every setting on seeds 0..seeds-1 (in parallel when given a pool).
@@ -267,21 +269,17 @@ def calibrate(
 ) -> pd.DataFrame:
     """Run (or resume) the study and write its files; return the table of trials."""
     out.mkdir(parents=True, exist_ok=True)
-    storage = optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(out / "study.log"))
+    fixed = {
+        "free": [[p.key, p.low, p.high, p.log] for p in calibration.free],
+        "targets": [[t.metric, t.low, t.high] for t in calibration.targets],
+        "seeds": calibration.seeds,
+        "settings": [list(setting) for setting in calibration.settings],
+        "base": [*calibration.base, *extra],
+    }
+    study = open_study(
+        out / "study.log", calibration.name, fixed, optuna.samplers.TPESampler(seed=0)
     )
-    study = optuna.create_study(
-        study_name=calibration.name,
-        storage=storage,
-        load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=0),
-    )
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
-    # Trials left running by a killed study are failed, so they are not counted.
-    for trial in study.trials:
-        if trial.state == optuna.trial.TrialState.RUNNING:
-            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    done = completed(study)
     base = [*calibration.base, *extra]
     calibration = Calibration(
         calibration.name,
@@ -292,7 +290,7 @@ def calibrate(
         calibration.trials,
         calibration.settings,
     )
-    with ProcessPoolExecutor(jobs) if jobs > 1 else _NoPool() as pool:
+    with processes(jobs) as pool:
         for number in range(done, calibration.trials):
             trial = study.ask()
             values = {
@@ -325,16 +323,6 @@ def calibrate(
     return trials
 
 
-class _NoPool:
-    """Stand-in for a process pool when running serially."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-
 def trials_table(study: optuna.Study) -> pd.DataFrame:
     """Every finished trial: number, values of the free parameters, metrics, loss."""
     rows = []
@@ -353,7 +341,7 @@ def fitted_family(calibration: Calibration) -> str:
 
 
 def family_check(
-    calibration: Calibration, values: dict[str, float], pool: ProcessPoolExecutor | None
+    calibration: Calibration, values: dict[str, float], pool: Executor | None
 ) -> pd.DataFrame:
     """Run the fitted values on the other built-in generated graph families, seed by seed.
 

@@ -39,7 +39,7 @@ import math
 import shutil
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -56,8 +56,10 @@ from optuna.trial import TrialState
 from sim.core.config import POLICY_CONFIGS, ConfigError
 from sim.core.outcomes import fmt, mean_and_interval
 from sim.core.outputs import write_atomically, write_csv
+from sim.run.pool import processes
 from sim.run.runner import compose_config, explain, simulate, to_sim_config
 from sim.run.safety import output_folder
+from sim.study.search import completed, open_study
 
 USER_SCENARIOS = Path("results/scenarios/scenario")
 DEFAULT_POLICIES = ("laissez_faire", "rectify", "separate_shop", "c2b")
@@ -172,9 +174,7 @@ def trial_overrides(frontier: Frontier, base: Sequence[str], values: dict[str, f
 OBJECTIVES = ("gmv", "ux")  # net GMV per user and user experience, both maximised
 
 
-def evaluate(
-    jobs: list[list[str]], seeds: int, pool: ProcessPoolExecutor | None
-) -> list[dict[str, Any]]:
+def evaluate(jobs: list[list[str]], seeds: int, pool: Executor | None) -> list[dict[str, Any]]:
     """Run each override list on seeds 0..seeds-1; return seed means and per-seed values.
 
     Per job: ``gmv``, ``gmv_gross``, ``ux`` (means), their standard deviations,
@@ -254,15 +254,12 @@ def optimize(
     base = [*frontier.base, *extra]
     validate(frontier, base)
     out.mkdir(parents=True, exist_ok=True)
-    study = open_study(frontier, out, base, sampler_for(frontier.trials, jobs))
-    for trial in study.trials:  # trials left running by a killed search are failed, not counted
-        if trial.state == optuna.trial.TrialState.RUNNING:
-            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    study = open_frontier(frontier, out, base, sampler_for(frontier.trials, jobs))
     if slurm is not None:
         run_on_slurm(frontier, out, base, slurm)
-        study = open_study(frontier, out, base, sampler_for(frontier.trials, jobs))
-    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
-    with ProcessPoolExecutor(jobs) if jobs > 1 else _NoPool() as pool:
+        study = open_frontier(frontier, out, base, sampler_for(frontier.trials, jobs))
+    done = completed(study)
+    with processes(jobs) as pool:
         while done < frontier.trials:
             batch = [study.ask() for _ in range(min(jobs, frontier.trials - done))]
             overrides = [trial_overrides(frontier, base, suggest(frontier, t)) for t in batch]
@@ -305,38 +302,29 @@ def calibrated(base: Sequence[str], defaults: pd.DataFrame) -> str:
     return setting_check(baseline, config.steps, users, "this search's setting")[1]
 
 
-def open_study(
-    frontier: Frontier, out: Path, base: Sequence[str], sampler: optuna.samplers.BaseSampler
+def open_frontier(
+    frontier: Frontier,
+    out: Path,
+    base: Sequence[str],
+    sampler: optuna.samplers.BaseSampler,
+    fail_running: bool = True,
 ) -> optuna.Study:
-    """Open (or create) the search's study in ``out/study.journal``; refuse other settings.
+    """Open (or create) the search's study in ``out/study.journal`` (``sim.study.search``).
 
-    Optuna's journal file is the study's only storage: every process that opens
-    it (a resumed command, the array tasks of ``run_on_slurm``) sees the same
-    trials, and its file lock keeps concurrent writers apart.
-
-    Raises:
-        ConfigError: the journal holds a search with another policy, seeds or base.
-
+    Every process that opens the journal (a resumed command, the array tasks of
+    ``run_on_slurm``) sees the same trials; a journal of a search with another
+    policy, seeds or base is refused (ConfigError). An array task opens it with
+    ``fail_running=False``: the trials running then are its siblings'.
     """
-    storage = optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(out / "study.journal"))
-    )
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=frontier.name,
-        storage=storage,
-        load_if_exists=True,
-        directions=["maximize", "maximize"],
-        sampler=sampler,
-    )
     fixed = {"policy": frontier.policy, "seeds": frontier.seeds, "base": list(base)}
-    if study.user_attrs.get("fixed", fixed) != fixed:
-        raise ConfigError(
-            f"{out} holds a search with other settings ({study.user_attrs['fixed']}); "
-            "use another --out"
-        )
-    study.set_user_attr("fixed", fixed)
-    return study
+    return open_study(
+        out / "study.journal",
+        frontier.name,
+        fixed,
+        sampler,
+        directions=("maximize", "maximize"),
+        fail_running=fail_running,
+    )
 
 
 def suggest(frontier: Frontier, trial: optuna.Trial) -> dict[str, float]:
@@ -424,7 +412,7 @@ def search_task(frontier: Frontier, out: str, base: list[str], index: int) -> in
     sampler = sampler_for(frontier.trials, 1)
     if isinstance(sampler, optuna.samplers.TPESampler):
         sampler = optuna.samplers.TPESampler(seed=index, constant_liar=True)
-    study = open_study(frontier, Path(out), base, sampler)
+    study = open_frontier(frontier, Path(out), base, sampler, fail_running=False)
     evaluated = 0
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
@@ -447,16 +435,6 @@ def search_task(frontier: Frontier, out: str, base: list[str], index: int) -> in
     return evaluated
 
 
-class _NoPool:
-    """Stand-in for a process pool when running serially."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-
 def shared(base: Sequence[str]) -> list[str]:
     """Return the base overrides the default policies run with: all but the policy's own.
 
@@ -467,7 +445,7 @@ def shared(base: Sequence[str]) -> list[str]:
 
 
 def default_policies(
-    frontier: Frontier, base: Sequence[str], out: Path, pool: ProcessPoolExecutor | None
+    frontier: Frontier, base: Sequence[str], out: Path, pool: Executor | None
 ) -> pd.DataFrame:
     """Return the four default policies on the same seeds (read back if already run).
 

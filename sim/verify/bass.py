@@ -12,10 +12,7 @@ model; as daily rates become small it approaches the continuous closed form
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from scipy.stats import binom
 
 from sim.core.outputs import write_atomically
 from sim.figures.plotting import bass_figure
+from sim.run.pool import processes
 from sim.run.runner import compose_config, simulate, to_sim_config
 from sim.verify.reference.model import ReferenceModel
 
@@ -77,10 +75,7 @@ def adoption_curve(job: tuple[BassCase, int]) -> np.ndarray:
 def simulate_curves(case: BassCase, workers: int | None = None) -> np.ndarray:
     """Adoption curves of ``case.seeds`` runs, one row per seed."""
     jobs = [(case, seed) for seed in range(case.seeds)]
-    if workers == 1:
-        return np.array([adoption_curve(job) for job in jobs])
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=spawn) as pool:
+    with processes(workers) as pool:
         return np.array(list(pool.map(adoption_curve, jobs)))
 
 

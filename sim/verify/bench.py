@@ -1,4 +1,4 @@
-"""Benchmark: ``python -m sim.bench [--cases ...] [--quick]``.
+"""Benchmark: ``sim bench [--cases ...] [--quick]`` (cases: ``sim.verify.cases``).
 
 Each case runs in a fresh subprocess (so its peak RSS is its own) and reports
 users, mean degree, days, engine, start-up seconds (imports and numba's
@@ -25,7 +25,7 @@ import resource
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -34,45 +34,7 @@ import numpy as np
 from sim.core.config import ConfigError
 from sim.core.outputs import write_json
 from sim.run.safety import output_folder
-
-
-@dataclass(frozen=True)
-class Case:
-    """One benchmark case."""
-
-    name: str
-    engine: str
-    n_users: int
-    mean_degree: float
-    days: int
-
-
-CASES = {
-    case.name: case
-    for case in (
-        Case("ref-2k", "reference", 2_000, 50, 30),
-        Case("fast-2k", "fast", 2_000, 50, 30),
-        Case("ref-10k", "reference", 10_000, 50, 30),
-        Case("fast-10k", "fast", 10_000, 50, 30),
-        Case("default", "fast", 5_000, 124, 365),
-        Case("fast-100k", "fast", 100_000, 50, 365),
-        Case("fast-1m", "fast", 1_000_000, 50, 365),
-        Case("app-2k", "app", 2_000, 50, 365),
-    )
-}
-QUICK = ("ref-2k", "fast-2k", "default")
-
-# Uncertainty studies, run as the user runs them (python -m sim -m +study=...):
-# name -> (study, extra overrides, runs of the full screening the figure projects to).
-STUDIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    # the real case: Morris, 24 parameters, 20 trajectories, 4 policies = 2,000 runs
-    "study-screening": ("screening", ()),
-    # the same design with 2 trajectories (200 runs); the table projects to 2,000
-    "study-reduced": ("screening", ("study.trajectories=2",)),
-    # the tests' study: 112 short runs on 300 users
-    "study-quick": ("quick", ()),
-}
-SCREENING_RUNS = 2_000
+from sim.verify.cases import BROWSER, CASES, QUICK, SCREENING_RUNS, STUDIES, Case
 
 
 def measure_study(name: str, keep: Path | None = None) -> dict[str, float | int | str]:
@@ -90,9 +52,7 @@ def measure_study(name: str, keep: Path | None = None) -> dict[str, float | int 
     with tempfile.TemporaryDirectory() as scratch:
         folder = scratch if keep is None else str(keep / name)
         if keep is not None and (keep / name).exists():  # a resumed study would time nothing
-            raise SystemExit(
-                f"sim.verify.bench: {keep / name} exists; choose another --keep folder"
-            )
+            raise SystemExit(f"sim bench: {keep / name} exists; choose another --keep folder")
         command = [sys.executable, "-m", "sim", "-m", f"+study={study}", *extra]
         started = time.perf_counter()
         out = subprocess.run(
@@ -124,12 +84,6 @@ def measure_study(name: str, keep: Path | None = None) -> dict[str, float | int 
     }
 
 
-# The dashboard in a browser (Debian's chromium through Playwright, against `sim app`'s own
-# server on this machine): name -> what it measures.
-BROWSER: dict[str, str] = {
-    "app-play": "Play pressed once: wall seconds for a year of four policies on 1,000 users",
-    "app-sessions": "the server's RSS over 8 browser sessions, each opened, stepped and closed",
-}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
     "--headless",
@@ -431,28 +385,8 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line of the benchmark."""
-    parser = argparse.ArgumentParser(
-        prog="python -m sim.bench", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument(
-        "--cases",
-        default=",".join(CASES),
-        help="comma-separated cases (default: all engine cases): "
-        f"{', '.join([*CASES, *STUDIES, *BROWSER])}",
-    )
-    parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)} (< 1 min)")
-    parser.add_argument(
-        "--out", type=Path, default=Path("results/bench"), help="folder for the JSON"
-    )
-    parser.add_argument(
-        "--keep",
-        type=Path,
-        help="run study cases in KEEP/<case> and keep their results (default: a temporary folder)",
-    )
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Run ``sim bench`` with its parsed arguments (``sim.cli.bench``)."""
     if args.child:
         print(json.dumps(measure(CASES[args.child])))
         return
@@ -461,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.keep is not None:
             output_folder(args.keep, "--keep")
     except ConfigError as error:
-        parser.exit(2, f"sim.verify.bench: error: {error}\n")
+        parser.exit(2, f"sim bench: error: {error}\n")
     names = list(QUICK) if args.quick else [n.strip() for n in args.cases.split(",") if n.strip()]
     unknown = [n for n in names if n not in CASES and n not in STUDIES and n not in BROWSER]
     if unknown:
@@ -503,7 +437,3 @@ def machine() -> dict[str, str | int]:
         "cpus": os.cpu_count() or 0,
         "date": datetime.now().isoformat(timespec="seconds"),
     }
-
-
-if __name__ == "__main__":
-    main()

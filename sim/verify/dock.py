@@ -22,11 +22,9 @@ applies overrides to the fast engine only, which is how the negative controls
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.core.config import ConfigError
+from sim.run.pool import processes
 from sim.run.safety import output_file
 
 SCENARIOS = ("laissez_faire", "rectify", "separate_shop", "c2b")
@@ -360,7 +359,7 @@ def collect(
     engine: str,
     seeds: int = SEEDS,
     overrides: Sequence[str] = (),
-    pool: ProcessPoolExecutor | None = None,
+    pool: Executor | None = None,
     seed_offset: int = 0,
 ) -> RunSet:
     """Run ``engine`` ("fast" or "reference") on ``scenario`` for seeds ``0..seeds-1``.
@@ -474,7 +473,7 @@ def baseline_set(
     scenario: str,
     baseline: str,
     seeds: int,
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
     common: Sequence[str] = (),
 ) -> RunSet:
     """Return the comparison runs: the reference engine (paired), or the unmodified fast engine.
@@ -486,11 +485,6 @@ def baseline_set(
     if baseline == "fast":
         return collect(scenario, "fast", seeds, common, pool, seed_offset=SELF_OFFSET)
     return collect(scenario, "reference", seeds, common, pool)
-
-
-def _pool(workers: int | None) -> ProcessPoolExecutor:
-    spawn = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=spawn)
 
 
 def dock(
@@ -508,7 +502,7 @@ def dock(
     defaults to each regime's own (``seeds_for``).
     """
     verdicts = []
-    with _pool(workers) as pool:
+    with processes(workers) as pool:
         for scenario, regime in cases:
             both = (*REGIMES[regime], *common)
             n = seeds or seeds_for(regime, scenario)
@@ -565,7 +559,7 @@ def power(
 ) -> pd.DataFrame:
     """Dock every fault (fast engine only) against one baseline run set per scenario."""
     rows = []
-    with _pool(workers) as pool:
+    with processes(workers) as pool:
         references = {
             (s, r): baseline_set(s, baseline, seeds or seeds_for(r, s), pool, REGIMES[r])
             for s, r in sorted({(f.scenario, f.regime) for f in faults})
@@ -611,7 +605,7 @@ def size_scan(
     """
     keyed = [f for f in FAULTS if f.scenario == "laissez_faire" and f.default > 0]
     rows = []
-    with _pool(workers) as pool:
+    with processes(workers) as pool:
         references = {
             regime: baseline_set(
                 "laissez_faire", baseline, seeds or seeds_for(regime), pool, REGIMES[regime]
