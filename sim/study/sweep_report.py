@@ -28,6 +28,7 @@ from sim.core.outcomes import (
     fmt,
     mean_and_interval,
     outcome_table,
+    t_half_width,
 )
 from sim.figures.study import policies_in, readable
 from sim.study.compare import Sweep, paired_effects
@@ -77,11 +78,11 @@ def seeds_needed(mean: float, half: float, seeds: int) -> int | None:
     """
     if seeds < 2 or not (math.isfinite(mean) and math.isfinite(half)) or mean == 0:
         return None
-    sd = half * math.sqrt(seeds) / float(stats.t.ppf(0.975, seeds - 1))
+    sd = half / float(t_half_width(1.0, seeds))  # the interval's formula, solved for sd
     target = abs(mean)
     # t > z at every n, so the normal-theory n is a lower bound: count up from it
     n = max(2, math.ceil((float(stats.norm.ppf(0.975)) * sd / target) ** 2))
-    while float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n) >= target:
+    while float(t_half_width(sd, n)) >= target:
         n += 1
     return n
 
