@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 # A run's mean seller pressure (``summary.json`` and the sweep's run table):
 # marketing items read per non-seller per day in any channel (metrics.py).
@@ -178,8 +177,11 @@ def t_half_width(sd: Any, n: Any) -> Any:
     The one copy of this formula: every interval the reports, tables and
     figures show comes from here (element-wise for arrays; ``n`` below 2 is
     taken as 2 so an array of counts never fails, but a single value gets no
-    interval from :func:`mean_and_interval`).
+    interval from :func:`mean_and_interval`). SciPy loads here, on first use:
+    a single run never needs it, and it costs a second at start-up.
     """
+    from scipy import stats
+
     return stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psutil
 from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import (
@@ -349,6 +350,8 @@ def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None) -> RunRe
     started = time.perf_counter()
     model = SocialCommerceModel(config)
     setup_seconds = time.perf_counter() - started
+    # from the process's start to its first day: imports, Hydra, the graph, the model
+    start_seconds = time.time() - psutil.Process().create_time()
     for _ in tqdm(
         range(config.steps), desc=config.policy.name, unit="day", disable=None if show else True
     ):
@@ -358,6 +361,7 @@ def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None) -> RunRe
     table.insert(0, Column.DAY, range(1, len(table) + 1))
     table = table[list(Column)].rename(columns=str)
     summary = summarize(config, table, model, time.perf_counter() - started, setup_seconds)
+    summary["start_seconds"] = round(start_seconds, 3)
     return RunResult(timeseries=table, summary=summary, model=model)
 
 
