@@ -490,10 +490,10 @@ def test_every_number_in_a_summary_is_finite_or_null(tmp_path):
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        (["sim.verify.bench", "--quick", "--out", "taken"], "--out: taken is a file, not a folder"),
-        (["sim.verify.dock", "--markdown", "."], "--markdown: . is a folder; give a file name"),
-        (["sim.verify.dock", "--plot", "taken/bass.png"], "--plot: taken is a file, not a folder"),
-        (["sim.study.optimize", "--out", "taken"], "--out: taken is a file, not a folder"),
+        (["sim.bench", "--quick", "--out", "taken"], "--out: taken is a file, not a folder"),
+        (["sim.dock", "--markdown", "."], "--markdown: . is a folder; give a file name"),
+        (["sim.dock", "--plot", "taken/bass.png"], "--plot: taken is a file, not a folder"),
+        (["sim.optimize", "--out", "taken"], "--out: taken is a file, not a folder"),
     ],
 )
 def test_a_bad_output_path_is_refused_before_any_work(tmp_path, command, expected):
