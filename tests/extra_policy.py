@@ -26,7 +26,7 @@ class MarketingQuotaConfig:
     """Marketing quota: a share of each seller's drafted marketing enters Moments."""
 
     info: ClassVar[PolicyInfo] = PolicyInfo(
-        label="marketing quota",
+        label="quota on marketing",
         colour=COLOUR,
         marker="v",
         summary_rows=(("items kept out", "quota_cut_total", "in all"),),

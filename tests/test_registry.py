@@ -56,7 +56,7 @@ def test_a_registered_policy_runs_and_prints_its_console_rows():
     assert isinstance(result.model.platform.policy, MarketingQuota)
     assert result.timeseries["day"].tolist() == [1, 2, 3, 4, 5]
     table = summary_table({**result.summary, "quota_cut_total": 7})
-    assert table.startswith("marketing quota (seed 0")
+    assert table.startswith("quota on marketing (seed 0")
     assert "items kept out" in table
 
 
@@ -68,7 +68,7 @@ def test_a_registered_policy_keys_are_checked_by_its_config():
 
 @pytest.mark.usefixtures("registered")
 def test_a_registered_policy_is_drawn_in_its_own_colour():
-    assert policy_colour(NAME) == COLOUR and policy_label(NAME) == "marketing quota"
+    assert policy_colour(NAME) == COLOUR and policy_label(NAME) == "quota on marketing"
     figure = outcome_figure(sweep_table(), "ux")
     drawn = {mcolors.to_hex(line.get_color()).upper() for ax in figure.axes for line in ax.lines}
     assert COLOUR.upper() in drawn
@@ -78,7 +78,7 @@ def test_a_registered_policy_is_drawn_in_its_own_colour():
 @pytest.mark.usefixtures("registered")
 def test_the_dashboard_offers_a_registered_policy_and_its_lever():
     controls = page.model_params()
-    assert controls[NAME] == {"type": "Checkbox", "value": True, "label": "marketing quota"}
+    assert controls[NAME] == {"type": "Checkbox", "value": True, "label": "quota on marketing"}
     slider = controls["shown_share"]
     assert (slider["type"], slider["min"], slider["max"], slider["value"]) == (
         "SliderFloat",
@@ -105,7 +105,8 @@ def test_the_dashboard_offers_a_registered_policy_and_its_lever():
 def test_a_sweep_report_tells_a_registered_policy_against_laissez_faire():
     text = report(sweep_of(sweep_table()), [])
     assert any(
-        line.startswith("- **marketing quota** against laissez-faire") for line in text.splitlines()
+        line.startswith("- **quota on marketing** against laissez-faire")
+        for line in text.splitlines()
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.experimental.scenarios import Scenario
 
 from sim.core.config import POLICY_CONFIGS, baseline_policy, policy_names
 from sim.core.policy_info import BOUNDS, LEVER, Bounds, Lever
@@ -212,8 +213,8 @@ class SideBySideModel(mesa.Model):
             default: the config's).
 
     Laissez-faire always runs: it is the reference the others are compared
-    with. (No parameter is called ``scenario``: Mesa's SolaraViz would pass a
-    Mesa scenario object into it on Reset.)
+    with. (No parameter is called ``scenario``: Mesa's SolaraViz passes a Mesa
+    scenario object under that name on Reset, which is ignored.)
 
     """
 
@@ -228,6 +229,10 @@ class SideBySideModel(mesa.Model):
         **choices: object,
     ) -> None:
         super().__init__(rng=seed)
+        # Mesa's controller passes its own scenario object to a model taking **kwargs
+        # on Reset; this model's policies are chosen by name, so it is not used.
+        if isinstance(choices.get("scenario"), Scenario):
+            del choices["scenario"]
         specs = levers()
         known = {*policies()[1:], *(spec.key for spec in specs)}
         unknown = sorted(set(choices) - known)
