@@ -15,12 +15,14 @@ import pandas as pd
 import pytest
 import solara
 
+from sim.dashboard import SWEEPS_ENV
 from sim.dashboard import app as page
 from sim.dashboard.live_plots import CircleFigure, PoliciesFigure, friend_states, neighbourhood
-from sim.dashboard.serve import SWEEPS_ENV
-from sim.dashboard.sidebyside import METRICS, POLICIES, SideBySideModel, column, overrides_for
+from sim.dashboard.sidebyside import METRICS, SideBySideModel, column, overrides_for, policies
 from sim.engine.model import SocialCommerceModel
 from sim.run.runner import compose_config, to_sim_config
+
+POLICIES = policies()
 
 SMALL = {"n_users": 300, "mean_degree": 20, "days": 20}
 
@@ -29,7 +31,7 @@ SMALL = {"n_users": 300, "mean_degree": 20, "days": 20}
 def small_world(monkeypatch):
     """Make the page's default world small, so each test renders in about a second."""
     for name, value in SMALL.items():
-        monkeypatch.setitem(page.MODEL_PARAMS, name, {**page.MODEL_PARAMS[name], "value": value})
+        monkeypatch.setitem(page.WORLD_PARAMS, name, {**page.WORLD_PARAMS[name], "value": value})
     defaults = SideBySideModel.__init__.__defaults__
     names = SideBySideModel.__init__.__code__.co_varnames[1 : len(defaults) + 1]
     patched = tuple(SMALL.get(name, value) for name, value in zip(names, defaults, strict=True))
@@ -300,7 +302,7 @@ def slider_texts(rc) -> list[str]:
 
 def test_every_control_shows_its_value_and_applies_on_reset():
     _box, rc = solara.render(page.Page(), handle_error=False)
-    sliders = [n for n, spec in page.MODEL_PARAMS.items() if spec["type"].startswith("Slider")]
+    sliders = [n for n, spec in page.model_params().items() if spec["type"].startswith("Slider")]
     shown = slider_texts(rc)
     assert shown[0] == "pause between days while playing: 0 ms"
     assert shown[1:] == [

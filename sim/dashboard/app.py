@@ -41,9 +41,20 @@ import traitlets
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
+from sim.core.policy_info import Bounds
 from sim.dashboard import DEFAULT_SWEEPS, SWEEPS_ENV
 from sim.dashboard.live_plots import CircleFigure, PoliciesFigure, neighbourhood
-from sim.dashboard.sidebyside import GRAPH_KINDS, METRIC_BY_KEY, METRICS, SideBySideModel, column
+from sim.dashboard.sidebyside import (
+    GRAPH_KINDS,
+    METRIC_BY_KEY,
+    METRICS,
+    LeverSpec,
+    SideBySideModel,
+    column,
+    levers,
+    policies,
+)
+from sim.figures.plotting import policy_label
 
 SELLER_CHOICES = 20
 PLAY_INTERVAL_MS = 0  # no pause between days while playing (a slider adds one)
@@ -52,10 +63,8 @@ PACE_TIMEOUT_S = 2.0  # the longest a day waits for the browser
 SWEEP_DPI = 110  # sweep figures drawn large enough that their text reads as the page's
 
 # Mesa's ModelCreator format (drawn by WorldControls): each entry a control, its value the default.
-MODEL_PARAMS: dict[str, dict[str, object]] = {
-    "rectify": {"type": "Checkbox", "value": True, "label": "rectify"},
-    "separate_shop": {"type": "Checkbox", "value": True, "label": "separate shop"},
-    "c2b": {"type": "Checkbox", "value": True, "label": "C2B"},
+# The world's controls; the policies' choices and levers come from the registry (``model_params``).
+WORLD_PARAMS: dict[str, dict[str, object]] = {
     "intensity": {
         "type": "SliderFloat",
         "value": 1.0,
@@ -88,40 +97,47 @@ MODEL_PARAMS: dict[str, dict[str, object]] = {
     },
     "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 99, "step": 1, "label": "seed"},
     "days": {"type": "SliderInt", "value": 365, "min": 30, "max": 730, "step": 5, "label": "days"},
-    "daily_cap": {
-        "type": "SliderInt",
-        "value": 3,
-        "min": 0,
-        "max": 20,
-        "step": 1,
-        "label": "rectify: daily cap (0 = none)",
-    },
-    "enforcement": {"type": "Checkbox", "value": True, "label": "rectify: throttles and bans"},
-    "conversion_friction": {
-        "type": "SliderFloat",
-        "value": 0.3,
-        "min": 0.0,
-        "max": 0.95,
-        "step": 0.05,
-        "label": "shop: conversion friction",
-    },
-    "post_share": {
-        "type": "SliderFloat",
-        "value": 0.5,
-        "min": 0.0,
-        "max": 1.0,
-        "step": 0.05,
-        "label": "C2B: needs posted",
-    },
-    "answer_prob": {
-        "type": "SliderFloat",
-        "value": 0.5,
-        "min": 0.0,
-        "max": 1.0,
-        "step": 0.05,
-        "label": "C2B: answer chance",
-    },
 }
+
+
+def policy_choices() -> dict[str, dict[str, object]]:
+    """Return a checkbox per registered policy but the reference, which always runs."""
+    return {
+        policy: {"type": "Checkbox", "value": True, "label": policy_label(policy)}
+        for policy in policies()[1:]
+    }
+
+
+def lever_control(spec: LeverSpec) -> dict[str, object]:
+    """Return a lever's control: a checkbox for a switch, else a slider over the key's range."""
+    if isinstance(spec.default, bool):
+        return {"type": "Checkbox", "value": spec.default, "label": spec.lever.label}
+    bounds, step = spec.bounds or Bounds(0.0), spec.lever.step
+    low = 0.0 if bounds.low is None else bounds.low
+    top = spec.lever.top if spec.lever.top is not None else bounds.high
+    if top is None:
+        raise ValueError(f"lever {spec.policy}.{spec.key}: no upper end (set Lever.top)")
+    if spec.lever.top is None and bounds.high_open:
+        top -= step
+    integer = isinstance(spec.default, int)
+    return {
+        "type": "SliderInt" if integer else "SliderFloat",
+        "value": spec.default,
+        "min": int(low) if integer else low,
+        "max": int(top) if integer else round(top, 10),
+        "step": int(step) if integer else step,
+        "label": spec.lever.label,
+    }
+
+
+def model_params() -> dict[str, dict[str, object]]:
+    """Return every control of the page: policy choices, the world, then the policies' levers."""
+    return {
+        **policy_choices(),
+        **WORLD_PARAMS,
+        **{spec.key: lever_control(spec) for spec in levers()},
+    }
+
 
 _pyplot_lock = threading.Lock()  # the sweep figures of sim.study.compare use pyplot
 
@@ -140,7 +156,7 @@ def shown(spec: dict[str, object], value: object) -> str:
 
 @solara.component
 def Control(spec: dict[str, object], value: object, on_value) -> None:
-    """One control of ``MODEL_PARAMS``; a slider shows its value and spans the column."""
+    """One control of ``model_params()``; a slider shows its value and spans the column."""
     kind, label = spec["type"], str(spec["label"])
     if kind == "Checkbox":
         rv.Checkbox(
@@ -168,15 +184,16 @@ def Control(spec: dict[str, object], value: object, on_value) -> None:
 
 @solara.component
 def WorldControls(parameters: solara.Reactive[dict]) -> None:
-    """Show the world's and the policies' controls (``MODEL_PARAMS``), applied on Reset.
+    """Show the world's and the policies' controls (``model_params()``), applied on Reset.
 
     Mesa's ``ModelCreator`` does the same job, but its sliders show no value
     and a long label leaves the track a few pixels wide.
     """
-    defaults = {name: spec["value"] for name, spec in MODEL_PARAMS.items()}
+    controls = model_params()
+    defaults = {name: spec["value"] for name, spec in controls.items()}
     solara.use_effect(lambda: parameters.set({**defaults, **parameters.value}), [])
     values = {**defaults, **parameters.value}
-    for name, spec in MODEL_PARAMS.items():
+    for name, spec in controls.items():
 
         def change(value: object, name: str = name) -> None:
             parameters.set({**defaults, **parameters.value, name: value})

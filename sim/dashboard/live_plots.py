@@ -10,7 +10,8 @@ the background. The PNG has 256 colours: half the bytes, twice as fast.
 
 Figures are ``matplotlib.figure.Figure`` objects, never pyplot (whose global
 state is not safe in a server with several sessions and a play thread).
-Policies keep the colours of every other figure (``sim.figures.plotting.POLICY_STYLE``).
+Policies keep the colours of every other figure (``sim.figures.plotting.policy_style``,
+from the policy registry).
 """
 
 from __future__ import annotations

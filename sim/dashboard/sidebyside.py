@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.experimental.scenarios import Scenario
 
+from sim.core.config import POLICY_CONFIGS, baseline_policy, policy_names
+from sim.core.policy_info import BOUNDS, LEVER, Bounds, Lever
 from sim.engine.graphs import graph_for_seed
 from sim.engine.metrics import REPORTERS, Column, gmv_net
 from sim.engine.model import SocialCommerceModel
 from sim.run.runner import compose_config, to_sim_config
 
-REFERENCE = "laissez_faire"
-POLICIES = ("laissez_faire", "rectify", "separate_shop", "c2b")
+REFERENCE = baseline_policy()  # runs always: the others are compared with it
 GRAPH_KINDS = ("holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi")
 
 _compose_lock = threading.Lock()  # Hydra's compose API keeps global state
@@ -108,6 +110,56 @@ def column(policy: str, metric: str) -> str:
     return f"{policy}:{metric}"
 
 
+def policies() -> tuple[str, ...]:
+    """Return the registered policies, the reference (laissez-faire) first."""
+    return (REFERENCE, *(p for p in policy_names() if p != REFERENCE))
+
+
+@dataclass(frozen=True)
+class LeverSpec:
+    """A policy's config key shown as a dashboard control (declared in its config).
+
+    Attributes:
+        policy: the policy that owns it.
+        key: the config field (``daily_cap``); the model's parameter of the same name.
+        default: the config's default (0 for a ``zero_is_none`` key left ``None``).
+        lever: its label, step and slider end.
+        bounds: its valid range (``None``: a switch).
+
+    """
+
+    policy: str
+    key: str
+    default: object
+    lever: Lever
+    bounds: Bounds | None
+
+    def value(self, chosen: object) -> object:
+        """Return the config value of the control's ``chosen`` value."""
+        if isinstance(self.default, bool):
+            return bool(chosen)
+        if self.lever.zero_is_none and not chosen:
+            return None
+        return int(chosen) if isinstance(self.default, int) else chosen  # type: ignore[call-overload]
+
+
+def levers() -> tuple[LeverSpec, ...]:
+    """Return every registered policy's levers (config fields declared with a ``Lever``)."""
+    found: list[LeverSpec] = []
+    for policy in policies():
+        for item in fields(POLICY_CONFIGS[policy]):
+            lever = item.metadata.get(LEVER)
+            if lever is not None:
+                default = 0 if item.default is None and lever.zero_is_none else item.default
+                found.append(
+                    LeverSpec(policy, item.name, default, lever, item.metadata.get(BOUNDS))
+                )
+    names = [spec.key for spec in found]
+    if len(names) != len(set(names)):
+        raise ValueError(f"two policies have a lever of the same name: {sorted(names)}")
+    return tuple(found)
+
+
 def overrides_for(
     policy: str,
     *,
@@ -146,58 +198,55 @@ def overrides_for(
 
 
 class SideBySideModel(mesa.Model):
-    """Two to four policies on the same graph and seed, one day per step.
+    """The reference and the chosen policies on the same graph and seed, one day per step.
 
     Args:
-        rectify: run rectification beside laissez-faire.
-        separate_shop: run the separate shop beside laissez-faire.
-        c2b: run demand-led C2B beside laissez-faire.
         intensity: ``market.intensity`` of every policy.
         graph_kind: graph family (``GRAPH_KINDS``).
         n_users: users in the graph.
         mean_degree: mean friends per user.
         seed: seed of the graph and of every policy's dynamics.
         days: days to run; the model stops (``running = False``) after them.
-        daily_cap: rectify's daily cap per seller (0 = no cap).
-        enforcement: rectify's complaint-driven throttles and bans.
-        conversion_friction: separate shop's conversion loss relative to Moments.
-        post_share: C2B's share of needs posted publicly.
-        answer_prob: C2B's chance a seller friend answers a need post.
+        **choices: per registered policy other than the reference, whether it
+            runs (``rectify=False``; default: it runs); per lever (``levers()``,
+            declared in the policies' configs), its value (``daily_cap=5``;
+            default: the config's).
 
     Laissez-faire always runs: it is the reference the others are compared
-    with. (No parameter is called ``scenario``: Mesa's SolaraViz would pass a
-    Mesa scenario object into it on Reset.)
+    with. (No parameter is called ``scenario``: Mesa's SolaraViz passes a Mesa
+    scenario object under that name on Reset, which is ignored.)
 
     """
 
     def __init__(
         self,
-        rectify: bool = True,
-        separate_shop: bool = True,
-        c2b: bool = True,
         intensity: float = 1.0,
         graph_kind: str = "holme_kim",
         n_users: int = 1000,
         mean_degree: float = 40.0,
         seed: int = 0,
         days: int = 365,
-        daily_cap: int = 3,
-        enforcement: bool = True,
-        conversion_friction: float = 0.3,
-        post_share: float = 0.5,
-        answer_prob: float = 0.5,
+        **choices: object,
     ) -> None:
         super().__init__(rng=seed)
-        chosen = {"rectify": rectify, "separate_shop": separate_shop, "c2b": c2b}
-        self.policies: tuple[str, ...] = (REFERENCE, *(p for p in POLICIES[1:] if chosen[p]))
+        # Mesa's controller passes its own scenario object to a model taking **kwargs
+        # on Reset; this model's policies are chosen by name, so it is not used.
+        if isinstance(choices.get("scenario"), Scenario):
+            del choices["scenario"]
+        specs = levers()
+        known = {*policies()[1:], *(spec.key for spec in specs)}
+        unknown = sorted(set(choices) - known)
+        if unknown:
+            raise TypeError(f"SideBySideModel: unknown parameters {unknown}")
+        self.policies: tuple[str, ...] = (
+            REFERENCE,
+            *(p for p in policies()[1:] if choices.get(p, True)),
+        )
         self.days = int(days)
         self.day = 0
-        levers = {
-            "rectify.daily_cap": int(daily_cap) if daily_cap else None,
-            "rectify.enforcement": bool(enforcement),
-            "separate_shop.conversion_friction": conversion_friction,
-            "c2b.post_share": post_share,
-            "c2b.answer_prob": answer_prob,
+        levers_chosen = {
+            f"{spec.policy}.{spec.key}": spec.value(choices.get(spec.key, spec.default))
+            for spec in specs
         }
         with _compose_lock:
             configs = {
@@ -211,7 +260,7 @@ class SideBySideModel(mesa.Model):
                             mean_degree=mean_degree,
                             seed=int(seed),
                             days=self.days,
-                            levers=levers,
+                            levers=levers_chosen,
                         )
                     )
                 )

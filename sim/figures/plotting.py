@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from sim.core.config import policy_info, policy_names
 from sim.core.outputs import write_atomically
 from sim.engine.metrics import Column
 from sim.engine.network import ArcStatus
@@ -24,29 +25,33 @@ if TYPE_CHECKING:
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 # Each policy keeps its colour, marker and name for readers in every figure,
-# report, console line and the dashboard: this is the one place they are set.
-POLICY_STYLE: dict[str, tuple[str, str]] = {
-    "laissez_faire": ("#D55E00", "o"),
-    "rectify": ("#0072B2", "s"),
-    "separate_shop": ("#009E73", "^"),
-    "c2b": ("#CC79A7", "D"),
-}
-POLICY_LABEL: dict[str, str] = {
-    "laissez_faire": "laissez-faire",
-    "rectify": "rectification",
-    "separate_shop": "separate shop",
-    "c2b": "C2B",
-}
+# report, console line and the dashboard: each declares them in its config's
+# ``info`` (sim.core.config, the policy registry), read here.
+UNKNOWN_STYLE = ("#000000", "o")  # a name no registered policy has (an old sweep's)
+
+
+def policy_style(policy: str) -> tuple[str, str]:
+    """Return a policy's colour and marker (black circles for a policy not registered)."""
+    info = policy_info(policy)
+    return UNKNOWN_STYLE if info is None else (info.colour, info.marker)
 
 
 def policy_label(policy: str) -> str:
     """Return a policy's name for readers (``separate_shop`` -> ``separate shop``)."""
-    return POLICY_LABEL.get(policy, policy.replace("_", " "))
+    info = policy_info(policy)
+    return policy.replace("_", " ") if info is None else info.label
 
 
 def policy_colour(policy: str) -> str:
-    """Return a policy's colour (black for a policy without one)."""
-    return POLICY_STYLE.get(policy, ("#000000", "o"))[0]
+    """Return a policy's colour (black for a policy not registered)."""
+    return policy_style(policy)[0]
+
+
+def policy_order(names: Sequence[str] | pd.Index | set[str]) -> list[str]:
+    """Return the policies in ``names``: registered ones in registry order, then the rest sorted."""
+    present = set(names)
+    known = [p for p in policy_names() if p in present]
+    return known + sorted(present - set(known))
 
 
 # Share axes are drawn on [0, 1]: a share that moves in its fourth decimal must

@@ -15,32 +15,40 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from sim.core.config import baseline_policy
 from sim.core.outcomes import BY_KEY, PRESSURE, fmt, mean_and_interval, outcome_table
-from sim.figures.plotting import POLICY_STYLE, plt, policy_label, save_figure
+from sim.figures.plotting import (
+    plt,
+    policy_colour,
+    policy_label,
+    policy_order,
+    policy_style,
+    save_figure,
+)
 
 if TYPE_CHECKING:
     from sim.study.robust import Comparison, PrimBox
 
 POLICY = "scenario"
-DIFF = " − laissez_faire"
+BASELINE = baseline_policy()  # every other policy is compared with it
+DIFF = f" − {BASELINE}"
 
 
 def readable(policy: str) -> str:
     """Return a policy's name for readers (``separate_shop`` -> ``separate shop``)."""
     if policy.endswith(DIFF):
-        return f"{readable(policy.removesuffix(DIFF))} minus laissez-faire"
+        return f"{readable(policy.removesuffix(DIFF))} minus {policy_label(BASELINE)}"
     return policy_label(policy)
 
 
 def colour(policy: str) -> str:
     """Return a policy's colour in every figure."""
-    return POLICY_STYLE.get(policy.removesuffix(DIFF), ("#000000", "o"))[0]
+    return policy_colour(policy.removesuffix(DIFF))
 
 
 def policies_in(names: list[str] | pd.Index) -> list[str]:
     """Return the policies in ``names`` in the usual order."""
-    known = [p for p in POLICY_STYLE if p in set(names)]
-    return known + sorted(set(names) - set(known))
+    return policy_order(names)
 
 
 PRESSURE_LABEL = "seller pressure: marketing items read per non-seller per day (any channel)"
@@ -76,7 +84,7 @@ def overview_figure(runs: pd.DataFrame) -> Figure:
                 ]
             )
             x, x_half, y, y_half = points.T
-            look = POLICY_STYLE.get(policy, ("#000000", "o"))
+            look = policy_style(policy)
             ax.plot(
                 x,
                 y,
@@ -413,7 +421,7 @@ def frontier_figure(
         label=f"Pareto front ({readable(policy)} designs)",
     )
     for row in defaults.to_dict("records"):
-        look = POLICY_STYLE.get(row["policy"], ("#000000", "o"))
+        look = policy_style(row["policy"])
         ax.errorbar(
             row["gmv"],
             row["ux"],

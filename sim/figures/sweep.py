@@ -17,7 +17,14 @@ from matplotlib.ticker import StrMethodFormatter
 
 from sim.core.outcomes import INTENSITY, POLICY, SEED, by_policy_and_intensity, t_half_width
 from sim.engine.metrics import Column
-from sim.figures.plotting import POLICY_STYLE, SHARE_LIMITS, plt, policy_label, save_figure
+from sim.figures.plotting import (
+    SHARE_LIMITS,
+    plt,
+    policy_label,
+    policy_order,
+    policy_style,
+    save_figure,
+)
 from sim.figures.study import overview_figure
 
 # Headline outcomes: summary column -> axis label with units.
@@ -59,15 +66,13 @@ INTENSITY_LABEL = (
 
 
 def policies(summary: pd.DataFrame) -> list[str]:
-    """Policies in the sweep, in the order of ``POLICY_STYLE``."""
-    present = set(summary[POLICY])
-    known = [p for p in POLICY_STYLE if p in present]
-    return known + sorted(present - set(known))
+    """Policies in the sweep, in the registry's order (``policy_order``)."""
+    return policy_order(set(summary[POLICY]))
 
 
 def style(policy: str) -> dict[str, Any]:
     """Colour, marker and label of a policy's lines."""
-    colour, marker = POLICY_STYLE.get(policy, ("#000000", "o"))
+    colour, marker = policy_style(policy)
     return {"color": colour, "marker": marker, "label": policy_label(policy)}
 
 

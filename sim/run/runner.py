@@ -41,7 +41,13 @@ from omegaconf import BooleanNode, DictConfig, FloatNode, IntegerNode, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from sim.core.config import POLICY_CONFIGS, ConfigError, SimConfig, register_configs
+from sim.core.config import (
+    POLICY_CONFIGS,
+    ConfigError,
+    SimConfig,
+    policy_info,
+    register_configs,
+)
 from sim.core.outcomes import PRESSURE
 from sim.core.outputs import file_record, write_csv, write_json
 from sim.engine.metrics import Column, enforcement_by_quality
@@ -474,22 +480,6 @@ CONSOLE_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 PERCENT = {Column.MARKETING_SHARE, Column.ACTED_SHARE, Column.LEFT_SHARE}
 
-# Rows the console summary adds for a policy that has them.
-POLICY_ROWS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "rectify": (
-        ("items folded", "folded_total", "in all"),
-        ("throttles", Column.PENALTIES_CUM, "so far"),
-        ("bans", Column.BANS_CUM, "so far"),
-        ("ordinary users wrongly silenced", Column.FALSE_POSITIVES_CUM, "so far"),
-    ),
-    "separate_shop": (
-        ("shop follows", Column.SHOP_FOLLOWERS, "now"),
-        ("shop unfollows", Column.UNFOLLOWS_CUM, "so far"),
-    ),
-    "c2b": (),
-    "laissez_faire": (),
-}
-
 COMPARE_HINT = (
     "compare the policies on the same seeds: python -m sim -m +sweep=quick "
     "(then python -m sim.compare results/sweeps/<folder>)"
@@ -499,15 +489,17 @@ COMPARE_HINT = (
 def summary_table(summary: dict[str, Any]) -> str:
     """Return a short plain-text table of a run's headline results, for the console.
 
-    Readable names with their units; the policy's own outcomes (folded items,
-    throttles and bans; shop follows and unfollows) follow the headline rows;
+    Readable names with their units; the rows the policy declares in its
+    ``info.summary_rows`` (folded items, throttles and bans; shop follows and
+    unfollows) follow the headline rows, each a daily column or a summary key;
     a metric the run leaves undefined (trust in sellers when none is left)
     prints as ``n/a``. The last line names the command that compares policies.
     """
     final = summary["final"]
     rows: list[tuple[str, str, str]] = []
-    for label, key, unit in (*CONSOLE_ROWS, *POLICY_ROWS.get(str(summary["scenario"]), ())):
-        value = summary.get(key) if key in (PRESSURE, "folded_total") else final.get(key)
+    info = policy_info(str(summary["scenario"]))
+    for label, key, unit in (*CONSOLE_ROWS, *(info.summary_rows if info else ())):
+        value = final[key] if key in final else summary.get(key)
         if key in PERCENT and value is not None:
             rows.append((label, _shown(100.0 * value, 1), unit))
         else:

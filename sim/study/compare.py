@@ -20,6 +20,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from sim.core.outcomes import INTENSITY, POLICY, PRESSURE, RUN, SEED, mean_and_interval
 from sim.engine.metrics import Column
+from sim.figures.study import BASELINE
 from sim.figures.sweep import policies
 from sim.run.sweep import SUMMARY, TIMESERIES, job_dirs, read_status
 
@@ -136,13 +137,13 @@ def paired_effects(summary: pd.DataFrame, intensity: float) -> pd.DataFrame:
     from sim.core.outcomes import available, outcome_table
 
     at = summary[np.isclose(summary[INTENSITY], intensity)]
-    if at.empty or "laissez_faire" not in set(at[POLICY]):
+    if at.empty or BASELINE not in set(at[POLICY]):
         return pd.DataFrame()
     table = outcome_table(at, [POLICY, SEED])
     keys = [o.key for o in available(at)]
-    base = table[table[POLICY] == "laissez_faire"].groupby(SEED)[keys].mean()
+    base = table[table[POLICY] == BASELINE].groupby(SEED)[keys].mean()
     rows = []
-    for policy in [p for p in policies(at) if p != "laissez_faire"]:
+    for policy in [p for p in policies(at) if p != BASELINE]:
         mine = table[table[POLICY] == policy].groupby(SEED)[keys].mean()
         common = mine.index.intersection(base.index)
         for key in keys:

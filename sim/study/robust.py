@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.core.config import POLICY_CONFIGS
+from sim.core.config import POLICY_CONFIGS, baseline_policy
 from sim.core.outcomes import BY_KEY, mean_and_interval
 from sim.run.uncertainty import WORLD, identifier
 
 POLICY = "scenario"
-BASELINE = "laissez_faire"
+BASELINE = baseline_policy()  # the policy every other is compared with (registry)
 
 
 MIN_BOX_WORLDS = 10

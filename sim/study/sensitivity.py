@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.core.config import ConfigError
+from sim.core.config import ConfigError, baseline_policy
 from sim.core.outcomes import available, outcome_table
 from sim.core.outputs import write_atomically
 from sim.run.uncertainty import WORLD, read_sample
 
 POLICY = "scenario"
-BASELINE = "laissez_faire"
-DIFF = " − laissez_faire"
+BASELINE = baseline_policy()  # the policy every other is compared with (registry)
+DIFF = f" − {BASELINE}"
 
 
 def world_outcomes(runs: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.outcomes import BY_KEY, fmt
-from sim.figures.study import DIFF, readable
+from sim.figures.study import BASELINE, DIFF, readable
 from sim.study.calibrate import setting_check
 from sim.study.robust import MIN_BOX_WORLDS, Comparison, PrimBox
 
@@ -146,7 +146,7 @@ def report(
     users = int(runs["n_users"].iloc[0])
     seeds = int(runs["seed"].nunique())
     method = "Morris screening" if study["method"] == "morris" else "Sobol variance decomposition"
-    baseline = runs[runs[POLICY] == "laissez_faire"]
+    baseline = runs[runs[POLICY] == BASELINE]
     _, calibrated = setting_check(baseline, horizon, users, "this study's setting")
     lines = [
         f"# Policy under uncertainty: `{folder.name}`",
@@ -186,7 +186,7 @@ def report(
             )
         lines.append("")
     paired = comparison.paired
-    others = [p for p in ranking[POLICY] if p != "laissez_faire"] if not ranking.empty else []
+    others = [p for p in ranking[POLICY] if p != BASELINE] if not ranking.empty else []
     for policy in others:
         part = paired[paired[POLICY] == policy].set_index("outcome")
         told, untold = [], []

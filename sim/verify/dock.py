@@ -32,11 +32,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.core.config import ConfigError
+from sim.core.config import ConfigError, baseline_policy, policy_info, policy_names
+from sim.core.policy_info import Docking
 from sim.run.pool import processes
 from sim.run.safety import output_file
 
-SCENARIOS = ("laissez_faire", "rectify", "separate_shop", "c2b")
+
+def _docking(policy: str) -> Docking:
+    """Return how ``policy`` declares it is docked (its config's ``info.docking``)."""
+    info = policy_info(policy)
+    return Docking() if info is None else info.docking
+
+
+# The policies docked: every registered one the reference engine implements
+# (``info.docking.docked``), in the registry's order; laissez-faire is the baseline.
+BASELINE = baseline_policy()
+SCENARIOS = tuple(p for p in policy_names() if _docking(p).docked)
 
 # The docking regime: small enough for CI, stressed enough that every rule
 # fires. Attention is short (median 8 items) so about half of the readers are
@@ -72,16 +83,8 @@ REGIME = (
 #   give about 170 purchases and 14 entries a run. The mute leak shows here
 #   too: leaked items keep eroding muted arcs toward unfriending, and in the
 #   main regime (about 22 unfriends a run) only one KS test saw it switched off.
-# * complaints: in the main regime rectify's penalties come from detection and
-#   complaints almost never reach K in a window; here detection is off, every
-#   second mute and every unfriend complains and K is 2: about 15 penalties a run.
-# * products: the experience rules (ODD 7.8) and product complaints act too
-#   little in 60 days of the main regime (about 12 disappointing purchases a run;
-#   the whole ad-load effect on ux is under 0.01, a third of its margin): here
-#   four times the conversion and poor products make disappointments frequent,
-#   engagement follows its rules within days (recovery 0.1), and rectify's
-#   penalties come from product complaints alone (no marketing complaints, no
-#   detection, K = 1).
+# Regimes a policy needs of its own (rectify's complaints and products) are
+# declared in its config's ``info.docking.regimes`` (sim.core.config).
 REGIMES: dict[str, tuple[str, ...]] = {
     "main": (),
     "clustered": ("graph=watts_strogatz",),
@@ -90,41 +93,27 @@ REGIMES: dict[str, tuple[str, ...]] = {
         "sellers.recruitable_fraction=0.5",
         "sellers.recruit_prob=0.02",
     ),
-    "complaints": (
-        "policy.detection=false",
-        "policy.complaints_to_throttle=2",
-        "trust.complaint_per_mute=0.5",
-        "trust.complaint_per_unfriend=1",
-    ),
-    "products": (
-        "purchase.conversion=0.12",
-        "purchase.quality_mean=0.3",
-        "users.engagement_recovery=0.1",
-        "policy.detection=false",
-        "policy.complaints_to_throttle=1",
-        "trust.complaint_per_mute=0",
-        "trust.complaint_per_unfriend=0",
-    ),
+    **{name: both for p in SCENARIOS for name, both in _docking(p).regimes.items()},
 }
 # What the command docks by default: every scenario in the main regime, and
-# each extra regime in the scenario whose rules it exercises.
+# each extra regime in the scenario whose rules it exercises (the general ones
+# in the baseline, a policy's own in the policy).
 CASES: tuple[tuple[str, str], ...] = (
     *((scenario, "main") for scenario in SCENARIOS),
-    ("laissez_faire", "clustered"),
-    ("laissez_faire", "purchases"),
-    ("rectify", "complaints"),
-    ("rectify", "products"),
+    (BASELINE, "clustered"),
+    (BASELINE, "purchases"),
+    *((p, regime) for p in SCENARIOS for regime in _docking(p).regimes),
 )
 SEEDS = 20
 # More seeds where the run-to-run spread needs them: in the purchases regime
 # the sellers TOST passed at p 0.001 in one run of 20 seeds and failed at p 0.054
 # in the next (differences -2.8 and -5.2 against a margin of 8.6).
 REGIME_SEEDS: dict[str, int] = {"purchases": 40}
-# ... and in one case of the main regime: the shop's follower count falls as
-# sellers close (followers lose the shop), so its spread at day 60 is wide; with
-# 20 seeds its TOST missed at p 0.066 (difference -16.3 against a margin of 29.2),
-# with 40 it passed at p 0.003 (-12.1 against 30.5).
-CASE_SEEDS: dict[tuple[str, str], int] = {("separate_shop", "main"): 40}
+# ... and in cases a policy declares (``info.docking.seeds``: the separate shop's
+# follower count needs 40 seeds in the main regime).
+CASE_SEEDS: dict[tuple[str, str], int] = {
+    (p, regime): n for p in SCENARIOS for regime, n in _docking(p).seeds.items()
+}
 ALPHA = 0.05  # each TOST at 5% (the usual 90% confidence interval inside the margins)
 KS_ALPHA = 0.01  # per-arc and per-seller distributions
 CHECK_FRACTIONS = (1 / 3, 2 / 3, 1.0)  # days compared: a third, two thirds, the end
@@ -200,48 +189,27 @@ class Fault:
 # a first set of 10-50% faults left five undetected). ``--sizes`` reports the
 # smallest fault each metric detects.
 FAULTS: tuple[Fault, ...] = (
-    Fault("reading (attention)", "laissez_faire", "users.attention_median", 12, 8),
-    Fault("reading (mute leak)", "laissez_faire", "trust.mute_leak", 0.0, 0.15, "purchases"),
-    Fault("erosion", "laissez_faire", "trust.erosion_per_item", 0.0038, 0.0032),
-    Fault("erosion (clutter)", "laissez_faire", "trust.clutter_gain", 2, 4),
-    Fault("wear-out", "laissez_faire", "trust.wearout_slope", 0.0, 0.5),
-    Fault("repair", "laissez_faire", "trust.repair_rate", 0.1, 0.3),
-    Fault("purchase", "laissez_faire", "purchase.conversion", 0.06, 0.03),
-    Fault("persuasion", "laissez_faire", "market.persuasion", 0.003, 0.002),
-    Fault("outcome", "laissez_faire", "purchase.quality_mean", 0.4, 0.7, "purchases"),
-    Fault("word of mouth", "laissez_faire", "purchase.word_of_mouth", 0.5, 0.05, "clustered"),
-    Fault("ladder (margin)", "laissez_faire", "trust.ladder_margin", 0.0, 0.05),
-    Fault("ladder (unfriend)", "laissez_faire", "trust.unfriend_ratio", 0.45, 0.54),
-    Fault("recruitment", "laissez_faire", "sellers.recruit_prob", 0.04, 0.02, "purchases"),
-    Fault("exit", "laissez_faire", "sellers.exit_prob", 0.1, 0.05),
-    Fault("engagement", "laissez_faire", "users.engagement_loss", 0.15, 0.21),
-    # the experience rules at 10x: switched off, their effect on ux in 60 days is
-    # under the ux margin (0.03) in any CI-sized regime (docs/VALIDATION.md)
-    Fault("experience (ad load)", "rectify", "users.ad_load_sensitivity", 0.2, 0.02, "products"),
-    Fault(
-        "experience (disappointment)",
-        "rectify",
-        "users.disappointment_loss",
-        0.5,
-        0.05,
-        "products",
+    Fault("reading (attention)", BASELINE, "users.attention_median", 12, 8),
+    Fault("reading (mute leak)", BASELINE, "trust.mute_leak", 0.0, 0.15, "purchases"),
+    Fault("erosion", BASELINE, "trust.erosion_per_item", 0.0038, 0.0032),
+    Fault("erosion (clutter)", BASELINE, "trust.clutter_gain", 2, 4),
+    Fault("wear-out", BASELINE, "trust.wearout_slope", 0.0, 0.5),
+    Fault("repair", BASELINE, "trust.repair_rate", 0.1, 0.3),
+    Fault("purchase", BASELINE, "purchase.conversion", 0.06, 0.03),
+    Fault("persuasion", BASELINE, "market.persuasion", 0.003, 0.002),
+    Fault("outcome", BASELINE, "purchase.quality_mean", 0.4, 0.7, "purchases"),
+    Fault("word of mouth", BASELINE, "purchase.word_of_mouth", 0.5, 0.05, "clustered"),
+    Fault("ladder (margin)", BASELINE, "trust.ladder_margin", 0.0, 0.05),
+    Fault("ladder (unfriend)", BASELINE, "trust.unfriend_ratio", 0.45, 0.54),
+    Fault("recruitment", BASELINE, "sellers.recruit_prob", 0.04, 0.02, "purchases"),
+    Fault("exit", BASELINE, "sellers.exit_prob", 0.1, 0.05),
+    Fault("engagement", BASELINE, "users.engagement_loss", 0.15, 0.21),
+    # ... and those that need a policy, declared in its config (``info.docking.faults``)
+    *(
+        Fault(f.submodel, p, f.key, f.value, f.default, f.regime)
+        for p in SCENARIOS
+        for f in _docking(p).faults
     ),
-    Fault("experience (shop load)", "separate_shop", "users.load_weight_shop", 0.0, 1.0),
-    Fault("rectify (cap)", "rectify", "policy.daily_cap", 4, 3),
-    Fault("rectify (enforcement)", "rectify", "policy.complaints_to_throttle", 4, 2, "complaints"),
-    Fault(
-        "rectify (product complaints)",
-        "rectify",
-        "policy.product_complaint_weight",
-        0.0,
-        1.0,
-        "products",
-    ),
-    Fault("separate shop (follow)", "separate_shop", "policy.follow_prob", 0.15, 0.3),
-    Fault("separate shop (visits)", "separate_shop", "policy.visit_prob", 0.25, 0.5),
-    Fault("separate shop (friction)", "separate_shop", "policy.conversion_friction", 0.6, 0.3),
-    Fault("c2b (answers)", "c2b", "policy.answer_prob", 0.25, 0.5),
-    Fault("c2b (post share)", "c2b", "policy.post_share", 0.3, 0.5),
 )
 
 
@@ -603,12 +571,12 @@ def size_scan(
     of its tests fails there and at every larger size. The table gives, per
     metric and key, the smallest size detected.
     """
-    keyed = [f for f in FAULTS if f.scenario == "laissez_faire" and f.default > 0]
+    keyed = [f for f in FAULTS if f.scenario == BASELINE and f.default > 0]
     rows = []
     with processes(workers) as pool:
         references = {
             regime: baseline_set(
-                "laissez_faire", baseline, seeds or seeds_for(regime), pool, REGIMES[regime]
+                BASELINE, baseline, seeds or seeds_for(regime), pool, REGIMES[regime]
             )
             for regime in sorted({f.regime for f in keyed})
         }
@@ -622,9 +590,9 @@ def size_scan(
                     value = min(value, 1.0)
                 over = f"{fault.key}={value:.6g}"
                 verdict = compare(
-                    "laissez_faire",
+                    BASELINE,
                     collect(
-                        "laissez_faire",
+                        BASELINE,
                         "fast",
                         seeds or seeds_for(fault.regime),
                         (*fault.common, over),

@@ -6,8 +6,10 @@ shop, C2B answers), and how the platform enforces at the end of the day
 (``enforce``). The defaults are laissez-faire: everything enters Moments,
 no other channel, no enforcement; a policy that moves marketing out of
 Moments sets ``marketing_in_moments = False``. To add a policy, subclass ``Policy`` in
-a module of its own, add its config dataclass to ``sim/core/config.py`` and a
-YAML to ``scenarios/scenario/``, and list it in ``sim/engine/policies/__init__.py``.
+a module of its own (``name`` and ``config``: its config dataclass, which
+declares its keys, ranges, levers and ``info``: label, colour, console rows,
+docking), write its scenario YAML, and register it (``register_policy`` in
+``sim.engine.policies``; the built-in ones are listed there).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Policy:
     """Laissez-faire behaviour; subclasses override the hooks they change."""
 
     name: ClassVar[str] = "laissez_faire"
+    config: ClassVar[type]  # its config dataclass (sim.core.config), named ``name``
     marketing_in_moments: ClassVar[bool] = True
     expand_prob: float = 0.0
 

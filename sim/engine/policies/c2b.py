@@ -33,6 +33,7 @@ class C2B(Policy):
     """Demand-led selling: need posts and seller answers replace push marketing."""
 
     name: ClassVar[str] = "c2b"
+    config: ClassVar[type] = C2BConfig
     marketing_in_moments: ClassVar[bool] = False
     cfg: C2BConfig
 

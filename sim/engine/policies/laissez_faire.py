@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from sim.core.config import LaissezFaireConfig
 from sim.engine.policies.base import Policy
 
 
@@ -15,3 +16,4 @@ class LaissezFaire(Policy):
     """Every marketing post enters Moments; no enforcement, no other channel."""
 
     name: ClassVar[str] = "laissez_faire"
+    config: ClassVar[type] = LaissezFaireConfig

@@ -52,6 +52,7 @@ class Rectify(Policy):
     """A daily cap with folding, complaint-driven throttles and bans, and detection."""
 
     name: ClassVar[str] = "rectify"
+    config: ClassVar[type] = RectifyConfig
     cfg: RectifyConfig
 
     def __init__(self, cfg: RectifyConfig, model: SocialCommerceModel) -> None:

@@ -44,6 +44,7 @@ class SeparateShop(Policy):
     """Shops in their own space: opt-in following, capped broadcasts, unfollows first."""
 
     name: ClassVar[str] = "separate_shop"
+    config: ClassVar[type] = SeparateShopConfig
     marketing_in_moments: ClassVar[bool] = False
     cfg: SeparateShopConfig
 
