@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.cli.dock import main as dock_command
 from sim.verify import dock
 
 
@@ -117,8 +118,8 @@ def test_faults_cover_every_submodel_and_policy():
 
 def test_command_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "table.md"
-    assert dock.main(["--fast", "trust.no_such_key=1", "--markdown", str(out)]) == 2
-    assert "sim.verify.dock" in capsys.readouterr().err
+    assert dock_command(["--fast", "trust.no_such_key=1", "--markdown", str(out)]) == 2
+    assert "sim dock: error:" in capsys.readouterr().err
     assert not out.exists()
 
 

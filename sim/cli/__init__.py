@@ -30,7 +30,7 @@ COMMANDS: dict[str, Command] = {
     "calibrate": Command("sim.cli.calibrate", "fit the user-response parameters to the survey"),
     "optimize": Command("sim.cli.optimize", "search a policy's levers: the frontier report"),
     "sensitivity": Command("sim.cli.sensitivity", "re-analyse an uncertainty study's runs"),
-    "dock": Command("sim.verify.dock", "dock the fast engine against the per-agent reference"),
+    "dock": Command("sim.cli.dock", "dock the fast engine against the per-agent reference"),
     "bench": Command("sim.cli.bench", "speed and memory benchmarks"),
     "app": Command("sim.dashboard.serve", "the browser dashboard"),
     "assets": Command("sim.dashboard.assets", "fetch the dashboard's browser files once"),

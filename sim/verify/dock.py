@@ -1,4 +1,4 @@
-"""Docking: is the fast engine equivalent to the per-agent reference? (``python -m sim.dock``).
+"""Docking: is the fast engine equivalent to the per-agent reference? (``sim dock``).
 
 Both engines implement docs/ODD.md. They are run on the same graphs and seeds
 (paired: seed ``s`` builds the same graph in both) and compared with tests made
@@ -631,74 +631,6 @@ def size_scan(
 # -- command line ---------------------------------------------------------------------
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        prog="python -m sim.dock",
-        description="Dock the fast engine against the per-agent reference (TOST + KS).",
-    )
-    parser.add_argument(
-        "--scenario",
-        default="all",
-        help=f"one of {', '.join(SCENARIOS)}, or all (default)",
-    )
-    parser.add_argument(
-        "--regime",
-        default="all",
-        help=f"one of {', '.join(REGIMES)}, or all (default: every case in sim.verify.dock.CASES)",
-    )
-    parser.add_argument(
-        "--seeds",
-        type=int,
-        default=None,
-        help=f"paired seeds (default {SEEDS}; {REGIME_SEEDS} where a regime needs more)",
-    )
-    parser.add_argument(
-        "--fast",
-        nargs="+",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config overrides for the fast engine only (negative controls)",
-    )
-    parser.add_argument(
-        "--baseline",
-        choices=("reference", "fast"),
-        default="reference",
-        help="compare with the reference engine (default) or the unmodified fast engine "
-        "with other random draws (checks the test's own power)",
-    )
-    parser.add_argument(
-        "--set",
-        nargs="+",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="common",
-        help="config overrides for both engines (change the docking regime)",
-    )
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    parser.add_argument(
-        "--power", action="store_true", help="dock every negative control (fault) instead"
-    )
-    parser.add_argument(
-        "--sizes", action="store_true", help="scan fault sizes: smallest fault each metric detects"
-    )
-    parser.add_argument(
-        "--plot", metavar="PNG", default=None, help="draw the Bass-limit figure to PNG and exit"
-    )
-    parser.add_argument("--markdown", metavar="FILE", default=None, help="also write the table(s)")
-    args = parser.parse_args(argv)
-    if args.scenario != "all" and args.scenario not in SCENARIOS:
-        parser.error(f"--scenario must be one of {', '.join(SCENARIOS)} or all")
-    if args.regime != "all" and args.regime not in REGIMES:
-        parser.error(f"--regime must be one of {', '.join(REGIMES)} or all")
-    if args.seeds is not None and args.seeds < 3:
-        parser.error("--seeds must be >= 3")
-    for item in [*args.fast, *args.common]:
-        if "=" not in item:
-            parser.error(f"--fast expects KEY=VALUE (got {item!r})")
-    return args
-
-
 def cases_for(scenario: str, regime: str) -> list[tuple[str, str]]:
     """Return the docking cases the command runs for ``--scenario`` and ``--regime``.
 
@@ -711,16 +643,24 @@ def cases_for(scenario: str, regime: str) -> list[tuple[str, str]]:
     return [(s, regime) for s in scenarios]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return the exit status (0 equivalent, 1 not, 2 bad input)."""
-    args = parse_args(argv)
+def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run ``sim dock`` with parsed arguments; return the exit status (0, 1 not, 2 bad input)."""
+    if args.scenario != "all" and args.scenario not in SCENARIOS:
+        parser.error(f"--scenario must be one of {', '.join(SCENARIOS)} or all")
+    if args.regime != "all" and args.regime not in REGIMES:
+        parser.error(f"--regime must be one of {', '.join(REGIMES)} or all")
+    if args.seeds is not None and args.seeds < 3:
+        parser.error("--seeds must be >= 3")
+    for item in [*args.fast, *args.common]:
+        if "=" not in item:
+            parser.error(f"--fast expects KEY=VALUE (got {item!r})")
     try:  # output paths first: a bad one must not wait for minutes of docking
         if args.plot:
             output_file(args.plot, "--plot")
         if args.markdown:
             output_file(args.markdown, "--markdown")
     except ConfigError as error:
-        print(f"sim.verify.dock: error: {error}", file=sys.stderr)
+        print(f"sim dock: error: {error}", file=sys.stderr)
         return 2
     if args.plot:
         from sim.verify.bass import bass_figure_file
@@ -738,10 +678,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for scenario, regime in cases:  # fail fast on a bad override, before any run
             _config(scenario, 0, [*REGIMES[regime], *args.common, *args.fast])
     except ConfigError as error:
-        print(f"sim.verify.dock: {error}", file=sys.stderr)
+        print(f"sim dock: error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # Hydra's override errors
-        print(f"sim.verify.dock: bad override: {str(error).splitlines()[0]}", file=sys.stderr)
+        print(f"sim dock: error: bad override: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
     out: list[str] = []
     if args.power:
@@ -783,7 +723,3 @@ def _frame_markdown(frame: pd.DataFrame) -> str:
     rule = "|" + "---|" * len(frame.columns)
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
