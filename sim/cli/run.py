@@ -32,7 +32,7 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.core.config import ConfigError, SimConfig, register_configs
 from sim.core.outputs import write_atomically
 from sim.engine.graphs import check_edgelist_file, read_edgelist
-from sim.figures.plotting import use_file_backend
+from sim.figures import use_file_backend
 from sim.run import signals
 from sim.run.runner import (
     CONFIG_NAME,

@@ -570,6 +570,12 @@ def policy_info(name: str) -> PolicyInfo | None:
     return None if config is None else config.info  # type: ignore[attr-defined]
 
 
+def policy_label(policy: str) -> str:
+    """Return a policy's name for readers (``separate_shop`` -> ``separate shop``)."""
+    info = policy_info(policy)
+    return policy.replace("_", " ") if info is None else info.label
+
+
 def baseline_policy() -> str:
     """Return the policy every other is compared with (laissez-faire: ``info.baseline``)."""
     for name, config in POLICY_CONFIGS.items():

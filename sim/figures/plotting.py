@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -34,12 +33,6 @@ def policy_style(policy: str) -> tuple[str, str]:
     """Return a policy's colour and marker (black circles for a policy not registered)."""
     info = policy_info(policy)
     return UNKNOWN_STYLE if info is None else (info.colour, info.marker)
-
-
-def policy_label(policy: str) -> str:
-    """Return a policy's name for readers (``separate_shop`` -> ``separate shop``)."""
-    info = policy_info(policy)
-    return policy.replace("_", " ") if info is None else info.label
 
 
 def policy_colour(policy: str) -> str:
@@ -169,11 +162,6 @@ def timeseries_figure(table: pd.DataFrame, title: str = "") -> Figure:
     if title:
         fig.suptitle(title)
     return fig
-
-
-def use_file_backend() -> None:
-    """Draw without a screen (the command-line entry points call this; notebooks keep theirs)."""
-    matplotlib.use("Agg")
 
 
 def save_figure(fig: Figure, path: Path) -> Path:

@@ -46,13 +46,13 @@ from sim.core.config import (
     ConfigError,
     SimConfig,
     policy_info,
+    policy_label,
     register_configs,
 )
 from sim.core.outcomes import PRESSURE
 from sim.core.outputs import file_record, write_csv, write_json
 from sim.engine.metrics import Column, enforcement_by_quality
 from sim.engine.model import SocialCommerceModel
-from sim.figures.plotting import plot_timeseries, policy_label
 from sim.run import signals
 
 CONFIG_MODULE = "sim.scenarios"
@@ -439,6 +439,9 @@ def write_results(
     write_csv(result.timeseries, out / "timeseries.csv")
     names = [*written, "timeseries.csv"]
     if plot:
+        # pyplot loads here, when a figure is drawn: at start-up it costs half a second
+        from sim.figures.plotting import plot_timeseries
+
         plot_timeseries(result.timeseries, out / "timeseries.png", title=_title(result.summary))
         names.append("timeseries.png")
     files = {name: file_record(out / name) for name in names}

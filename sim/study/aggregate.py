@@ -25,7 +25,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from sim.core.outputs import write_atomically
-from sim.figures.plotting import use_file_backend
+from sim.figures import use_file_backend
 from sim.figures.sweep import write_plots
 from sim.run.sweep import MULTIRUN, job_dirs
 from sim.run.uncertainty import is_study

@@ -837,7 +837,7 @@ def _lever(value: float) -> str:
 
 def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Run ``sim optimize`` with its parsed arguments (``sim.cli.optimize``)."""
-    from sim.figures.plotting import use_file_backend
+    from sim.figures import use_file_backend
 
     use_file_backend()
     try:

@@ -200,7 +200,7 @@ def _objective(folder: Path) -> dict[str, Any]:
 
 def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Run ``sim sensitivity`` with its parsed arguments (``sim.cli.sensitivity``)."""
-    from sim.figures.plotting import use_file_backend
+    from sim.figures import use_file_backend
     from sim.study.compare import collect
 
     use_file_backend()
