@@ -129,7 +129,7 @@ def seller_arc_census(model: SocialCommerceModel) -> SellerArcs:
         arcs, seller = model.arcs, model.people.seller
         sellers = np.flatnonzero(seller)
         to_buyers, not_removed, visible = kernels.seller_arc_census(
-            arcs.start, arcs.reader, arcs.status, seller, sellers
+            arcs.kernel_view(), seller, sellers
         )
         cached = (key, SellerArcs(sellers, to_buyers, not_removed, visible))
         model.__dict__["_seller_arcs_cache"] = cached
@@ -253,7 +253,7 @@ def _cohort_friend_share(model: SocialCommerceModel, visible: bool) -> float:
         return float("nan")
     arcs = model.arcs
     _, not_removed, seen = kernels.seller_arc_census(
-        arcs.start, arcs.reader, arcs.status, model.people.seller, cohort
+        arcs.kernel_view(), model.people.seller, cohort
     )
     return (seen if visible else not_removed) / start
 

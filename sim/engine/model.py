@@ -222,17 +222,10 @@ class SocialCommerceModel(mesa.Model):
         opened = people.in_moments & (self.rng.random(n) < people.engagement)
         organic_available = arcs.visible_sum(feed.organic) * opened
         exposed, items, share, marketing_per_user, organic_per_user = kernels.read_moments(
-            arcs.start,
-            arcs.reader,
-            arcs.author,
-            arcs.status,
-            opened,
-            organic_available,
-            feed.shown,
-            feed.folded,
-            self.platform.policy.expand_prob,
+            arcs.kernel_view(),
             people.attention,
-            self.cfg.trust.mute_leak,
+            kernels.MomentsToday(opened, organic_available, feed.shown, feed.folded),
+            kernels.ReadParams(self.platform.policy.expand_prob, self.cfg.trust.mute_leak),
             self.rng,
         )
         buyers = ~people.seller
@@ -257,15 +250,13 @@ class SocialCommerceModel(mesa.Model):
         """
         arcs = self.arcs
         kernels.repair(
-            arcs.start,
-            arcs.reader,
-            arcs.status,
-            arcs.trust,
-            arcs.baseline,
-            np.flatnonzero((organic > 0) & self.people.ever_sold),
-            organic,
-            reading.opened,
-            reading.share,
+            arcs.kernel_view(),
+            kernels.RepairToday(
+                authors=np.flatnonzero((organic > 0) & self.people.ever_sold),
+                organic=organic,
+                opened=reading.opened,
+                share=reading.share,
+            ),
             self.cfg.trust.repair_rate,
             self.rng,
         )
@@ -354,21 +345,20 @@ class SocialCommerceModel(mesa.Model):
         """
         arcs, cfg = self.arcs, self.cfg.trust
         before = kernels.erode(
+            arcs.kernel_view(),
+            self.people.seller,
             idx,
             items,
             clutter_level,
-            arcs.trust,
-            arcs.exposure,
-            arcs.exposure_day,
-            arcs.reader,
-            self.people.seller,
-            self.day,
-            cfg.wear_window,
-            cfg.erosion_per_item,
-            cfg.clutter_gain,
-            cfg.wearout_onset,
-            cfg.wearout_slope,
-            cfg.seller_reader_factor,
+            kernels.ErosionParams(
+                day=self.day,
+                window=cfg.wear_window,
+                per_item=cfg.erosion_per_item,
+                clutter_gain=cfg.clutter_gain,
+                onset=cfg.wearout_onset,
+                slope=cfg.wearout_slope,
+                seller_factor=cfg.seller_reader_factor,
+            ),
         )
         self._lowered.append((idx, before))
         self.remember_exposure(idx, items)
@@ -396,16 +386,8 @@ class SocialCommerceModel(mesa.Model):
         A seller meets a non-competitor with (``need_open``) or without an open
         need in the seller's category (``sim.engine.kernels.offers``).
         """
-        people = self.people
         return kernels.offers(
-            idx,
-            self.arcs.author,
-            self.arcs.reader,
-            people.seller,
-            people.category,
-            people.need_expiry,
-            self.day,
-            need_open,
+            self.arcs.kernel_view(), self.people.kernel_view(), idx, self.day, need_open
         )
 
     def remember_exposure(self, idx: np.ndarray, items: np.ndarray) -> None:
@@ -555,18 +537,14 @@ class SocialCommerceModel(mesa.Model):
             return
         arcs, people, cfg = self.arcs, self.people, self.cfg.sellers
         joins = kernels.recruits(
+            arcs.kernel_view(),
+            people.kernel_view(),
             np.concatenate([seen for seen, _ in self._exposed]),
-            arcs.author,
-            arcs.reader,
-            arcs.status,
-            arcs.trust,
-            people.seller,
-            people.recruitable,
-            people.in_moments,
-            people.rolling_sales,
-            cfg.recruit_prob,
-            cfg.recruit_min_trust,
-            cfg.recruit_sales_norm,
+            kernels.RecruitParams(
+                base_prob=cfg.recruit_prob,
+                min_trust=cfg.recruit_min_trust,
+                sales_norm=cfg.recruit_sales_norm,
+            ),
             self.rng,
         )
         joins = joins[one_per_key(arcs.reader[joins], self.rng)]
