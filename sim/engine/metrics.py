@@ -123,7 +123,7 @@ def seller_arc_census(model: SocialCommerceModel) -> SellerArcs:
     thousands of arcs, so the result is kept until the day, the sellers or the
     arc statuses change.
     """
-    key = (model.day, len(model.business_of), *model.arcs.counts.tolist())
+    key = (model.steps, len(model.business_of), *model.arcs.counts.tolist())
     cached = model.__dict__.get("_seller_arcs_cache")
     if cached is None or cached[0] != key:
         arcs, seller = model.arcs, model.people.seller

@@ -75,7 +75,6 @@ class SocialCommerceModel(mesa.Model):
     def __init__(self, cfg: SimConfig, graph: tuple[int, Edges] | None = None) -> None:
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
-        self.day = 0
         n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
         self.arcs = ArcTable(n_users, edges)
@@ -160,17 +159,20 @@ class SocialCommerceModel(mesa.Model):
     # -- the day ----------------------------------------------------------------------
 
     def step(self) -> None:
-        """Simulate one day in the order of ODD section 3."""
-        self.day += 1
+        """Simulate one day in the order of ODD section 3.
+
+        The day is Mesa's own step counter, ``self.steps``: Mesa counts the step
+        before calling this, so day 1 is the first step (day 0 is initialization).
+        """
         self.today = DailyTally()
         self._exposed, self._lowered, self._disappointed = [], [], []
         self.load[:] = 0.0
         self.disappointments[:] = 0
         policy = self.platform.policy
-        self.people.start_sales_day(self.day)
+        self.people.start_sales_day(self.steps)
         arisen = arise_needs(
             self.people.need_expiry,
-            self.day,
+            self.steps,
             self.cfg.market.need_prob,
             self.cfg.market.need_lifetime,
             self.rng,
@@ -186,6 +188,7 @@ class SocialCommerceModel(mesa.Model):
         self.update_engagement(reading.clutter)
         self.platform.step()
         self.datacollector.collect(self)
+        self.running = self.steps < self.cfg.steps  # Mesa's stop flag (batch_run, SolaraViz)
 
     def draft_posts(self, needs_arisen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """ODD 7.2 Posting: organic posts per user, marketing posts per seller.
@@ -351,7 +354,7 @@ class SocialCommerceModel(mesa.Model):
             items,
             clutter_level,
             kernels.ErosionParams(
-                day=self.day,
+                day=self.steps,
                 window=cfg.wear_window,
                 per_item=cfg.erosion_per_item,
                 clutter_gain=cfg.clutter_gain,
@@ -376,7 +379,7 @@ class SocialCommerceModel(mesa.Model):
         can = self._offers(idx, need_open=False)
         hit = idx[can[persuaded(items[can], persuasion, self.rng)]]
         reader, category = arcs.reader[hit], people.category[arcs.author[hit]]
-        people.need_expiry[reader, category] = self.day + self.cfg.market.need_lifetime - 1
+        people.need_expiry[reader, category] = self.steps + self.cfg.market.need_lifetime - 1
         keys = reader.astype(np.int64) * self.cfg.market.categories + category
         self.totals.persuaded += len(np.unique(keys))
 
@@ -387,7 +390,7 @@ class SocialCommerceModel(mesa.Model):
         need in the seller's category (``sim.engine.kernels.offers``).
         """
         return kernels.offers(
-            self.arcs.kernel_view(), self.people.kernel_view(), idx, self.day, need_open
+            self.arcs.kernel_view(), self.people.kernel_view(), idx, self.steps, need_open
         )
 
     def remember_exposure(self, idx: np.ndarray, items: np.ndarray) -> None:
@@ -434,7 +437,7 @@ class SocialCommerceModel(mesa.Model):
             unsatisfied_trust(arcs.trust[idx], cfg.unsatisfied_factor),
         )
         people.need_expiry[reader, people.category[author]] = -1
-        people.record_sales(self.day, author)
+        people.record_sales(self.steps, author)
         self.today.sales += len(idx)
         self.totals.sales += len(idx)
         self.totals.disappointed += int((~satisfied).sum())
