@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engine import kernels
 from sim.engine.network import ArcStatus, ArcTable
 
 
@@ -92,3 +93,32 @@ def test_the_counted_layout_equals_sorting_arcs_by_author_then_reader(sort):
     assert (arcs.reader[arcs.twin] == arcs.author).all()
     assert (arcs.twin[arcs.twin] == np.arange(len(arcs))).all()
     assert arcs.start.tolist() == np.searchsorted(arcs.author, np.arange(n + 1)).tolist()
+
+
+def test_the_kernels_view_is_the_tables_own_arrays_by_name():
+    """Kernels write trust and exposure in place: the view must hold the arrays, not copies."""
+    arcs = table()
+    arcs.trust = np.full(len(arcs), 0.5)  # the model replaces trust after construction
+    view = arcs.kernel_view()
+    for name in kernels.Arcs._fields:
+        assert getattr(view, name) is getattr(arcs, name), name
+    idx = np.array([0, 3])
+    before = kernels.erode(
+        view,
+        np.zeros(4, dtype=bool),
+        idx,
+        np.array([2, 1]),
+        np.zeros(2),
+        kernels.ErosionParams(
+            day=1,
+            window=7.0,
+            per_item=0.1,
+            clutter_gain=0.0,
+            onset=1e9,
+            slope=0.0,
+            seller_factor=1.0,
+        ),
+    )
+    assert before.tolist() == [0.5, 0.5]
+    assert (arcs.trust[idx] < 0.5).all() and arcs.trust[arcs.trust < 0.5].size == 2
+    assert arcs.exposure[idx].tolist() == [2.0, 1.0] and arcs.exposure_day[idx].tolist() == [1, 1]

@@ -19,7 +19,7 @@ def record_feeds(model):
 
     def recording(organic, marketing):
         feed = route(organic, marketing)
-        feeds.append((model.day, marketing.copy(), feed))
+        feeds.append((model.steps, marketing.copy(), feed))
         return feed
 
     model.platform.policy.route = recording
@@ -51,7 +51,7 @@ def test_throttled_and_banned_sellers_reach_nobody():
     feeds = record_feeds(model)
     throttled_days = 0
     for _ in range(model.cfg.steps):
-        throttled = np.flatnonzero(policy.throttled_until >= model.day + 1)
+        throttled = np.flatnonzero(policy.throttled_until >= model.steps + 1)
         model.step()
         _, _, feed = feeds[-1]
         assert (feed.shown[throttled] == 0).all() and (feed.folded[throttled] == 0).all()
@@ -77,7 +77,7 @@ def test_detection_false_positives_lose_their_reach():
     feeds = record_feeds(model)
     silenced_days = 0
     for _ in range(model.cfg.steps):
-        silenced = np.flatnonzero(policy.silenced_until >= model.day + 1)
+        silenced = np.flatnonzero(policy.silenced_until >= model.steps + 1)
         model.step()
         assert (feeds[-1][2].organic[silenced] == 0).all()
         silenced_days += len(silenced)
@@ -144,7 +144,7 @@ def test_every_channel_answers_to_trust(scenario):
 def test_a_disappointing_purchase_in_any_channel_runs_the_ladder(following):
     """A bad product halves trust; the ladder mutes even a shop follower at once."""
     model = small_model("scenario=separate_shop")
-    model.day = 1
+    model.steps = 1
     seller = int(np.flatnonzero(model.people.seller)[0])
     idx = model.arcs.of_authors(np.array([seller]))[:5]
     model.people.quality[seller] = 0.0

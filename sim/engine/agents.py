@@ -127,7 +127,7 @@ class Seller(mesa.Agent):
         super().__init__(model)
         self.user = user
         self.upline = upline
-        model.people.open_business(user.node, category, quality, base_rate, model.day)
+        model.people.open_business(user.node, category, quality, base_rate, model.steps)
         model.business_of[user.node] = self
 
     @property
@@ -177,7 +177,7 @@ def sellers_decide(model: SocialCommerceModel) -> None:
     visiting sellers one by one in random order, without a Python call per
     seller per day (which cost a quarter of a 100,000-user day).
     """
-    cfg, people, day = model.cfg.sellers, model.people, model.day
+    cfg, people, day = model.cfg.sellers, model.people, model.steps
     sellers = np.flatnonzero(people.seller)
     age = day - people.since[sellers]
     due = sellers[(age > 0) & (age % cfg.review_every == 0)]

@@ -89,7 +89,9 @@ def holme_kim(n: int, m: int, triad_prob: float, rng: np.random.Generator) -> Ed
     """
     if not 1 <= m < n:
         raise ConfigError(f"graph.mean_degree gives m={m} ties per new node; need 1 <= m < n_users")
-    return kernels.holme_kim_edges(n, m, triad_prob, set_order_width(m), TRIAD_TRIES, rng)
+    return kernels.holme_kim_edges(
+        kernels.HolmeKim(n, m, triad_prob, set_order_width(m), TRIAD_TRIES), rng
+    )
 
 
 def watts_strogatz(n: int, k: int, rewire_prob: float, rng: np.random.Generator) -> Edges:

@@ -17,6 +17,8 @@ milliseconds; the first run on a machine compiles it once (about 13 s).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -33,11 +35,112 @@ from sim.engine.submodels import (
 VISIBLE, MUTED, REMOVED = ArcStatus.VISIBLE.value, ArcStatus.MUTED.value, ArcStatus.REMOVED.value
 
 
+# Named groups of what the kernels take (numba types a NamedTuple field by field
+# in nopython mode): a kernel reads ``arcs.trust``, not the fourth of fifteen
+# positional arrays, so two arrays of one dtype cannot be swapped at a call site.
+
+
+class Arcs(NamedTuple):
+    """The arc table's arrays (``sim.engine.network.ArcTable.kernel_view``); see there."""
+
+    start: np.ndarray
+    author: np.ndarray
+    reader: np.ndarray
+    twin: np.ndarray
+    status: np.ndarray
+    trust: np.ndarray
+    baseline: np.ndarray
+    exposure: np.ndarray
+    exposure_day: np.ndarray
+
+
+class People(NamedTuple):
+    """The per-user arrays the kernels read (``sim.engine.population.Population``)."""
+
+    seller: np.ndarray
+    category: np.ndarray
+    need_expiry: np.ndarray
+    recruitable: np.ndarray
+    in_moments: np.ndarray
+    rolling_sales: np.ndarray
+    attention: np.ndarray
+
+
+class MomentsToday(NamedTuple):
+    """Today's Moments before reading (ODD 7.3).
+
+    Attributes:
+        opened: per user, whether they opened Moments today.
+        organic_available: per user, ordinary items available from friends they see.
+        shown: per author, marketing items shown in the feed today.
+        folded: per author, marketing items folded away today.
+
+    """
+
+    opened: np.ndarray
+    organic_available: np.ndarray
+    shown: np.ndarray
+    folded: np.ndarray
+
+
+class ReadParams(NamedTuple):
+    """Reading: chance to expand a folded item, the muted arcs' leak (``trust.mute_leak``)."""
+
+    expand_prob: float
+    mute_leak: float
+
+
+class ErosionParams(NamedTuple):
+    """Erosion (ODD 7.4): today and the ``trust`` section's wear and erosion settings."""
+
+    day: int
+    window: float
+    per_item: float
+    clutter_gain: float
+    onset: float
+    slope: float
+    seller_factor: float
+
+
+class RepairToday(NamedTuple):
+    """Repair (ODD 7.4): who posted ordinary items, how many, and who read Moments.
+
+    Attributes:
+        authors: users who ever sold and posted ordinary items today.
+        organic: per user, ordinary items posted today.
+        opened: per user, whether they opened Moments today.
+        share: per user, the chance to read an available item.
+
+    """
+
+    authors: np.ndarray
+    organic: np.ndarray
+    opened: np.ndarray
+    share: np.ndarray
+
+
+class RecruitParams(NamedTuple):
+    """Recruitment (ODD 7.7): the ``sellers`` section's recruit settings."""
+
+    base_prob: float
+    min_trust: float
+    sales_norm: float
+
+
+class HolmeKim(NamedTuple):
+    """Holme-Kim growth: users, ties per new user, triad chance, set width, redraws."""
+
+    n: int
+    m: int
+    triad_prob: float
+    width: int
+    tries: int
+
+
 @njit(cache=True)
-def visible_sum(
-    start: np.ndarray, reader: np.ndarray, status: np.ndarray, per_author: np.ndarray
-) -> np.ndarray:
+def visible_sum(arcs: Arcs, per_author: np.ndarray) -> np.ndarray:
     """Per reader, the sum of ``per_author`` over the authors they see (float32 sums)."""
+    start, reader, status = arcs.start, arcs.reader, arcs.status
     out = np.zeros(len(start) - 1, dtype=np.float32)
     for author in range(len(start) - 1):
         value = np.float32(per_author[author])
@@ -59,8 +162,9 @@ def arc_count(start: np.ndarray, authors: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def arcs_of(start: np.ndarray, authors: np.ndarray) -> np.ndarray:
+def arcs_of(arcs: Arcs, authors: np.ndarray) -> np.ndarray:
     """Return every arc whose author is in ``authors``, author by author."""
+    start = arcs.start
     total = arc_count(start, authors)
     out = np.empty(total, dtype=np.int64)
     k = 0
@@ -83,16 +187,10 @@ def canonical(edges: np.ndarray) -> bool:
 
 
 @njit(cache=True)
-def arc_layout(
-    edges: np.ndarray,
-    start: np.ndarray,
-    author: np.ndarray,
-    reader: np.ndarray,
-    twin: np.ndarray,
-) -> None:
+def arc_layout(edges: np.ndarray, arcs: Arcs) -> None:
     """Lay canonical edges (``canonical``) out as arcs grouped by author.
 
-    Fills ``start`` (CSR offsets, n_users + 1), ``author``, ``reader`` and
+    Fills ``arcs.start`` (CSR offsets, n_users + 1), ``author``, ``reader`` and
     ``twin`` (the reverse arc; 2 per edge). An author's arcs come in reader
     order: first the readers below it (edges whose high end it is, met in
     order of their low end), then those above (its own edges, in order of
@@ -100,6 +198,7 @@ def arc_layout(
     numpy, which asks the kernel for huge pages on large arrays (numba's
     allocator does not): the run gathers from them at random every day.
     """
+    start, author, reader, twin = arcs.start, arcs.author, arcs.reader, arcs.twin
     n_users = len(start) - 1
     degree = np.zeros(n_users, dtype=np.int64)
     below = np.zeros(n_users, dtype=np.int64)
@@ -124,10 +223,9 @@ def arc_layout(
 
 
 @njit(cache=True)
-def find_arcs(
-    start: np.ndarray, reader: np.ndarray, readers: np.ndarray, authors: np.ndarray
-) -> np.ndarray:
+def find_arcs(arcs: Arcs, readers: np.ndarray, authors: np.ndarray) -> np.ndarray:
     """Return arc ``readers[k] <- authors[k]`` for each k (-1 if none): binary searches."""
+    start, reader = arcs.start, arcs.reader
     out = np.full(len(readers), -1, dtype=np.int64)
     for k in range(len(readers)):
         lo, hi = start[authors[k]], start[authors[k] + 1]
@@ -145,18 +243,14 @@ def find_arcs(
 
 @njit(cache=True)
 def moments_arcs(
-    start: np.ndarray,
-    reader: np.ndarray,
-    status: np.ndarray,
-    opened: np.ndarray,
-    authors: np.ndarray,
-    leak: bool,
+    arcs: Arcs, opened: np.ndarray, authors: np.ndarray, leak: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """ODD 7.3: return the posting ``authors``' arcs that show and those that leak.
 
     Shown: to readers who see the author and opened Moments today. Leaking (if
     ``leak``): muted. Each in arc order.
     """
+    start, reader, status = arcs.start, arcs.reader, arcs.status
     total = arc_count(start, authors)
     shown = np.empty(total, dtype=np.int64)
     leaking = np.empty(total if leak else 0, dtype=np.int64)
@@ -175,17 +269,10 @@ def moments_arcs(
 
 @njit(cache=True)
 def read_moments(
-    start: np.ndarray,
-    reader: np.ndarray,
-    author: np.ndarray,
-    status: np.ndarray,
-    opened: np.ndarray,
-    organic_available: np.ndarray,
-    shown: np.ndarray,
-    folded: np.ndarray,
-    expand_prob: float,
+    arcs: Arcs,
     attention: np.ndarray,
-    mute_leak: float,
+    today: MomentsToday,
+    params: ReadParams,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """ODD 7.3 Reading after who opened Moments: ``SocialCommerceModel.read_moments``.
@@ -195,9 +282,13 @@ def read_moments(
     ordinary items each user read. Draws in the numpy version's order:
     expansions of folded items, marketing thinning, ordinary thinning, leaks.
     """
+    reader, author = arcs.reader, arcs.author
+    opened, organic_available = today.opened, today.organic_available
+    shown, folded = today.shown, today.folded
+    expand_prob, mute_leak = params.expand_prob, params.mute_leak
     n = len(opened)
     posting = np.flatnonzero(shown + folded > 0)
-    ads, leaking = moments_arcs(start, reader, status, opened, posting, mute_leak > 0)
+    ads, leaking = moments_arcs(arcs, opened, posting, mute_leak > 0)
     marketing = np.empty(len(ads), dtype=np.int64)
     for k in range(len(ads)):
         marketing[k] = shown[author[ads[k]]]
@@ -236,28 +327,29 @@ def read_moments(
 
 @njit(cache=True)
 def erode(
+    arcs: Arcs,
+    seller: np.ndarray,
     idx: np.ndarray,
     items: np.ndarray,
     clutter_level: np.ndarray,
-    trust: np.ndarray,
-    exposure: np.ndarray,
-    exposure_day: np.ndarray,
-    reader: np.ndarray,
-    seller: np.ndarray,
-    day: int,
-    window: float,
-    per_item: float,
-    clutter_gain: float,
-    onset: float,
-    slope: float,
-    seller_factor: float,
+    params: ErosionParams,
 ) -> np.ndarray:
     """ODD 7.4 Erosion along arcs ``idx``: ``SocialCommerceModel.expose``, fused.
 
+    ``items`` and ``clutter_level`` are per arc of ``idx``, ``seller`` per user.
     Updates ``exposure``, ``exposure_day`` and ``trust`` in place with the rules
     of ``sim.engine.submodels`` and returns each arc's trust before. Everything is read
     before anything is written, as numpy's gathers and scatters did.
     """
+    trust, exposure, exposure_day, reader = (
+        arcs.trust,
+        arcs.exposure,
+        arcs.exposure_day,
+        arcs.reader,
+    )
+    day, window, per_item = params.day, params.window, params.per_item
+    clutter_gain, onset, slope = params.clutter_gain, params.onset, params.slope
+    seller_factor = params.seller_factor
     n = len(idx)
     before = np.empty(n)
     past = np.empty(n, dtype=np.float32)
@@ -280,25 +372,21 @@ def erode(
 
 
 @njit(cache=True)
-def repair(
-    start: np.ndarray,
-    reader: np.ndarray,
-    status: np.ndarray,
-    trust: np.ndarray,
-    baseline: np.ndarray,
-    authors: np.ndarray,
-    organic: np.ndarray,
-    opened: np.ndarray,
-    share: np.ndarray,
-    repair_rate: float,
-    rng: np.random.Generator,
-) -> None:
+def repair(arcs: Arcs, today: RepairToday, repair_rate: float, rng: np.random.Generator) -> None:
     """ODD 7.4 Repair from ``authors``' ordinary posts: ``SocialCommerceModel.repair``.
 
     Arcs to readers who opened Moments and see the author, with trust below
     baseline, read a thinned share of the author's posts (drawn in arc order)
     and move trust up by ``sim.engine.submodels.repair_trust``.
     """
+    start, reader, status, trust, baseline = (
+        arcs.start,
+        arcs.reader,
+        arcs.status,
+        arcs.trust,
+        arcs.baseline,
+    )
+    authors, organic, opened, share = today.authors, today.organic, today.opened, today.share
     total = arc_count(start, authors)
     due = np.empty(total, dtype=np.int64)
     available = np.empty(total, dtype=np.int64)
@@ -316,22 +404,15 @@ def repair(
 
 
 @njit(cache=True)
-def offers(
-    idx: np.ndarray,
-    author: np.ndarray,
-    reader: np.ndarray,
-    seller: np.ndarray,
-    category: np.ndarray,
-    need_expiry: np.ndarray,
-    day: int,
-    need_open: bool,
-) -> np.ndarray:
+def offers(arcs: Arcs, people: People, idx: np.ndarray, day: int, need_open: bool) -> np.ndarray:
     """ODD 7.5: positions in ``idx`` of offers a reader could act on.
 
     The author sells, the reader is not a seller of the same category, and the
     reader has (``need_open``: purchases) or has not (persuasion) an open need
     in the author's category today.
     """
+    author, reader = arcs.author, arcs.reader
+    seller, category, need_expiry = people.seller, people.category, people.need_expiry
     out = np.empty(len(idx), dtype=np.int64)
     n = 0
     for k in range(len(idx)):
@@ -349,18 +430,10 @@ def offers(
 
 @njit(cache=True)
 def recruits(
+    arcs: Arcs,
+    people: People,
     idx: np.ndarray,
-    author: np.ndarray,
-    reader: np.ndarray,
-    status: np.ndarray,
-    trust: np.ndarray,
-    seller: np.ndarray,
-    recruitable: np.ndarray,
-    in_moments: np.ndarray,
-    rolling_sales: np.ndarray,
-    base_prob: float,
-    min_trust: float,
-    sales_norm: float,
+    params: RecruitParams,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """ODD 7.7: the arcs of ``idx`` whose reader is drawn into the author's downline.
@@ -369,6 +442,10 @@ def recruits(
     numpy version drew); ``sim.engine.submodels.recruit_probability`` gives the chance
     along visible arcs from a seller to a recruitable non-seller in Moments.
     """
+    author, reader, status, trust = arcs.author, arcs.reader, arcs.status, arcs.trust
+    seller, recruitable, in_moments = people.seller, people.recruitable, people.in_moments
+    rolling_sales = people.rolling_sales
+    base_prob, min_trust, sales_norm = params.base_prob, params.min_trust, params.sales_norm
     n = len(idx)
     arc_trust = np.empty(n)
     sales = np.empty(n)
@@ -396,16 +473,14 @@ def recruits(
 
 @njit(cache=True)
 def seller_arc_census(
-    start: np.ndarray,
-    reader: np.ndarray,
-    status: np.ndarray,
-    seller: np.ndarray,
-    sellers: np.ndarray,
+    arcs: Arcs, seller: np.ndarray, sellers: np.ndarray
 ) -> tuple[np.ndarray, int, int]:
     """Return, over the ``sellers``' arcs, those to non-sellers that still exist.
 
-    Also how many of their arcs still exist and how many are still visible.
+    ``seller`` says per user whether they sell; ``sellers`` are the authors to
+    census. Also how many of their arcs still exist and how many are still visible.
     """
+    start, reader, status = arcs.start, arcs.reader, arcs.status
     total = arc_count(start, sellers)
     live_to_buyers = np.empty(total, dtype=np.int64)
     k = not_removed = visible = 0
@@ -432,9 +507,7 @@ def _holds(values: np.ndarray, count: int, x: int) -> bool:
 
 
 @njit(cache=True)
-def holme_kim_edges(
-    n: int, m: int, triad_prob: float, width: int, tries: int, rng: np.random.Generator
-) -> np.ndarray:
+def holme_kim_edges(params: HolmeKim, rng: np.random.Generator) -> np.ndarray:
     """Holme-Kim growth, node by node (the algorithm is ``sim.engine.graphs.holme_kim``).
 
     ``picks[s*m : s*m + m]`` are node ``s``'s picks, its ties first, then
@@ -447,6 +520,8 @@ def holme_kim_edges(
     a cache miss, and they were four). Edges come out sorted by (older, newer)
     because later friends are appended in order.
     """
+    n, m, triad_prob = params.n, params.m, params.triad_prob
+    width, tries = params.width, params.tries
     picks = np.empty(n * m, dtype=np.int32)
     node = np.zeros((n, 4), dtype=np.int64)  # TIES, LATER, START, ROOM
     pool = np.empty(3 * n * m + 64, dtype=np.int32)  # pages never written cost nothing

@@ -123,13 +123,13 @@ def seller_arc_census(model: SocialCommerceModel) -> SellerArcs:
     thousands of arcs, so the result is kept until the day, the sellers or the
     arc statuses change.
     """
-    key = (model.day, len(model.business_of), *model.arcs.counts.tolist())
+    key = (model.steps, len(model.business_of), *model.arcs.counts.tolist())
     cached = model.__dict__.get("_seller_arcs_cache")
     if cached is None or cached[0] != key:
         arcs, seller = model.arcs, model.people.seller
         sellers = np.flatnonzero(seller)
         to_buyers, not_removed, visible = kernels.seller_arc_census(
-            arcs.start, arcs.reader, arcs.status, seller, sellers
+            arcs.kernel_view(), seller, sellers
         )
         cached = (key, SellerArcs(sellers, to_buyers, not_removed, visible))
         model.__dict__["_seller_arcs_cache"] = cached
@@ -253,7 +253,7 @@ def _cohort_friend_share(model: SocialCommerceModel, visible: bool) -> float:
         return float("nan")
     arcs = model.arcs
     _, not_removed, seen = kernels.seller_arc_census(
-        arcs.start, arcs.reader, arcs.status, model.people.seller, cohort
+        arcs.kernel_view(), model.people.seller, cohort
     )
     return (seen if visible else not_removed) / start
 

@@ -75,7 +75,6 @@ class SocialCommerceModel(mesa.Model):
     def __init__(self, cfg: SimConfig, graph: tuple[int, Edges] | None = None) -> None:
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
-        self.day = 0
         n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
         self.arcs = ArcTable(n_users, edges)
@@ -160,17 +159,20 @@ class SocialCommerceModel(mesa.Model):
     # -- the day ----------------------------------------------------------------------
 
     def step(self) -> None:
-        """Simulate one day in the order of ODD section 3."""
-        self.day += 1
+        """Simulate one day in the order of ODD section 3.
+
+        The day is Mesa's own step counter, ``self.steps``: Mesa counts the step
+        before calling this, so day 1 is the first step (day 0 is initialization).
+        """
         self.today = DailyTally()
         self._exposed, self._lowered, self._disappointed = [], [], []
         self.load[:] = 0.0
         self.disappointments[:] = 0
         policy = self.platform.policy
-        self.people.start_sales_day(self.day)
+        self.people.start_sales_day(self.steps)
         arisen = arise_needs(
             self.people.need_expiry,
-            self.day,
+            self.steps,
             self.cfg.market.need_prob,
             self.cfg.market.need_lifetime,
             self.rng,
@@ -186,6 +188,7 @@ class SocialCommerceModel(mesa.Model):
         self.update_engagement(reading.clutter)
         self.platform.step()
         self.datacollector.collect(self)
+        self.running = self.steps < self.cfg.steps  # Mesa's stop flag (batch_run, SolaraViz)
 
     def draft_posts(self, needs_arisen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """ODD 7.2 Posting: organic posts per user, marketing posts per seller.
@@ -222,17 +225,10 @@ class SocialCommerceModel(mesa.Model):
         opened = people.in_moments & (self.rng.random(n) < people.engagement)
         organic_available = arcs.visible_sum(feed.organic) * opened
         exposed, items, share, marketing_per_user, organic_per_user = kernels.read_moments(
-            arcs.start,
-            arcs.reader,
-            arcs.author,
-            arcs.status,
-            opened,
-            organic_available,
-            feed.shown,
-            feed.folded,
-            self.platform.policy.expand_prob,
+            arcs.kernel_view(),
             people.attention,
-            self.cfg.trust.mute_leak,
+            kernels.MomentsToday(opened, organic_available, feed.shown, feed.folded),
+            kernels.ReadParams(self.platform.policy.expand_prob, self.cfg.trust.mute_leak),
             self.rng,
         )
         buyers = ~people.seller
@@ -257,15 +253,13 @@ class SocialCommerceModel(mesa.Model):
         """
         arcs = self.arcs
         kernels.repair(
-            arcs.start,
-            arcs.reader,
-            arcs.status,
-            arcs.trust,
-            arcs.baseline,
-            np.flatnonzero((organic > 0) & self.people.ever_sold),
-            organic,
-            reading.opened,
-            reading.share,
+            arcs.kernel_view(),
+            kernels.RepairToday(
+                authors=np.flatnonzero((organic > 0) & self.people.ever_sold),
+                organic=organic,
+                opened=reading.opened,
+                share=reading.share,
+            ),
             self.cfg.trust.repair_rate,
             self.rng,
         )
@@ -354,21 +348,20 @@ class SocialCommerceModel(mesa.Model):
         """
         arcs, cfg = self.arcs, self.cfg.trust
         before = kernels.erode(
+            arcs.kernel_view(),
+            self.people.seller,
             idx,
             items,
             clutter_level,
-            arcs.trust,
-            arcs.exposure,
-            arcs.exposure_day,
-            arcs.reader,
-            self.people.seller,
-            self.day,
-            cfg.wear_window,
-            cfg.erosion_per_item,
-            cfg.clutter_gain,
-            cfg.wearout_onset,
-            cfg.wearout_slope,
-            cfg.seller_reader_factor,
+            kernels.ErosionParams(
+                day=self.steps,
+                window=cfg.wear_window,
+                per_item=cfg.erosion_per_item,
+                clutter_gain=cfg.clutter_gain,
+                onset=cfg.wearout_onset,
+                slope=cfg.wearout_slope,
+                seller_factor=cfg.seller_reader_factor,
+            ),
         )
         self._lowered.append((idx, before))
         self.remember_exposure(idx, items)
@@ -386,7 +379,7 @@ class SocialCommerceModel(mesa.Model):
         can = self._offers(idx, need_open=False)
         hit = idx[can[persuaded(items[can], persuasion, self.rng)]]
         reader, category = arcs.reader[hit], people.category[arcs.author[hit]]
-        people.need_expiry[reader, category] = self.day + self.cfg.market.need_lifetime - 1
+        people.need_expiry[reader, category] = self.steps + self.cfg.market.need_lifetime - 1
         keys = reader.astype(np.int64) * self.cfg.market.categories + category
         self.totals.persuaded += len(np.unique(keys))
 
@@ -396,16 +389,8 @@ class SocialCommerceModel(mesa.Model):
         A seller meets a non-competitor with (``need_open``) or without an open
         need in the seller's category (``sim.engine.kernels.offers``).
         """
-        people = self.people
         return kernels.offers(
-            idx,
-            self.arcs.author,
-            self.arcs.reader,
-            people.seller,
-            people.category,
-            people.need_expiry,
-            self.day,
-            need_open,
+            self.arcs.kernel_view(), self.people.kernel_view(), idx, self.steps, need_open
         )
 
     def remember_exposure(self, idx: np.ndarray, items: np.ndarray) -> None:
@@ -452,7 +437,7 @@ class SocialCommerceModel(mesa.Model):
             unsatisfied_trust(arcs.trust[idx], cfg.unsatisfied_factor),
         )
         people.need_expiry[reader, people.category[author]] = -1
-        people.record_sales(self.day, author)
+        people.record_sales(self.steps, author)
         self.today.sales += len(idx)
         self.totals.sales += len(idx)
         self.totals.disappointed += int((~satisfied).sum())
@@ -555,18 +540,14 @@ class SocialCommerceModel(mesa.Model):
             return
         arcs, people, cfg = self.arcs, self.people, self.cfg.sellers
         joins = kernels.recruits(
+            arcs.kernel_view(),
+            people.kernel_view(),
             np.concatenate([seen for seen, _ in self._exposed]),
-            arcs.author,
-            arcs.reader,
-            arcs.status,
-            arcs.trust,
-            people.seller,
-            people.recruitable,
-            people.in_moments,
-            people.rolling_sales,
-            cfg.recruit_prob,
-            cfg.recruit_min_trust,
-            cfg.recruit_sales_norm,
+            kernels.RecruitParams(
+                base_prob=cfg.recruit_prob,
+                min_trust=cfg.recruit_min_trust,
+                sales_norm=cfg.recruit_sales_norm,
+            ),
             self.rng,
         )
         joins = joins[one_per_key(arcs.reader[joins], self.rng)]

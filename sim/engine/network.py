@@ -51,7 +51,6 @@ class ArcTable:
         self.author = np.empty(n_arcs, dtype=np.int32)
         self.reader = np.empty(n_arcs, dtype=np.int32)
         self.twin = np.empty(n_arcs, dtype=np.int64)
-        kernels.arc_layout(edges, self.start, self.author, self.reader, self.twin)
         self.trust = np.zeros(n_arcs)
         self.baseline = np.zeros(n_arcs)
         self.status = np.full(n_arcs, ArcStatus.VISIBLE, dtype=np.int8)
@@ -62,13 +61,32 @@ class ArcTable:
         self.exposure = np.full(n_arcs, 0.0, dtype=np.float32)
         self.exposure_day = np.full(n_arcs, 0, dtype=np.int32)
         self.following = np.full(n_arcs, False)
+        kernels.arc_layout(edges, self.kernel_view())
 
     def __len__(self) -> int:
         return len(self.author)
 
+    def kernel_view(self) -> kernels.Arcs:
+        """Return the arrays as the compiled kernels take them (the same arrays, not copies).
+
+        Built at each call: the model replaces ``baseline`` and ``trust`` once after
+        construction, so a view kept from before would hold the old arrays.
+        """
+        return kernels.Arcs(
+            self.start,
+            self.author,
+            self.reader,
+            self.twin,
+            self.status,
+            self.trust,
+            self.baseline,
+            self.exposure,
+            self.exposure_day,
+        )
+
     def of_authors(self, authors: np.ndarray) -> np.ndarray:
         """Return the indices of every arc whose author is in ``authors``."""
-        return kernels.arcs_of(self.start, np.asarray(authors, dtype=np.int64))
+        return kernels.arcs_of(self.kernel_view(), np.asarray(authors, dtype=np.int64))
 
     def visible_sum(self, per_author: np.ndarray) -> np.ndarray:
         """Return, per reader, the sum of ``per_author`` over the authors they see.
@@ -76,7 +94,7 @@ class ArcTable:
         One compiled pass over the arcs of authors with a nonzero value (on a
         day a fifth of the users post); sums are float32, exact for counts.
         """
-        return kernels.visible_sum(self.start, self.reader, self.status, np.asarray(per_author))
+        return kernels.visible_sum(self.kernel_view(), np.asarray(per_author))
 
     def between(self, reader: int, author: int) -> int:
         """Return the index of arc ``reader <- author``, or -1 if they never were friends."""
@@ -90,8 +108,7 @@ class ArcTable:
         A binary search within each author's slice (its readers are sorted).
         """
         return kernels.find_arcs(
-            self.start,
-            self.reader,
+            self.kernel_view(),
             np.asarray(readers, dtype=np.int64),
             np.asarray(authors, dtype=np.int64),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.config import SimConfig
+from sim.engine import kernels
 from sim.engine.submodels import beta_with_mean, lognormal_with_median
 
 NO_CATEGORY = -1
@@ -61,6 +62,21 @@ class Population:
         self.post_rate = np.zeros(n_users)
         self.sales_ring = np.zeros((cfg.sellers.sales_window, n_users), dtype=np.int32)
         self.rolling_sales = np.zeros(n_users, dtype=np.int64)
+
+    def kernel_view(self) -> kernels.People:
+        """Return the arrays the compiled kernels read (the same arrays, not copies).
+
+        Built at each call: some attributes are replaced by new arrays during a run.
+        """
+        return kernels.People(
+            self.seller,
+            self.category,
+            self.need_expiry,
+            self.recruitable,
+            self.in_moments,
+            self.rolling_sales,
+            self.attention,
+        )
 
     def open_business(
         self, node: int, category: int, quality: float, base_rate: float, day: int

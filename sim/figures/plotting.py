@@ -282,7 +282,7 @@ def trust_network_figure(model: SocialCommerceModel, seed: int = 0) -> Figure:
         ),
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=8)
-    ax.set_title(f"Day {model.day}: friendships around sellers")
+    ax.set_title(f"Day {model.steps}: friendships around sellers")
     ax.set_axis_off()
     return fig
 

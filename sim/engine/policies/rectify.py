@@ -68,7 +68,7 @@ class Rectify(Policy):
 
     def route(self, organic: np.ndarray, marketing: np.ndarray) -> Feed:
         """Throttled sellers reach nobody; the rest enter Moments up to the cap, then fold."""
-        day = self.model.day
+        day = self.model.steps
         self.drafted = marketing
         shown = np.where(self.throttled_until >= day, 0, marketing)
         folded = np.zeros_like(shown)
@@ -104,23 +104,23 @@ class Rectify(Policy):
 
     def log_complaints(self, complaints: np.ndarray) -> None:
         """Keep the last ``complaint_window`` days of complaints per author."""
-        self.complaint_log[self.model.day % self.cfg.complaint_window] = complaints
+        self.complaint_log[self.model.steps % self.cfg.complaint_window] = complaints
 
     def detect(self) -> None:
         """Flag heavy posters (``detect_recall``) and, by ``detect_precision``, ordinary users."""
         model, cfg = self.model, self.cfg
         people = model.people
         heavy = np.flatnonzero(
-            people.seller & (self.drafted > cfg.detect_above) & (self.throttled_until < model.day)
+            people.seller & (self.drafted > cfg.detect_above) & (self.throttled_until < model.steps)
         )
         flagged = heavy[model.rng.random(len(heavy)) < cfg.detect_recall]
         for seller in flagged.tolist():
             self.penalize(seller)
         expected_false = len(flagged) * (1.0 - cfg.detect_precision) / cfg.detect_precision
-        ordinary = np.flatnonzero(~people.seller & (self.silenced_until < model.day))
+        ordinary = np.flatnonzero(~people.seller & (self.silenced_until < model.steps))
         n_false = min(len(ordinary), int(model.rng.poisson(expected_false)))
         wrongly = model.rng.choice(ordinary, n_false, replace=False)
-        self.silenced_until[wrongly] = model.day + cfg.throttle_days
+        self.silenced_until[wrongly] = model.steps + cfg.throttle_days
         model.totals.false_positives += n_false
 
     def penalize(self, seller: int) -> None:
@@ -132,4 +132,4 @@ class Rectify(Policy):
         if self.cfg.ban_on_repeat and self.strikes[seller] > 1:
             model.business_of[seller].close(ExitReason.BANNED)
         else:
-            self.throttled_until[seller] = model.day + self.cfg.throttle_days
+            self.throttled_until[seller] = model.steps + self.cfg.throttle_days

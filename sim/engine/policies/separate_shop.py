@@ -62,7 +62,7 @@ class SeparateShop(Policy):
         reader, category = arcs.reader[idx], people.category[arcs.author[idx]]
         wants = (
             people.in_moments[reader]  # a user who left no longer opens the shop space
-            & (people.need_expiry[reader, category] >= model.day)
+            & (people.need_expiry[reader, category] >= model.steps)
             & (arcs.trust[idx] > self.cfg.follow_min_trust)
             & ~(people.seller[reader] & (people.category[reader] == category))
         )
