@@ -16,11 +16,11 @@ import matplotlib.colors as mcolors
 import pandas as pd
 import pytest
 
-from sim.core.config import POLICY_CONFIGS, ConfigError, baseline_policy, policy_names
+from sim.core.config import POLICY_CONFIGS, ConfigError, baseline_policy, policy_label, policy_names
 from sim.dashboard import app as page
 from sim.dashboard.sidebyside import SideBySideModel, levers, policies
 from sim.engine.policies import POLICIES, register_policy, unregister_policy
-from sim.figures.plotting import policy_colour, policy_label
+from sim.figures.plotting import policy_colour
 from sim.figures.sweep import outcome_figure
 from sim.run.runner import USER_CONFIGS, compose_config, run, summary_table
 from sim.study.compare import Sweep

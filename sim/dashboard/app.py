@@ -41,6 +41,7 @@ import traitlets
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
+from sim.core.config import policy_label
 from sim.core.policy_info import Bounds
 from sim.dashboard import DEFAULT_SWEEPS, SWEEPS_ENV
 from sim.dashboard.live_plots import CircleFigure, PoliciesFigure, neighbourhood
@@ -54,7 +55,6 @@ from sim.dashboard.sidebyside import (
     levers,
     policies,
 )
-from sim.figures.plotting import policy_label
 
 SELLER_CHOICES = 20
 PLAY_INTERVAL_MS = 0  # no pause between days while playing (a slider adds one)

@@ -35,11 +35,12 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import Bbox
 from PIL import Image
 
+from sim.core.config import policy_label
 from sim.dashboard.sidebyside import METRIC_BY_KEY, METRICS, REFERENCE, SideBySideModel, column
 from sim.engine.metrics import seller_arcs
 from sim.engine.model import SocialCommerceModel
 from sim.engine.network import ArcStatus
-from sim.figures.plotting import policy_colour, policy_label
+from sim.figures.plotting import policy_colour
 
 DPI = 72
 MAX_FRIENDS_DRAWN = 300

@@ -15,12 +15,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.core.config import baseline_policy
+from sim.core.config import baseline_policy, policy_label
 from sim.core.outcomes import BY_KEY, PRESSURE, fmt, mean_and_interval, outcome_table
 from sim.figures.plotting import (
     plt,
     policy_colour,
-    policy_label,
     policy_order,
     policy_style,
     save_figure,

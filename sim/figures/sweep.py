@@ -15,12 +15,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
+from sim.core.config import policy_label
 from sim.core.outcomes import INTENSITY, POLICY, SEED, by_policy_and_intensity, t_half_width
 from sim.engine.metrics import Column
 from sim.figures.plotting import (
     SHARE_LIMITS,
     plt,
-    policy_label,
     policy_order,
     policy_style,
     save_figure,
