@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--cases",
         default=",".join(CASES),
         help="comma-separated cases (default: all engine cases): "
-        f"{', '.join([*CASES, *STUDIES, *BROWSER])}",
+        f"{', '.join([*CASES, *STUDIES, *BROWSER, 'startup'])}",
     )
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)} (< 1 min)")
     parser.add_argument(

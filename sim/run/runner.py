@@ -17,6 +17,7 @@ import dataclasses
 import difflib
 import functools
 import math
+import os
 import platform
 import re
 import subprocess
@@ -343,6 +344,21 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def seconds_since_process_start() -> float:
+    """Return the seconds since this process started (to 0.01 s on Linux).
+
+    psutil's start time counts from a boot time rounded to the second, so on
+    Linux the process's start tick (``/proc/self/stat``) is compared with the
+    uptime instead; elsewhere psutil's figure is the best there is.
+    """
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.time() - psutil.Process().create_time()
+
+
 def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None) -> RunResult:
     """Build the model from ``cfg`` and run it for ``cfg.steps`` days.
 
@@ -356,8 +372,7 @@ def simulate(cfg: DictConfig | SimConfig, progress: bool | None = None) -> RunRe
     started = time.perf_counter()
     model = SocialCommerceModel(config)
     setup_seconds = time.perf_counter() - started
-    # from the process's start to its first day: imports, Hydra, the graph, the model
-    start_seconds = time.time() - psutil.Process().create_time()
+    start_seconds = seconds_since_process_start()  # imports, Hydra, the graph, the model
     for _ in tqdm(
         range(config.steps), desc=config.policy.name, unit="day", disable=None if show else True
     ):

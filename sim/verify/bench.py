@@ -34,7 +34,16 @@ import numpy as np
 from sim.core.config import ConfigError
 from sim.core.outputs import write_json
 from sim.run.safety import output_folder
-from sim.verify.cases import BROWSER, CASES, QUICK, SCREENING_RUNS, STUDIES, Case
+from sim.verify.cases import (
+    BROWSER,
+    CASES,
+    QUICK,
+    SCREENING_RUNS,
+    STARTUP,
+    STARTUP_RUN,
+    STUDIES,
+    Case,
+)
 
 
 def measure_study(name: str, keep: Path | None = None) -> dict[str, float | int | str]:
@@ -397,12 +406,17 @@ def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     except ConfigError as error:
         parser.exit(2, f"sim bench: error: {error}\n")
     names = list(QUICK) if args.quick else [n.strip() for n in args.cases.split(",") if n.strip()]
-    unknown = [n for n in names if n not in CASES and n not in STUDIES and n not in BROWSER]
+    known_names = {*CASES, *STUDIES, *BROWSER, "startup"}
+    unknown = [n for n in names if n not in known_names]
     if unknown:
-        known = ", ".join([*CASES, *STUDIES, *BROWSER])
+        known = ", ".join([*CASES, *STUDIES, *BROWSER, "startup"])
         parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {known}")
-    rows, studies, browsers = [], [], []
+    rows, studies, browsers, startup = [], [], [], []
     for name in names:
+        if name == "startup":
+            startup = measure_startup()
+            print("done: startup", file=sys.stderr)
+            continue
         if name in BROWSER:
             browsers.append(measure_browser(name))
             print(f"done: {name}", file=sys.stderr)
@@ -419,11 +433,59 @@ def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         print(study_table(studies))
     if browsers:
         print(browser_table(browsers))
+    if startup:
+        print(startup_table(startup))
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     path = args.out / f"bench_{stamp}.json"
-    record = {"machine": machine(), "cases": rows, "studies": studies, "browser": browsers}
+    record = {
+        "machine": machine(),
+        "cases": rows,
+        "studies": studies,
+        "browser": browsers,
+        "startup": startup,
+    }
     write_json(record, path)
     print(f"written: {path}")
+
+
+def measure_startup(repeats: int = 5) -> list[dict[str, float | str]]:
+    """Time each ``--help`` of ``STARTUP`` and a run to its first day; medians of ``repeats``.
+
+    The run's figure is its own ``start_seconds`` (``summary.json``): from the
+    process's start to the engine's first day, after one run that fills
+    numba's cache (a machine's first run compiles for about 13 s more).
+    """
+    import statistics
+    import tempfile
+
+    rows: list[dict[str, float | str]] = []
+    for name, args in STARTUP.items():
+        walls = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, check=True)
+            walls.append(time.perf_counter() - started)
+        rows.append({"what": name, "seconds": statistics.median(walls)})
+    with tempfile.TemporaryDirectory() as scratch:
+        starts = []
+        for k in range(repeats + 1):
+            folder = Path(scratch) / f"run{k}"
+            subprocess.run(
+                [sys.executable, "-m", "sim", *STARTUP_RUN, f"hydra.run.dir={folder}"],
+                capture_output=True,
+                check=True,
+            )
+            if k:  # the first run fills numba's cache
+                starts.append(json.loads((folder / "summary.json").read_text())["start_seconds"])
+    rows.append({"what": "sim run: start to first day", "seconds": statistics.median(starts)})
+    return rows
+
+
+def startup_table(rows: list[dict[str, float | str]]) -> str:
+    """Return the start-up figures as a text table."""
+    lines = [f"{'start-up':<32} {'seconds':>8}", "-" * 41]
+    lines += [f"{row['what']:<32} {float(row['seconds']):>8.2f}" for row in rows]
+    return "\n".join(lines)
 
 
 def machine() -> dict[str, str | int]:

@@ -50,3 +50,15 @@ BROWSER: dict[str, str] = {
     "app-play": "Play pressed once: wall seconds for a year of four policies on 1,000 users",
     "app-sessions": "the server's RSS over 8 browser sessions, each opened, stepped and closed",
 }
+
+# The command line's start-up (``sim bench --cases startup``): what a command
+# pays before doing anything. Each timing is the median of a few repeats, after
+# one run that fills numba's cache.
+STARTUP: dict[str, tuple[str, ...]] = {
+    "sim --help": ("--help",),
+    "sim run --help": ("run", "--help"),
+    "sim dock --help": ("dock", "--help"),
+    "sim optimize --help": ("optimize", "--help"),
+    "sim calibrate --help": ("calibrate", "--help"),
+}
+STARTUP_RUN = ("steps=1", "graph.n_users=1000", "plot=false")  # a run timed to its first day
