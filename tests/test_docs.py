@@ -108,3 +108,40 @@ def test_the_odd_sentences_about_the_policies_hold_on_the_grid(grid):
     assert (round(lf[1.0].cohort_kept, 2), round(lf[1.0].cohort_reached, 2)) == (0.97, 0.80)
     assert (round(lf[3.0].cohort_kept, 2), round(lf[3.0].cohort_reached, 2)) == (0.83, 0.59)
     assert round(lf[3.0].current_kept, 2) == 0.88 > lf[3.0].cohort_kept
+
+
+def layout_entries() -> dict[str, set[str]]:
+    """Return the README's Layout table as {package folder: names its rows list}."""
+    section = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    listed: dict[str, set[str]] = {}
+    package = None
+    for line in section.splitlines():
+        if not line.startswith("| "):
+            continue
+        first = line.split("|")[1].strip()
+        if first.startswith("**`sim/"):
+            package = first.strip("*`")
+            listed[package] = set()
+        elif first.startswith("outside"):
+            package = None
+        elif package is not None:
+            listed[package] |= {name.strip("`").rstrip("/") for name in first.split(", ")}
+    return listed
+
+
+def test_the_layout_lists_every_module_of_every_package():
+    listed = layout_entries()
+    packages = {"sim/"} | {
+        f"{p.relative_to(ROOT)}/" for p in (ROOT / "sim").iterdir() if (p / "__init__.py").is_file()
+    }
+    assert set(listed) == packages
+    for package, names in listed.items():
+        present = {
+            p.stem if p.suffix == ".py" else p.name
+            for p in (ROOT / package).iterdir()
+            if p.name not in ("__pycache__", "__init__.py") and not p.name.startswith(".")
+        }
+        if package == "sim/":  # the packages are rows of their own
+            present -= {name.rstrip("/").split("/")[-1] for name in packages if name != "sim/"}
+        shown = {name.removesuffix(".py") for name in names} - {"__init__"}
+        assert shown == present, (package, sorted(shown ^ present))
