@@ -18,7 +18,16 @@ import numpy as np
 import pandas as pd
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from sim.core.outcomes import INTENSITY, POLICY, PRESSURE, RUN, SEED, mean_and_interval
+from sim.core.outcomes import (
+    INTENSITY,
+    POLICY,
+    PRESSURE,
+    RUN,
+    SEED,
+    available,
+    mean_and_interval,
+    outcome_table,
+)
 from sim.engine.metrics import Column
 from sim.figures.study import BASELINE
 from sim.figures.sweep import policies
@@ -134,8 +143,6 @@ def paired_effects(summary: pd.DataFrame, intensity: float) -> pd.DataFrame:
     t-interval half-width (NaN from fewer than two seeds), seeds paired, and
     how many of the policy's runs had the outcome undefined.
     """
-    from sim.core.outcomes import available, outcome_table
-
     at = summary[np.isclose(summary[INTENSITY], intensity)]
     if at.empty or BASELINE not in set(at[POLICY]):
         return pd.DataFrame()

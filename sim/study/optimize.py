@@ -56,9 +56,13 @@ from optuna.trial import TrialState
 from sim.core.config import POLICY_CONFIGS, ConfigError
 from sim.core.outcomes import fmt, mean_and_interval
 from sim.core.outputs import write_atomically, write_csv
+from sim.figures import use_file_backend
+from sim.figures.plotting import save_figure
+from sim.figures.study import frontier_figure, readable
 from sim.run.pool import processes
 from sim.run.runner import compose_config, explain, simulate, to_sim_config
 from sim.run.safety import output_folder
+from sim.study.calibrate import setting_check
 from sim.study.search import completed, open_study
 
 USER_SCENARIOS = Path("results/scenarios/scenario")
@@ -294,8 +298,6 @@ def optimize(
 
 def calibrated(base: Sequence[str], defaults: pd.DataFrame) -> str:
     """Say whether the search's setting is calibrated (laissez-faire on the same seeds)."""
-    from sim.study.calibrate import setting_check
-
     config = to_sim_config(compose_config(shared(base)))
     baseline = defaults[defaults["policy"] == "laissez_faire"]
     users = config.graph.n_users
@@ -650,9 +652,6 @@ def write_outputs(
     search: dict[str, str],
 ) -> None:
     """Write the trials, the front, the comparisons, the figure and the report."""
-    from sim.figures.plotting import save_figure
-    from sim.figures.study import frontier_figure
-
     write_csv(trials, out / "trials.csv")
     write_csv(seeds, out / "seeds.csv")
     write_csv(front, out / "pareto.csv")
@@ -678,8 +677,6 @@ def answer_lines(
     frontier: Frontier, front: pd.DataFrame, defaults: pd.DataFrame, versus: pd.DataFrame
 ) -> list[str]:
     """Say in words whether a win-win exists beyond noise, what ties, and what dominates."""
-    from sim.figures.study import readable
-
     n = frontier.seeds
     designs = versus[versus["trial"].notna()]
     wins = designs[designs["win_win"]]
@@ -745,8 +742,6 @@ def report_text(
     search: dict[str, str],
 ) -> str:
     """Return the frontier report in Markdown: the objective, the answer in words, the tables."""
-    from sim.figures.study import readable
-
     own = defaults.set_index("policy").loc[frontier.policy]
     lines = [
         f"# Win-win frontier: {readable(frontier.policy)} (`{frontier.name}`)",
@@ -837,8 +832,6 @@ def _lever(value: float) -> str:
 
 def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Run ``sim optimize`` with its parsed arguments (``sim.cli.optimize``)."""
-    from sim.figures import use_file_backend
-
     use_file_backend()
     try:
         frontier = load_frontier(args.config)

@@ -27,9 +27,14 @@ import numpy as np
 import pandas as pd
 
 from sim.core.config import ConfigError, baseline_policy
-from sim.core.outcomes import available, outcome_table
+from sim.core.outcomes import OUTCOMES, available, outcome_table
 from sim.core.outputs import write_atomically
+from sim.figures import use_file_backend
+from sim.figures.study import study_figures
+from sim.run.sweep import MULTIRUN
 from sim.run.uncertainty import WORLD, read_sample
+from sim.study import robust, study_report
+from sim.study.compare import collect
 
 POLICY = "scenario"
 BASELINE = baseline_policy()  # the policy every other is compared with (registry)
@@ -144,8 +149,6 @@ def sensitivity(
 
 
 def _outcomes(worlds: pd.DataFrame) -> list[Any]:
-    from sim.core.outcomes import OUTCOMES
-
     return [o for o in OUTCOMES if o.key in worlds.columns]
 
 
@@ -156,9 +159,6 @@ def write_parquet(table: pd.DataFrame, path: Path) -> None:
 
 def analyze_study(folder: Path, runs: pd.DataFrame, status: dict[str, Any]) -> dict[str, Any]:
     """Write the study's tables, figures and report; return the tables."""
-    from sim.figures.study import study_figures
-    from sim.study import robust, study_report
-
     problem_file, sample = read_sample(folder)
     worlds = world_outcomes(runs, sample)
     indices = sensitivity(worlds, problem_file, sample)
@@ -189,8 +189,6 @@ def _objective(folder: Path) -> dict[str, Any]:
     """Return the study's declared objective (``study.objective``, ``study.ux_weight``)."""
     from omegaconf import OmegaConf
 
-    from sim.run.sweep import MULTIRUN
-
     multirun = OmegaConf.load(folder / MULTIRUN)
     return {
         "objective": str(OmegaConf.select(multirun, "study.objective", default="pareto")),
@@ -200,9 +198,6 @@ def _objective(folder: Path) -> dict[str, Any]:
 
 def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Run ``sim sensitivity`` with its parsed arguments (``sim.cli.sensitivity``)."""
-    from sim.figures import use_file_backend
-    from sim.study.compare import collect
-
     use_file_backend()
     try:
         read_sample(args.study_dir)

@@ -33,9 +33,16 @@ import pandas as pd
 from scipy import stats
 
 from sim.core.config import ConfigError, baseline_policy, policy_info, policy_names
+from sim.core.outputs import write_atomically
 from sim.core.policy_info import Docking
+from sim.engine.graphs import graph_for_seed
+from sim.engine.metrics import Column, seller_arcs
+from sim.engine.model import SocialCommerceModel
 from sim.run.pool import processes
+from sim.run.runner import composed_config
 from sim.run.safety import output_file
+from sim.verify.bass import bass_figure_file
+from sim.verify.reference.model import ReferenceModel
 
 
 def _docking(policy: str) -> Docking:
@@ -265,8 +272,6 @@ def check_days(steps: int) -> list[int]:
 def _config(scenario: str, seed: int, overrides: Sequence[str]):
     # Hydra's composition took two thirds of a fast run's time (0.44 of 0.69 s):
     # a worker composes each (scenario, overrides) once and sets the seed on a copy.
-    from sim.run.runner import composed_config
-
     return composed_config([*REGIME, f"scenario={scenario}", *overrides], seed)
 
 
@@ -281,10 +286,6 @@ def run_one(job: tuple[str, str, int, tuple[str, ...], int]) -> dict:
     engine, scenario, seed, overrides, label = job
     cfg = _config(scenario, seed, overrides)
     if engine == "fast":
-        from sim.engine.graphs import graph_for_seed
-        from sim.engine.metrics import Column, seller_arcs
-        from sim.engine.model import SocialCommerceModel
-
         model = SocialCommerceModel(cfg, graph=graph_for_seed(cfg.graph, label))
         for _ in range(cfg.steps):
             model.step()
@@ -295,8 +296,6 @@ def run_one(job: tuple[str, str, int, tuple[str, ...], int]) -> dict:
         kept = np.array([len(model.arcs.friends(int(s))) for s in sellers], dtype=float)
         lost = model.friends_at_start[sellers] - kept
     else:
-        from sim.verify.reference.model import ReferenceModel
-
         model = ReferenceModel(cfg)
         table = model.run()
         trust = np.array(
@@ -663,8 +662,6 @@ def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"sim dock: error: {error}", file=sys.stderr)
         return 2
     if args.plot:
-        from sim.verify.bass import bass_figure_file
-
         path, result = bass_figure_file(Path(args.plot))
         p_fit, q_fit = result.fitted
         case = result.case
@@ -704,8 +701,6 @@ def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             out.append(f"### {verdict.label}: {word.lower()}\n\n{markdown_table(verdict.table)}")
             status = status or (0 if verdict.equivalent else 1)
     if args.markdown:
-        from sim.core.outputs import write_atomically
-
         text = "\n\n".join(out) + "\n"
         write_atomically(Path(args.markdown), lambda handle: handle.write(text))
     return status
