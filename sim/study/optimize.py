@@ -53,7 +53,7 @@ from omegaconf.errors import OmegaConfBaseException
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from sim.core.config import POLICY_CONFIGS, ConfigError
+from sim.core.config import POLICY_CONFIGS, ConfigError, baseline_policy, policy_names
 from sim.core.outcomes import fmt, mean_and_interval
 from sim.core.outputs import write_atomically, write_csv
 from sim.figures import use_file_backend
@@ -66,7 +66,8 @@ from sim.study.calibrate import setting_check
 from sim.study.search import completed, open_study
 
 USER_SCENARIOS = Path("results/scenarios/scenario")
-DEFAULT_POLICIES = ("laissez_faire", "rectify", "separate_shop", "c2b")
+DEFAULT_POLICIES = policy_names()  # every registered policy at its defaults, the baseline first
+BASELINE = baseline_policy()
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,7 @@ def optimize(
 def calibrated(base: Sequence[str], defaults: pd.DataFrame) -> str:
     """Say whether the search's setting is calibrated (laissez-faire on the same seeds)."""
     config = to_sim_config(compose_config(shared(base)))
-    baseline = defaults[defaults["policy"] == "laissez_faire"]
+    baseline = defaults[defaults["policy"] == BASELINE]
     users = config.graph.n_users
     return setting_check(baseline, config.steps, users, "this search's setting")[1]
 
@@ -529,7 +530,7 @@ def versus_laissez_faire(
     front: pd.DataFrame, seeds: pd.DataFrame, defaults: pd.DataFrame
 ) -> pd.DataFrame:
     """Paired differences from laissez-faire of every front design and every default policy."""
-    lf = defaults.set_index("policy").loc["laissez_faire"]
+    lf = defaults.set_index("policy").loc[BASELINE]
     rows = []
     candidates = [
         (f"trial {int(t)}", int(t), seeds[seeds["trial"] == t].sort_values("seed"))
@@ -538,7 +539,7 @@ def versus_laissez_faire(
     for label, trial, part in candidates:
         rows.append(_versus(label, trial, part["gmv"].tolist(), part["ux"].tolist(), lf))
     for row in defaults.to_dict("records"):
-        if row["policy"] != "laissez_faire":
+        if row["policy"] != BASELINE:
             rows.append(_versus(row["policy"], None, row["gmv_seeds"], row["ux_seeds"], lf))
     return pd.DataFrame(rows)
 
