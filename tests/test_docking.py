@@ -19,12 +19,13 @@ import numpy as np
 import pytest
 
 from sim.cli.dock import main as dock_command
+from sim.run.pool import processes
 from sim.verify import dock
 
 
 @pytest.fixture(scope="module")
 def pool():
-    with dock._pool(None) as executor:
+    with processes() as executor:
         yield executor
 
 

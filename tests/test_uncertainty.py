@@ -189,6 +189,8 @@ def test_frontier_writes_designs_runnable_by_name(tmp_path):
     folder = tmp_path / "results" / "frontier" / "quick"
     trials = pd.read_csv(folder / "trials.csv")
     assert len(trials) == 4 and trials["pareto"].any()
+    assert (folder / "hypervolume.png").read_bytes()[:4] == b"\x89PNG"
+    assert "[hypervolume.png](hypervolume.png)" in (folder / "report.md").read_text()
     assert (folder / "frontier.png").is_file() and "## The answer" in (
         folder / "report.md"
     ).read_text()

@@ -439,3 +439,19 @@ def frontier_figure(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     return fig
+
+
+def hypervolume_figure(history: pd.DataFrame, policy: str) -> Figure:
+    """Return the hypervolume of the designs found against the number of trials.
+
+    ``history`` has columns ``trials`` and ``hypervolume`` (``hypervolume.csv``);
+    a curve still rising at its end says the search has not settled.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
+    ax.plot(history["trials"], history["hypervolume"], "-", color=colour(policy), linewidth=1.8)
+    ax.set_xlabel("trials")
+    ax.set_ylabel("hypervolume (net GMV x UX dominated)")
+    ax.set_title(f"Search progress - {readable(policy)}: flat at the end = settled", fontsize=10)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    return fig

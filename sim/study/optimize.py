@@ -25,7 +25,7 @@ Writes into ``results/frontier/<name>/``: ``trials.csv``, ``seeds.csv`` (every
 trial's per-seed objectives), ``pareto.csv``, ``defaults.csv`` and
 ``defaults_seeds.csv`` (the four default policies on the same seeds),
 ``versus_laissez_faire.csv`` (paired differences and verdicts of the front and
-the defaults), ``hypervolume.csv``, ``frontier.png``, ``report.md``, and the
+the defaults), ``hypervolume.csv`` and ``hypervolume.png``, ``frontier.png``, ``report.md``, and the
 best designs as scenario files in
 ``results/scenarios/scenario/frontier_<name>_<k>.yaml``, which the main config's
 search path finds: ``python -m sim scenario=frontier_<name>_1`` from the same
@@ -58,7 +58,7 @@ from sim.core.outcomes import fmt, mean_and_interval
 from sim.core.outputs import write_atomically, write_csv
 from sim.figures import use_file_backend
 from sim.figures.plotting import save_figure
-from sim.figures.study import frontier_figure, readable
+from sim.figures.study import frontier_figure, hypervolume_figure, readable
 from sim.run.pool import processes
 from sim.run.runner import compose_config, explain, simulate, to_sim_config
 from sim.run.safety import output_folder
@@ -662,6 +662,7 @@ def write_outputs(
     title = f"{frontier.policy}: {len(trials)} designs, {frontier.seeds} seeds each"
     shown = defaults.drop(columns=["gmv_seeds", "ux_seeds"], errors="ignore")
     save_figure(frontier_figure(trials, shown, frontier.policy, title), out / "frontier.png")
+    save_figure(hypervolume_figure(history, frontier.policy), out / "hypervolume.png")
     text = report_text(frontier, trials, front, defaults, versus, designs, written, history, search)
     write_atomically(out / "report.md", lambda f: f.write(text))
 
@@ -764,7 +765,8 @@ def report_text(
             f"{fmt(row['hypervolume'], 3)} after {int(row['trials'])}"
             for row in history.iloc[_checkpoints(len(history))].to_dict("records")
         )
-        + " trials (`hypervolume.csv`: flat at the end means the search has settled).",
+        + " trials (`hypervolume.csv`, `hypervolume.png`: flat at the end means the search "
+        "has settled).",
         "",
         "## The answer",
         "",
@@ -818,7 +820,11 @@ def report_text(
             + " | ".join(cells)
             + " |"
         )
-    lines += ["", "Figure: [frontier.png](frontier.png). Every trial: `trials.csv`, `seeds.csv`."]
+    lines += [
+        "",
+        "Figures: [frontier.png](frontier.png), [hypervolume.png](hypervolume.png) (the "
+        "search's progress). Every trial: `trials.csv`, `seeds.csv`.",
+    ]
     return "\n".join(lines) + "\n"
 
 
