@@ -408,6 +408,24 @@ def test_help_explains_the_tool_without_schema_entries(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("line", "expected"),
+    [("sim run scenario=", "scenario=rectify"), ("sim co", "compare"), ("sim dock --s", "")],
+)
+def test_tab_completion_knows_the_commands(tmp_path, line, expected):
+    env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line))}
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "-sc", "query=bash"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-500:]
+    assert expected in done.stdout.split() if expected else not done.stdout.strip()
+
+
+@pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["scenario", "rectify"], "write scenario=VALUE"),

@@ -115,6 +115,10 @@ def entry(name: str, argv: list[str] | None = None) -> NoReturn:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Dispatch ``sim [COMMAND] [ARGS ...]``."""
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["help"] and len(args) == 2 and args[1] in COMMANDS:
+        args = [args[1], "--help"]  # sim help dock
+    if args[:1] in (["-m"], ["--multirun"]) and args[1:2] == ["run"]:
+        args = ["run", args[0], *args[2:]]  # sim -m run +sweep=quick
     if args[:1] in (["-h"], ["--help"]) or args == ["help"]:
         print(usage() + "\nsim run --help:\n\n" + run_help(), end="")
         raise SystemExit(0)
@@ -123,7 +127,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     if args and not args[0].startswith("-") and "=" not in args[0]:
         import difflib
 
-        near = difflib.get_close_matches(args[0], COMMANDS, n=1, cutoff=0.75)
+        word = args[0].lower()
+        near = [name for name in COMMANDS if word.startswith(name) or name.startswith(word)]
+        near = near or difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.75)
         if near:  # a misspelt command; anything else is the run's to explain (scenario rectify)
             fail(f"unknown command {args[0]!r}; did you mean {near[0]}? (sim --help)")
     entry("run", args)

@@ -29,6 +29,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from sim.cli import COMMANDS
 from sim.core.config import ConfigError, SimConfig, register_configs
 from sim.core.outputs import write_atomically
 from sim.engine.graphs import check_edgelist_file, read_edgelist
@@ -384,13 +385,24 @@ def hide_schemas_from_completion() -> None:
 
     Hydra completes config-group options from the ConfigStore too, where the
     typed schemas live next to the scenarios; they are not choices for a user.
+    The first word also completes to a command, and ``sim run ...`` completes as
+    ``sim ...`` does.
     """
     from hydra.plugins.completion_plugin import CompletionPlugin
 
     query = CompletionPlugin._query
 
     def filtered(self: CompletionPlugin, config_name: str | None, line: str) -> list[str]:
-        return [item for item in query(self, config_name, line) if "_schema" not in item]
+        # ``line`` is what follows ``sim``: a command word first is not an override
+        words = line.split(" ")
+        if words[0] in COMMANDS and len(words) > 1:
+            if words[0] != "run":
+                return []  # another command's arguments: not Hydra's to complete
+            line = " ".join(words[1:])
+        items = [item for item in query(self, config_name, line) if "_schema" not in item]
+        if len(words) == 1:  # the first word may be a command
+            items = [name for name in COMMANDS if name.startswith(words[0])] + items
+        return items
 
     CompletionPlugin._query = filtered  # type: ignore[method-assign]
 
@@ -452,7 +464,7 @@ def main() -> None:
 
 
 def dispatch(argv: list[str], multirun: bool) -> None:
-    """Run the subcommand, the single run or the sweep that ``argv`` asks for."""
+    """Run the single run or the sweep that ``argv`` asks for."""
     use_file_backend()
     register_configs()
     register_plugins()

@@ -160,11 +160,11 @@ def ensure(folder: Path, say: Callable[[str], None] = print) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Fetch the browser files (``python -m sim.app_assets``) and print their folder."""
+    """Fetch the browser files (``sim assets``) and print their folder."""
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m sim.app_assets",
+        prog="sim assets",
         description="Fetch the dashboard's browser files from the npm registry (once).",
     )
     parser.parse_args(argv)

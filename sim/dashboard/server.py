@@ -282,7 +282,7 @@ def serve(
     host: str,
     assets: Path,
     allow: Iterable[str] = (),
-    app: str = "sim.dashboard.serve",
+    app: str = "sim.dashboard.app",
     warm_up: Callable[[], None] | None = None,
 ) -> None:
     """Serve the Solara app module ``app`` on the bound socket ``sock`` until Ctrl-C.

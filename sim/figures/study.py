@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from sim.core.config import baseline_policy, policy_label
-from sim.core.outcomes import BY_KEY, PRESSURE, fmt, mean_and_interval, outcome_table
+from sim.core.outcomes import BY_KEY, POLICY, PRESSURE, fmt, mean_and_interval, outcome_table
 from sim.figures.plotting import (
     plt,
     policy_colour,
@@ -28,7 +28,6 @@ from sim.figures.plotting import (
 if TYPE_CHECKING:
     from sim.study.robust import Comparison, PrimBox
 
-POLICY = "scenario"
 BASELINE = baseline_policy()  # every other policy is compared with it
 DIFF = f" − {BASELINE}"
 

@@ -16,7 +16,7 @@ subclass of Hydra's submitit SLURM launcher. On top of it:
   Each task is polled (``squeue``; submitit's ``sacct`` state) and one that is
   neither queued nor running for ``lost_after_s`` seconds without a result is
   reported on stderr and given up; its runs have no ``summary.json``, so the
-  sweep ends with one line naming them and a non-zero exit (``sim.__main__``).
+  sweep ends with one line naming them and a non-zero exit (``sim.cli.run``).
 """
 
 from __future__ import annotations

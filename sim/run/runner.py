@@ -46,6 +46,7 @@ from sim.core.config import (
     POLICY_CONFIGS,
     ConfigError,
     SimConfig,
+    flatten,
     policy_info,
     policy_label,
     register_configs,
@@ -98,17 +99,7 @@ def groups() -> list[str]:
 def known_keys() -> list[str]:
     """Every settable key: the default config's, and every scenario's ``policy.*`` keys."""
     container = OmegaConf.to_container(compose_config([]), resolve=False)
-    keys: list[str] = []
-
-    def walk(node: Any, prefix: str) -> None:
-        for key, value in node.items():
-            if isinstance(value, dict):
-                walk(value, f"{prefix}{key}.")
-            else:
-                keys.append(f"{prefix}{key}")
-
-    walk(container, "")
-    keys += [f"policy.{name}" for name in policy_keys()]
+    keys = [*flatten(container), *(f"policy.{name}" for name in policy_keys())]
     return sorted(set(keys))
 
 

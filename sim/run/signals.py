@@ -83,8 +83,14 @@ def _record(signum: int, frame: FrameType | None) -> None:
 
 
 def install() -> None:
-    """Record SIGINT and SIGTERM from now on, to be acted on at safe points."""
+    """Record SIGINT and SIGTERM from now on, to be acted on at safe points.
+
+    Installing again (``sim.cli.entry`` after ``sim.__main__``) keeps a signal
+    that already arrived: it is still acted on at the next safe point.
+    """
     global _pending, _at_once, _ignoring
+    if all(signal.getsignal(signum) is _record for signum in SIGNALS):
+        return
     _pending, _at_once, _ignoring = None, False, False
     for signum in SIGNALS:
         signal.signal(signum, _record)

@@ -98,7 +98,7 @@ def validate_first_job(sweeper: Any, batch: Sequence[Sequence[str]]) -> None:
     Hydra's basic sweeper composes every job's config in the launching process
     before launching the batch, to catch a bad override early; the launcher
     then composes each job again where it runs. ``python -m sim -m`` already
-    checks every swept value once before Hydra starts (``sim.__main__``'s
+    checks every swept value once before Hydra starts (``sim.cli.run``'s
     preflight), so checking each job again only repeats it, serially: about
     0.2 s a job, six minutes of one core for a 2,000-run study with the other
     core idle. One job per batch still catches a damaged environment (an

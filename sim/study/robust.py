@@ -34,10 +34,9 @@ import numpy as np
 import pandas as pd
 
 from sim.core.config import POLICY_CONFIGS, baseline_policy
-from sim.core.outcomes import BY_KEY, mean_and_interval
+from sim.core.outcomes import BY_KEY, POLICY, mean_and_interval
 from sim.run.uncertainty import WORLD, identifier
 
-POLICY = "scenario"
 BASELINE = baseline_policy()  # the policy every other is compared with (registry)
 
 
@@ -109,11 +108,6 @@ class Comparison:
         }
 
 
-def interval(values: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the 95% t-interval; NaN half-width for fewer than two values."""
-    return mean_and_interval(values)
-
-
 def independent_groups(worlds: np.ndarray, block: int) -> np.ndarray:
     """Label each world by the independent draw it belongs to (``block`` worlds a draw).
 
@@ -131,7 +125,7 @@ def grouped_interval(values: np.ndarray, groups: np.ndarray) -> tuple[float, flo
     if frame.empty:
         return float("nan"), float("nan"), 0
     means = frame.groupby("group")["value"].mean().to_numpy(dtype=float)
-    _, half = interval(means)
+    _, half = mean_and_interval(means)
     return float(frame["value"].mean()), half, len(means)
 
 

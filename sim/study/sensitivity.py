@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.config import ConfigError, baseline_policy
-from sim.core.outcomes import OUTCOMES, available, outcome_table
+from sim.core.outcomes import OUTCOMES, POLICY, available, outcome_table
 from sim.core.outputs import write_atomically
 from sim.figures import use_file_backend
 from sim.figures.study import study_figures
@@ -36,7 +36,6 @@ from sim.run.uncertainty import WORLD, read_sample
 from sim.study import robust, study_report
 from sim.study.compare import collect
 
-POLICY = "scenario"
 BASELINE = baseline_policy()  # the policy every other is compared with (registry)
 DIFF = f" − {BASELINE}"
 

@@ -8,12 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.core.outcomes import BY_KEY, fmt
+from sim.core.outcomes import BY_KEY, POLICY, fmt
 from sim.figures.study import BASELINE, DIFF, readable
 from sim.study.calibrate import setting_check
 from sim.study.robust import MIN_BOX_WORLDS, Comparison, PrimBox
-
-POLICY = "scenario"
 
 
 def objective_words(objective: dict[str, Any]) -> str:
