@@ -366,14 +366,15 @@ def test_the_pareto_objective_does_not_favour_either_side():
 
 
 def test_intervals_count_a_morris_trajectory_once():
-    from sim.study.robust import grouped_interval, independent_groups, interval
+    from sim.core.outcomes import mean_and_interval
+    from sim.study.robust import grouped_interval, independent_groups
 
     rng = np.random.default_rng(3)
     trajectory_means = rng.normal(1.0, 1.0, 4)
     values = np.repeat(trajectory_means, 6) + rng.normal(0, 0.01, 24)  # 6 worlds a trajectory
     groups = independent_groups(np.arange(24), 6)
     mean, grouped, n = grouped_interval(values, groups)
-    _, naive = interval(values)
+    _, naive = mean_and_interval(values)
     assert n == 4 and mean == pytest.approx(values.mean())
     assert grouped > 2 * naive  # 24 worlds are 4 draws, not 24
 
