@@ -490,8 +490,8 @@ CONSOLE_ROWS: tuple[tuple[str, str, str], ...] = (
 PERCENT = {Column.MARKETING_SHARE, Column.ACTED_SHARE, Column.LEFT_SHARE}
 
 COMPARE_HINT = (
-    "compare the policies on the same seeds: python -m sim -m +sweep=quick "
-    "(then python -m sim.compare results/sweeps/<folder>)"
+    "compare the policies on the same seeds: sim -m +sweep=quick "
+    "(then sim compare results/sweeps/<folder>)"
 )
 
 
