@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field, fields, is_dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar
 
 from hydra.core.config_store import ConfigStore
@@ -670,3 +672,28 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def read_spec(spec: str, group: str, noun: str) -> tuple[str, str]:
+    """Return the text and name of a spec file: by name in ``scenarios/<group>/``, or a YAML path.
+
+    The one reader of the named files the study commands take (uncertainty
+    sets, frontiers, calibrations); ``noun`` names the kind in the error.
+
+    Raises:
+        ConfigError: a missing file, or a name that is not in the group (the names listed).
+
+    """
+    path = Path(spec)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise ConfigError(f"{group} file not found: {path}")
+        return path.read_text(encoding="utf-8"), path.stem
+    folder = resources.files("sim.scenarios") / group
+    entry = folder / f"{spec}.yaml"
+    if not entry.is_file():
+        names = sorted(
+            p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+        )
+        raise ConfigError(f"unknown {noun} '{spec}'; available: {', '.join(names)}")
+    return entry.read_text(encoding="utf-8"), spec

@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.core.config import ConfigError
+from sim.core.config import ConfigError, read_spec
 from sim.core.outputs import write_csv, write_json
 
 SAMPLE = "sample.csv"
@@ -95,20 +94,7 @@ def load_uncertainty(spec: str) -> UncertaintySet:
         ConfigError: unknown name, missing file, malformed content or a bad range.
 
     """
-    path = Path(spec)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise ConfigError(f"uncertainty file not found: {path}")
-        text, name = path.read_text(encoding="utf-8"), path.stem
-    else:
-        folder = resources.files("sim.scenarios") / "uncertainty"
-        entry = folder / f"{spec}.yaml"
-        if not entry.is_file():
-            names = sorted(
-                p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-            )
-            raise ConfigError(f"unknown uncertainty set '{spec}'; available: {', '.join(names)}")
-        text, name = entry.read_text(encoding="utf-8"), spec
+    text, name = read_spec(spec, "uncertainty", "uncertainty set")
     try:
         raw = yaml.safe_load(text)
         parameters = tuple(

@@ -29,7 +29,6 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ import yaml
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.core.config import ConfigError
+from sim.core.config import ConfigError, read_spec
 from sim.core.outputs import write_atomically, write_csv
 from sim.figures.plotting import calibration_figure, save_figure
 from sim.run.pool import processes
@@ -114,20 +113,7 @@ METRICS = ("acted_share", "left_share", "mutes_per_unfriend", "unfriends_cum", "
 
 def load_calibration(spec: str) -> Calibration:
     """Read a calibration by name (``scenarios/calibration/``) or from a YAML path."""
-    path = Path(spec)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise ConfigError(f"calibration file not found: {path}")
-        text, name = path.read_text(encoding="utf-8"), path.stem
-    else:
-        folder = resources.files("sim.scenarios") / "calibration"
-        entry = folder / f"{spec}.yaml"
-        if not entry.is_file():
-            names = sorted(
-                p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-            )
-            raise ConfigError(f"unknown calibration '{spec}'; available: {', '.join(names)}")
-        text, name = entry.read_text(encoding="utf-8"), spec
+    text, name = read_spec(spec, "calibration", "calibration")
     try:
         raw = yaml.safe_load(text)
         free = tuple(

@@ -41,7 +41,6 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,7 @@ from omegaconf.errors import OmegaConfBaseException
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from sim.core.config import POLICY_CONFIGS, ConfigError, baseline_policy, policy_names
+from sim.core.config import POLICY_CONFIGS, ConfigError, baseline_policy, policy_names, read_spec
 from sim.core.outcomes import fmt, mean_and_interval
 from sim.core.outputs import write_atomically, write_csv
 from sim.figures import use_file_backend
@@ -100,20 +99,7 @@ def load_frontier(spec: str) -> Frontier:
         ConfigError: unknown name, missing file, malformed content or a bad range.
 
     """
-    path = Path(spec)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise ConfigError(f"frontier file not found: {path}")
-        text, name = path.read_text(encoding="utf-8"), path.stem
-    else:
-        folder = resources.files("sim.scenarios") / "frontier"
-        entry = folder / f"{spec}.yaml"
-        if not entry.is_file():
-            names = sorted(
-                p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-            )
-            raise ConfigError(f"unknown frontier '{spec}'; available: {', '.join(names)}")
-        text, name = entry.read_text(encoding="utf-8"), spec
+    text, name = read_spec(spec, "frontier", "frontier")
     try:
         raw = yaml.safe_load(text)
         levers = tuple(
