@@ -126,7 +126,9 @@ def seller_table(model: SocialCommerceModel) -> pd.DataFrame:
                 "muted_by": int((status == ArcStatus.MUTED).sum()),
                 "unfriended": int((~kept).sum()),
                 "share_lost": float((~kept).mean()) if len(status) else 0.0,
-                "mean_trust": float(arcs.trust[span][kept].mean()) if kept.any() else np.nan,
+                "mean_trust": float(arcs.trust[span][kept].mean(dtype=np.float64))
+                if kept.any()
+                else np.nan,
             }
         )
     return pd.DataFrame(rows)

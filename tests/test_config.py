@@ -47,7 +47,8 @@ def test_defaults_follow_the_calibration():
         ("market.intensity=-1", "market.intensity must be >= 0"),
         ("sellers.rate_median=-0.5", "sellers.rate_median must be >= 0"),
         ("users.tolerance_mean=1.5", "users.tolerance_mean must be in (0, 1)"),
-        ("steps=0", "steps must be >= 1"),
+        ("steps=0", "steps must be between 1 and 65,535"),
+        ("steps=65536", "steps must be between 1 and 65,535 (got 65536)"),
         ("sellers.initial_fraction=0.5", "sellers.initial_fraction must be <= sellers.recruitable"),
     ],
 )

@@ -71,7 +71,7 @@ def start_and_signal(tmp_path, signum, moment, folders=("d", "new/deep")):
     instruction's wake (the imports that follow take seconds); ``running``:
     once Hydra has written ``.hydra`` and the days are running.
     """
-    args = ["graph.n_users=2000", "graph.mean_degree=40", "steps=300000", "progress=false"]
+    args = ["graph.n_users=2000", "graph.mean_degree=40", "steps=60000", "progress=false"]
     procs = {
         name: subprocess.Popen(
             [sys.executable, "-m", "sim", *args, f"hydra.run.dir={name}"],
@@ -359,7 +359,7 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
             "seed=0,1,2,3",
             "graph.n_users=2000",
             "graph.mean_degree=40",
-            "steps=300000",
+            "steps=60000",
             "progress=false",
             "plot=false",
             "hydra/launcher=joblib",

@@ -625,6 +625,11 @@ class StudyConfig:
         _non_negative("study.ux_weight", self.ux_weight)
 
 
+MAX_STEPS = 2**16 - 1
+"""Days a run may last (about 179 years): the arc table keeps each arc's last
+exposure day in a uint16 (``sim.engine.network``)."""
+
+
 @dataclass
 class SimConfig:
     """A whole run: seed, length, graph, market, agents and the platform policy."""
@@ -644,7 +649,7 @@ class SimConfig:
 
     def __post_init__(self) -> None:
         _check(self.seed >= 0, "seed", ">= 0", self.seed)
-        _check(self.steps >= 1, "steps", ">= 1", self.steps)
+        _check(1 <= self.steps <= MAX_STEPS, "steps", f"between 1 and {MAX_STEPS:,}", self.steps)
         check_finite(self)
 
 

@@ -94,7 +94,7 @@ def _load(file: Path, n_users: int) -> tuple[np.ndarray | None, str | None]:
     except (OSError, ValueError, EOFError, KeyError, TypeError) as error:
         return None, f"not a readable graph file ({type(error).__name__})"
     problem = _problem(edges, users, digest, n_users)
-    return (None, problem) if problem else (edges.astype(np.int64), None)
+    return (None, problem) if problem else (edges, None)
 
 
 def _problem(edges: np.ndarray, users: int, digest: str, n_users: int) -> str | None:
@@ -114,7 +114,7 @@ def _problem(edges: np.ndarray, users: int, digest: str, n_users: int) -> str | 
 
 def _store(file: Path, edges: np.ndarray, n_users: int) -> None:
     """Write ``edges`` to ``file`` atomically; a failure to write only loses the cache."""
-    stored = edges.astype(np.int32)
+    stored = np.asarray(edges, dtype=np.int32)
     try:
         write_atomically(
             file,

@@ -176,6 +176,26 @@ def arcs_of(arcs: Arcs, authors: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def get_bits(words: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Return bit ``idx[k]`` of the packed ``words`` (uint8, 8 bits each) as bools."""
+    out = np.empty(len(idx), dtype=np.bool_)
+    for k in range(len(idx)):
+        out[k] = (words[idx[k] >> 3] >> (idx[k] & 7)) & 1
+    return out
+
+
+@njit(cache=True)
+def set_bits(words: np.ndarray, idx: np.ndarray, value: bool) -> None:
+    """Set bit ``idx[k]`` of the packed ``words`` to ``value`` for every k."""
+    for k in range(len(idx)):
+        mask = np.uint8(1 << (idx[k] & 7))
+        if value:
+            words[idx[k] >> 3] |= mask
+        else:
+            words[idx[k] >> 3] &= ~mask
+
+
+@njit(cache=True)
 def canonical(edges: np.ndarray) -> bool:
     """Return whether every edge is ``(low, high)`` with ``low < high``, in sorted order."""
     for e in range(len(edges)):
@@ -472,6 +492,19 @@ def recruits(
 
 
 @njit(cache=True)
+def status_counts(arcs: Arcs, authors: np.ndarray) -> tuple[int, int]:
+    """Return how many of the ``authors``' arcs still exist, and how many are visible."""
+    start, status = arcs.start, arcs.status
+    not_removed = visible = 0
+    for author in authors:
+        for arc in range(start[author], start[author + 1]):
+            state = status[arc]
+            not_removed += state != REMOVED
+            visible += state == VISIBLE
+    return not_removed, visible
+
+
+@njit(cache=True)
 def seller_arc_census(
     arcs: Arcs, seller: np.ndarray, sellers: np.ndarray
 ) -> tuple[np.ndarray, int, int]:
@@ -592,7 +625,7 @@ def holme_kim_edges(params: HolmeKim, rng: np.random.Generator) -> np.ndarray:
                 node[friend, START], node[friend, ROOM] = start, room
             pool[start + count] = source
             node[friend, LATER] = count + 1
-    edges = np.empty((node[:, LATER].sum(), 2), dtype=np.int64)
+    edges = np.empty((node[:, LATER].sum(), 2), dtype=np.int32)
     k = 0
     for older in range(n):
         start = node[older, START]

@@ -174,7 +174,7 @@ def gmv_net(model: SocialCommerceModel) -> float:
 def mean_trust_seller_arcs(model: SocialCommerceModel) -> float:
     """Mean trust of non-sellers in the sellers they are still friends with."""
     idx = seller_arcs(model)
-    return float(model.arcs.trust[idx].mean()) if len(idx) else float("nan")
+    return float(model.arcs.trust[idx].mean(dtype=np.float64)) if len(idx) else float("nan")
 
 
 def non_sellers(model: SocialCommerceModel) -> np.ndarray:
@@ -251,10 +251,13 @@ def _cohort_friend_share(model: SocialCommerceModel, visible: bool) -> float:
     start = int(model.friends_at_start[cohort].sum())
     if not start:
         return float("nan")
-    arcs = model.arcs
-    _, not_removed, seen = kernels.seller_arc_census(
-        arcs.kernel_view(), model.people.seller, cohort
-    )
+    # both reporters read one count a day (the cohort's arcs: millions at a million users)
+    key = (model.steps, *model.arcs.counts.tolist())
+    cached = model.__dict__.get("_cohort_counts")
+    if cached is None or cached[0] != key:
+        cached = (key, kernels.status_counts(model.arcs.kernel_view(), cohort))
+        model.__dict__["_cohort_counts"] = cached
+    not_removed, seen = cached[1]
     return (seen if visible else not_removed) / start
 
 
@@ -336,7 +339,7 @@ REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {
     Column.PENALTIES_CUM: lambda m: m.totals.penalties,
     Column.BANS_CUM: lambda m: m.totals.bans,
     Column.FALSE_POSITIVES_CUM: lambda m: m.totals.false_positives,
-    Column.SHOP_FOLLOWERS: lambda m: int(np.count_nonzero(m.arcs.following)),
+    Column.SHOP_FOLLOWERS: lambda m: m.arcs.following.count(),
     Column.UNFOLLOWS_CUM: lambda m: m.totals.unfollows,
     Column.NEEDS_PERSUADED_CUM: lambda m: m.totals.persuaded,
     Column.SELLER_FRIENDS_KEPT: seller_friends_kept,

@@ -10,6 +10,7 @@ enforcement (which takes effect the next day).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import mesa
@@ -41,6 +42,20 @@ from sim.engine.submodels import (
     unsatisfied_trust,
     update_engagement,
 )
+
+BLOCK = 1 << 20
+"""Draws per block when filling a per-arc array (``fill_in_blocks``)."""
+
+
+def fill_in_blocks(out: np.ndarray, draw: Callable[[int], np.ndarray]) -> None:
+    """Fill ``out`` with ``draw(size)``, a block at a time.
+
+    numpy's generators draw element by element, so the blocks give the same
+    numbers as one draw of the whole array; only no float64 copy of it is made
+    (4 GB at ten million users).
+    """
+    for low in range(0, len(out), BLOCK):
+        out[low : low + BLOCK] = draw(min(BLOCK, len(out) - low))
 
 
 @dataclass
@@ -78,12 +93,13 @@ class SocialCommerceModel(mesa.Model):
         n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
         self.arcs = ArcTable(n_users, edges)
-        # the draw itself becomes the array: copying it in would write (and, on
-        # first touch, fault in) another 400 MB at a million users
-        self.arcs.baseline = self.rng.beta(
-            cfg.users.baseline_trust_a, cfg.users.baseline_trust_b, len(self.arcs)
+        fill_in_blocks(
+            self.arcs.baseline,
+            lambda size: self.rng.beta(
+                cfg.users.baseline_trust_a, cfg.users.baseline_trust_b, size
+            ),
         )
-        self.arcs.trust = self.arcs.baseline.copy()
+        self.arcs.trust[:] = self.arcs.baseline
         self.people = Population(n_users, cfg, self.rng)
         self.totals = Totals()
         self.today = DailyTally()

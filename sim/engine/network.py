@@ -6,16 +6,69 @@ posts travel along are one contiguous slice (``start[j]:start[j + 1]``); each
 arc knows its reverse (``twin``). Trust, status and exposure memory are
 arrays over arcs: the graph changes (mutes, unfriends) by writing status,
 never by rebuilding an index, so nothing goes stale.
+
+Bytes per arc (``ARC_BYTES``; the table in ``docs/PERFORMANCE.md``, "The arc
+table"): reader, author and twin int32 (4 each), trust, baseline and exposure
+float32 (4 each), the exposure's day uint16 (2), status int8 (1) and whether the
+reader follows the author's shop, one bit: 27.125 bytes, against 42 when the
+reals were float64 and the twins int64. A graph needs fewer than 2^31 arcs
+(about 43 million users at mean degree 50).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.core.config import MAX_STEPS, ConfigError
 from sim.engine import kernels
 from sim.engine.arc_status import ArcStatus
 
-__all__ = ["ArcStatus", "ArcTable"]
+__all__ = ["ARC_BYTES", "MAX_ARCS", "MAX_STEPS", "ArcStatus", "ArcTable", "PackedBits"]
+
+MAX_ARCS = 2**31 - 1
+"""Arcs an int32 index can address: the arc table's indices (twin) are int32."""
+
+ARC_BYTES = {
+    "reader": 4,
+    "author": 4,
+    "twin": 4,
+    "trust": 4,
+    "baseline": 4,
+    "exposure": 4,
+    "exposure_day": 2,
+    "status": 1,
+    "following": 0.125,
+}
+"""Bytes each per-arc array takes per arc (the layout ``docs/PERFORMANCE.md`` documents)."""
+
+
+class PackedBits:
+    """One bit per arc, indexed like a boolean array by integer index arrays.
+
+    ``bits[idx]`` gives a bool array, ``bits[idx] = value`` sets them (repeated
+    indices allowed), ``bits.count()`` counts the set bits. Written by hand
+    (compiled in ``sim.engine.kernels``): numpy's ``packbits`` packs a whole
+    boolean array, and the engine reads and writes a few arcs at a time.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.words = np.zeros((n + 7) // 8, dtype=np.uint8)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, idx: np.ndarray | int) -> np.ndarray | bool:
+        if np.ndim(idx) == 0:
+            return bool((self.words[int(idx) >> 3] >> (int(idx) & 7)) & 1)
+        return kernels.get_bits(self.words, np.asarray(idx, dtype=np.int64))
+
+    def __setitem__(self, idx: np.ndarray | int, value: bool) -> None:
+        kernels.set_bits(self.words, np.atleast_1d(np.asarray(idx, dtype=np.int64)), bool(value))
+
+    def count(self) -> int:
+        """Return how many bits are set."""
+        return int(np.bitwise_count(self.words).sum(dtype=np.int64))
 
 
 class ArcTable:
@@ -27,12 +80,14 @@ class ArcTable:
         twin: index of the reverse arc.
         start: CSR offsets; arcs of author ``j`` are ``start[j]:start[j+1]``.
         trust: trust ``T(reader <- author)`` in [0, 1].
-        baseline: the arc's relationship baseline ``T0``, the level repair aims at.
+        baseline: the arc's relationship baseline ``T0``, the level repair aims at
+            (float32, as ``trust``; drawn by the model).
         status: an ``ArcStatus`` per arc.
         counts: arcs per status, kept up to date by ``mute`` and ``remove``.
         exposure: marketing items seen along the arc, decayed over the wear window.
         exposure_day: the day ``exposure`` was last brought up to date.
-        following: whether the reader follows the author's shop (separate-shop policy).
+        following: whether the reader follows the author's shop (separate-shop
+            policy), a ``PackedBits``.
 
     """
 
@@ -40,27 +95,32 @@ class ArcTable:
         # The layout (arcs sorted by author, then reader) is built by counting
         # (sim.engine.kernels.arc_layout), not by sorting 2E composite keys: at a
         # million users (50 million arcs) that sort alone took 8 s.
-        edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        edges = np.asarray(edges).reshape(-1, 2)
         if not kernels.canonical(edges):  # generators and the graph cache give canonical edges
             low, high = np.minimum(edges[:, 0], edges[:, 1]), np.maximum(edges[:, 0], edges[:, 1])
             order = np.lexsort((high, low))
             edges = np.stack([low[order], high[order]], axis=1)
-        self.n_users = n_users
         n_arcs = 2 * len(edges)
+        if n_arcs > MAX_ARCS:
+            raise ConfigError(
+                f"the graph has {n_arcs:,} arcs; the arc table holds at most {MAX_ARCS:,}"
+                " (about 43 million users at mean degree 50)"
+            )
+        self.n_users = n_users
         self.start = np.empty(n_users + 1, dtype=np.int64)
         self.author = np.empty(n_arcs, dtype=np.int32)
         self.reader = np.empty(n_arcs, dtype=np.int32)
-        self.twin = np.empty(n_arcs, dtype=np.int64)
-        self.trust = np.zeros(n_arcs)
-        self.baseline = np.zeros(n_arcs)
+        self.twin = np.empty(n_arcs, dtype=np.int32)
+        self.trust = np.zeros(n_arcs, dtype=np.float32)
+        self.baseline = np.zeros(n_arcs, dtype=np.float32)
         self.status = np.full(n_arcs, ArcStatus.VISIBLE, dtype=np.int8)
         self.counts = np.array([n_arcs, 0, 0], dtype=np.int64)
         # Written now (np.full, not np.zeros): a page first written by the day's
         # scattered updates costs a page fault in the middle of the run; at a
         # million users that was 1.4 s over the first 8 days, against 0.4 s here.
         self.exposure = np.full(n_arcs, 0.0, dtype=np.float32)
-        self.exposure_day = np.full(n_arcs, 0, dtype=np.int32)
-        self.following = np.full(n_arcs, False)
+        self.exposure_day = np.full(n_arcs, 0, dtype=np.uint16)
+        self.following = PackedBits(n_arcs)
         kernels.arc_layout(edges, self.kernel_view())
 
     def __len__(self) -> int:

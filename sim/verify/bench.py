@@ -5,7 +5,9 @@ users, mean degree, days, engine, start-up seconds (imports and numba's
 compiler target: paid once per process, however many runs it makes), setup
 seconds (of which building the graph: the graph cache is off, so every case
 builds its graph as a first run does), run seconds, days per second,
-arc-days per second (directed arcs x days / run seconds) and peak RSS. The
+arc-days per second (directed arcs x days / run seconds), peak RSS, and
+bytes per directed arc: the arc table's arrays, and the peak RSS. ``fast-10m``
+(ten million users) runs only when named. The
 ``app-2k`` case times the dashboard's day (``sim.dashboard.serve``): four policies side by
 side, one step each, and the redraw of its figures, in milliseconds. The
 browser cases (``app-play``, ``app-sessions``; by name only: they need
@@ -296,6 +298,12 @@ def start_up() -> None:
     model.arcs.find(someone, someone)
 
 
+def arc_table_bytes(arcs: object) -> int:
+    """Return the bytes of the arc table's arrays (``sim.engine.network.ArcTable``)."""
+    arrays = [value for value in vars(arcs).values() if isinstance(value, np.ndarray)]
+    return sum(a.nbytes for a in arrays) + arcs.following.words.nbytes  # type: ignore[attr-defined]
+
+
 def measure(case: Case) -> dict[str, float | int | str | None]:
     """Run ``case`` in this process and return its figures."""
     if case.engine == "app":
@@ -323,9 +331,11 @@ def measure(case: Case) -> dict[str, float | int | str | None]:
         model = SocialCommerceModel(cfg, graph=graph)
         del graph
         arcs = len(model.arcs)
+        table_bytes = arc_table_bytes(model.arcs)
         step = model.step
     else:
         graph_s = None  # built inside the reference model
+        table_bytes = None  # per-agent dicts, not an arc table
         reference = ReferenceModel(cfg)
         arcs = sum(len(p.trust) for p in reference.people)
         step = reference.step
@@ -344,6 +354,8 @@ def measure(case: Case) -> dict[str, float | int | str | None]:
         "days_per_s": case.days / run,
         "arc_days_per_s": arcs * case.days / run,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_bytes_per_arc": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / arcs,
+        "table_bytes_per_arc": None if table_bytes is None else table_bytes / arcs,
     }
 
 
@@ -361,6 +373,10 @@ def run_case(case: Case) -> dict[str, float | int | str | None]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _bytes(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
 def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
@@ -371,7 +387,8 @@ def table(rows: list[dict]) -> str:
     header = (
         f"{'case':<10} {'engine':<9} {'users':>9} {'degree':>6} {'days':>5} {'start s':>8} "
         f"{'setup s':>8} {'graph s':>8} "
-        f"{'run s':>8} {'days/s':>8} {'arc-days/s':>11} {'peak MB':>8} {'speed-up':>8}"
+        f"{'run s':>8} {'days/s':>8} {'arc-days/s':>11} {'peak MB':>8} {'table B':>7} "
+        f"{'peak B':>7} {'speed-up':>8}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -382,7 +399,9 @@ def table(rows: list[dict]) -> str:
             f"{r['days']:>5} {_seconds(r.get('import_s')):>8} "
             f"{r['setup_s']:>8.2f} {_seconds(r.get('graph_s')):>8} "
             f"{r['run_s']:>8.2f} {r['days_per_s']:>8.1f} "
-            f"{r['arc_days_per_s']:>11.3g} {r['peak_rss_mb']:>8.0f} {ratio:>8}"
+            f"{r['arc_days_per_s']:>11.3g} {r['peak_rss_mb']:>8.0f} "
+            f"{_bytes(r.get('table_bytes_per_arc')):>7} {_bytes(r.get('peak_bytes_per_arc')):>7} "
+            f"{ratio:>8}"
         )
     for r in rows:
         if r["engine"] == "app":

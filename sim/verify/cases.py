@@ -14,6 +14,7 @@ class Case:
     n_users: int
     mean_degree: float
     days: int
+    by_name_only: bool = False  # not in "everything": run only when named in --cases
 
 
 CASES = {
@@ -26,10 +27,14 @@ CASES = {
         Case("default", "fast", 5_000, 124, 365),
         Case("fast-100k", "fast", 100_000, 50, 365),
         Case("fast-1m", "fast", 1_000_000, 50, 365),
+        # ten million users (500 million arcs): about 20 GB and half an hour here; never in CI
+        Case("fast-10m", "fast", 10_000_000, 50, 365, by_name_only=True),
         Case("app-2k", "app", 2_000, 50, 365),
     )
 }
 QUICK = ("ref-2k", "fast-2k", "default")
+EVERYTHING = tuple(name for name, case in CASES.items() if not case.by_name_only)
+"""What ``sim bench`` runs when no case is named."""
 
 # Uncertainty studies, run as the user runs them (python -m sim -m +study=...):
 # name -> (study, extra overrides, runs of the full screening the figure projects to).
