@@ -21,11 +21,13 @@ import pandas as pd
 PRESSURE = "seller_pressure"
 
 # The columns that place a run in a sweep's tables (``summary.parquet``,
-# ``timeseries.parquet``): its folder, policy, intensity and seed.
+# ``timeseries.parquet``): its folder, policy, intensity and seed; the run
+# table also holds its number of users (a scale sweep varies it).
 RUN = "run"
 POLICY = "scenario"
 INTENSITY = "intensity"
 SEED = "seed"
+USERS = "n_users"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from sim.core.config import policy_label
-from sim.core.outcomes import INTENSITY, POLICY, SEED, by_policy_and_intensity, t_half_width
+from sim.core.outcomes import (
+    BY_KEY,
+    INTENSITY,
+    POLICY,
+    SEED,
+    USERS,
+    by_policy_and_intensity,
+    t_half_width,
+)
 from sim.engine.metrics import Column
 from sim.figures.plotting import (
     SHARE_LIMITS,
@@ -222,3 +230,45 @@ def write_plots(
     written.append(save_figure(ribbons, folder / f"ribbons_intensity_{intensity:g}.png"))
     written.append(save_figure(overview_figure(summary), folder / "overview.png"))
     return written
+
+
+def scale_figure(effects: pd.DataFrame, keys: tuple[str, ...]) -> Figure:
+    """Return each policy's paired difference from laissez-faire against the number of users.
+
+    ``effects`` is ``sim.study.scale.scale_effects``: per size, policy and outcome,
+    the mean paired difference and the half-width of its 95% interval over seeds.
+    A panel per outcome of ``keys``; users on a log axis; zero drawn.
+    """
+    shown = [k for k in keys if k in set(effects["outcome"])]
+    cols = min(3, len(shown))
+    rows = int(np.ceil(len(shown) / cols))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(5 * cols, 3.8 * rows), layout="constrained", squeeze=False
+    )
+    for ax, key in zip(axes.flat, shown, strict=False):
+        part = effects[effects["outcome"] == key]
+        for policy in policy_order(set(part[POLICY])):
+            mine = part[part[POLICY] == policy].sort_values(USERS)
+            half = mine["ci95"].fillna(0.0)
+            ax.errorbar(mine[USERS], mine["mean"], yerr=half, capsize=3, **style(policy))
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xscale("log")
+        ticks = sorted(int(n) for n in part[USERS].unique())
+        ax.set_xticks(ticks, [f"{n:,}" for n in ticks], fontsize=7)
+        ax.minorticks_off()
+        info = BY_KEY[key]
+        ax.set_title(info.label, fontsize=9)
+        ax.set_xlabel("users", fontsize=8)
+        ax.set_ylabel(f"minus laissez-faire ({info.unit})", fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    seeds = effects.groupby(USERS)["seeds"].max()
+    counted = ", ".join(f"{int(seeds[n])} at {int(n):,}" for n in seeds.index)
+    fig.suptitle(
+        "Each policy against laissez-faire by number of users: mean paired difference and "
+        f"95% interval over seeds (seeds: {counted})",
+        fontsize=10,
+    )
+    return fig

@@ -25,12 +25,14 @@ from sim.core.config import ConfigError, GraphConfig
 RUN_OUTPUTS = (".hydra", "timeseries.csv", "timeseries.png", "summary.json")
 CLAIM = ".hydra"  # the folder whose creation claims a run folder (``RunPlan.claim``)
 
-# Memory estimate of a run (docs/PERFORMANCE.md: 5M arcs -> 584 MB, 50M arcs
-# -> 3,989 MB peak RSS): a fixed interpreter + libraries part, then bytes per
-# directed arc (trust, status, wear, indices, sort buffers) and per user.
+# Memory estimate of a run (docs/PERFORMANCE.md, stop 28: 500M arcs and 10M users
+# -> 17,010 MB peak RSS, 50M arcs and 1M users -> about 2,000 MB): a fixed
+# interpreter + libraries part, then bytes per directed arc (the arc table's
+# 27, and the day's index arrays) and per user (258 of state, and temporaries).
+# It errs high: 19.3 GB for the ten-million-user year.
 BASE_BYTES = 250e6
-BYTES_PER_ARC = 80.0
-BYTES_PER_USER = 600.0
+BYTES_PER_ARC = 32.0
+BYTES_PER_USER = 300.0
 
 # Disk a run writes (measured 2026-12-06: a 365-day run's timeseries.csv 95.6 kB,
 # timeseries.png 213 kB, summary and configs 8 kB): a fixed part, bytes per day

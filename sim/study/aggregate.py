@@ -10,7 +10,10 @@ folder:
   interval across seeds), time-series ribbons per policy at one intensity, the
   platform's trade-off (user experience against GMV), and ``overview.png``
   (outcomes at matched seller pressure) (``sim.figures.sweep``);
-- ``report.md``: verdicts, the runs found, failed and missing (``sim.study.sweep_report``).
+- ``report.md``: verdicts, the runs found, failed and missing (``sim.study.sweep_report``);
+- for a sweep over ``graph.n_users`` (``+sweep=scale``): ``scale.csv`` (each policy's paired
+  difference from laissez-faire at each size), ``plots/scale.png`` and the report's scale
+  section (``sim.study.scale``); the other figures and the answer are then at the largest size.
 
 An uncertainty study's runs go to ``sim.study.sensitivity`` instead. Runs that
 failed or never finished are listed, not fatal.
@@ -24,14 +27,17 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from sim.core.outcomes import RUN, USERS
 from sim.core.outputs import write_atomically
 from sim.figures import use_file_backend
-from sim.figures.sweep import write_plots
+from sim.figures.plotting import save_figure
+from sim.figures.sweep import scale_figure, write_plots
 from sim.run.sweep import MULTIRUN, job_dirs
 from sim.run.uncertainty import is_study
 from sim.study.compare import Sweep, collect, ribbon_intensity
+from sim.study.scale import SCALE_KEYS, scale_effects, scale_section
 from sim.study.sensitivity import analyze_study
-from sim.study.sweep_report import report
+from sim.study.sweep_report import report, sizes_of
 
 
 def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
@@ -40,6 +46,7 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     study = is_study(OmegaConf.load(folder / MULTIRUN))
     sweep = collect(folder, with_timeseries=not study)
     figures: list[Path] = []
+    sections: list[str] = []
     if study:
         # an uncertainty study: one table of runs, then sensitivity and robust ranking
         if not sweep.summary.empty:
@@ -57,16 +64,30 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
                 lambda out, t=table: t.to_parquet(out, index=False),
                 binary=True,
             )
+        # a sweep over sizes: the usual figures at its largest size, and the scale figure
+        sizes = sizes_of(sweep.summary)
+        largest = sweep.summary[sweep.summary[USERS] == sizes[-1]]
+        at = ribbon_intensity(sweep.summary, intensity)
         figures = write_plots(
             folder / "plots",
-            sweep.summary,
-            sweep.timeseries,
-            ribbon_intensity(sweep.summary, intensity),
+            largest,
+            sweep.timeseries[sweep.timeseries[RUN].isin(largest[RUN])],
+            at,
         )
+        if len(sizes) > 1:
+            effects = scale_effects(sweep.summary, at)
+            if not effects.empty:
+                figures.append(
+                    save_figure(scale_figure(effects, SCALE_KEYS), folder / "plots" / "scale.png")
+                )
+                write_atomically(folder / "scale.csv", lambda out: effects.to_csv(out, index=False))
+        else:  # one size: a scale table of an earlier aggregation would be stale
+            (folder / "scale.csv").unlink(missing_ok=True)
+        sections = scale_section(sweep.summary, at)
     else:  # no run to aggregate: tables of an earlier aggregation would be stale
         for name in ("summary", "timeseries"):
             (folder / f"{name}.parquet").unlink(missing_ok=True)
-    text = report(sweep, figures, intensity)
+    text = report(sweep, figures, intensity, sections)
     write_atomically(folder / "report.md", lambda out: out.write(text))
     status = sweep.status
     print(

@@ -24,6 +24,7 @@ from sim.core.outcomes import (
     POLICY,
     PRESSURE,
     SEED,
+    USERS,
     available,
     fmt,
     mean_and_interval,
@@ -257,8 +258,22 @@ def pressure_note(summary: pd.DataFrame, intensity: float) -> list[str]:
     ]
 
 
-def report(sweep: Sweep, figures: list[Path], intensity: float | None = None) -> str:
-    """Return the sweep report in Markdown."""
+def sizes_of(summary: pd.DataFrame) -> list[int]:
+    """Return the numbers of users the sweep's runs have, smallest first."""
+    return sorted(int(n) for n in summary[USERS].unique()) if USERS in summary else []
+
+
+def report(
+    sweep: Sweep,
+    figures: list[Path],
+    intensity: float | None = None,
+    sections: list[str] | None = None,
+) -> str:
+    """Return the sweep report in Markdown; ``sections`` go after the answer.
+
+    A sweep over the number of users answers at its largest size (pooling
+    sizes would average unlike worlds); its ``sections`` give every size.
+    """
     status, summary = sweep.status, sweep.summary
     lines = [
         f"# Sweep report: `{sweep.folder}`",
@@ -267,6 +282,7 @@ def report(sweep: Sweep, figures: list[Path], intensity: float | None = None) ->
         f"failed {len(status['failed'])}, missing {len(status['missing'])}.",
         "",
     ]
+    sizes = sizes_of(summary)
     if not summary.empty:
         levels = sorted(summary[INTENSITY].unique())
         at = (
@@ -274,7 +290,18 @@ def report(sweep: Sweep, figures: list[Path], intensity: float | None = None) ->
             if intensity is not None
             else (1.0 if 1.0 in levels else levels[len(levels) // 2])
         )
-        lines += ["## The answer", "", *answer(summary, at)]
+        lines += ["## The answer", ""]
+        if len(sizes) > 1:
+            lines += [
+                f"This sweep varies the number of users ({', '.join(f'{n:,}' for n in sizes)}); "
+                f"the answer here is at the largest, {sizes[-1]:,} users, and the scale section "
+                "below gives every size.",
+                "",
+            ]
+            lines += answer(summary[summary[USERS] == sizes[-1]], at)
+        else:
+            lines += answer(summary, at)
+    lines += sections or []
     if status["failed"]:
         lines += ["## Failed runs", ""]
         lines += [f"- `{name}`: {error}" for name, error in status["failed"].items()]
@@ -289,18 +316,23 @@ def report(sweep: Sweep, figures: list[Path], intensity: float | None = None) ->
         lines.append("")
     if not summary.empty:
         days = int(summary["steps"].iloc[0])
-        table = outcome_table(summary, [POLICY, INTENSITY, SEED])
+        by_size = len(sizes) > 1
+        keys = [USERS, POLICY, INTENSITY] if by_size else [POLICY, INTENSITY]
+        table = outcome_table(summary, [*keys, SEED])
         shown = [o for o in available(summary)]
         lines += [
-            f"## Means per policy and intensity (after {days} days)",
+            f"## Means per {'size, ' if by_size else ''}policy and intensity (after {days} days)",
             "",
             "Mean across seeds ± half-width of the 95% interval; n = seeds; "
             "'undefined' where no run defines the value; no interval from one seed.",
             "",
-            "| policy | intensity | n | " + " | ".join(o.title() for o in shown) + " |",
-            "|" + "---|" * (3 + len(shown)),
+            f"| {'users | ' if by_size else ''}policy | intensity | n | "
+            + " | ".join(o.title() for o in shown)
+            + " |",
+            "|" + "---|" * (len(keys) + 1 + len(shown)),
         ]
-        for (policy, level), group in table.groupby([POLICY, INTENSITY], sort=True):
+        for group_key, group in table.groupby(keys, sort=True):
+            *size, policy, level = group_key
             cells = []
             for o in shown:
                 mean, half = mean_and_interval(group[o.key])
@@ -311,9 +343,17 @@ def report(sweep: Sweep, figures: list[Path], intensity: float | None = None) ->
                 if missing and np.isfinite(mean):
                     cell += f" ({missing} undefined)"
                 cells.append(cell)
+            head = f"| {int(size[0]):,} " if size else ""
             lines.append(
-                f"| {readable(policy)} | {level:g} | {len(group)} | " + " | ".join(cells) + " |"
+                f"{head}| {readable(policy)} | {level:g} | {len(group)} | "
+                + " | ".join(cells)
+                + " |"
             )
         lines += ["", "## Figures", ""]
+        if by_size:
+            lines += [
+                f"Every figure but `scale.png` draws the largest size, {sizes[-1]:,} users.",
+                "",
+            ]
         lines += [f"- [{path.name}](plots/{path.name})" for path in figures]
     return "\n".join(lines) + "\n"
