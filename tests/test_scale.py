@@ -90,6 +90,9 @@ def test_a_sweep_over_sizes_pairs_runs_within_each_size(tmp_path):
         assert f"{diff.mean():.1f}".replace("-0.0", "0.0") in report.split("## Scale")[1]
     assert "## Scale" in report and "the largest, 400 users" in report
     assert "| 200 | laissez-faire |" in report and "| 400 | separate shop |" in report
+    levels = pd.read_csv(folder / "scale_levels.csv")
+    lf = levels[(levels["scenario"] == "laissez_faire") & (levels["outcome"] == "gmv")]
+    assert sorted(lf["n_users"]) == [200, 400] and (lf["seeds"] == 2).all()
     image = matplotlib.image.imread(folder / "plots" / "scale.png")
     assert image.shape[0] > 300 and image.std() > 0
 
@@ -120,7 +123,8 @@ def test_a_sweep_at_one_size_has_no_scale_section(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "## Scale" not in (folder / "report.md").read_text()
-    assert not (folder / "scale.csv").exists() and not (folder / "plots" / "scale.png").exists()
+    assert not (folder / "scale.csv").exists() and not (folder / "scale_levels.csv").exists()
+    assert not (folder / "plots" / "scale.png").exists()
 
 
 def test_a_size_with_one_seed_is_shown_but_left_out_of_the_word():

@@ -11,9 +11,10 @@ folder:
   platform's trade-off (user experience against GMV), and ``overview.png``
   (outcomes at matched seller pressure) (``sim.figures.sweep``);
 - ``report.md``: verdicts, the runs found, failed and missing (``sim.study.sweep_report``);
-- for a sweep over ``graph.n_users`` (``+sweep=scale``): ``scale.csv`` (each policy's paired
-  difference from laissez-faire at each size), ``plots/scale.png`` and the report's scale
-  section (``sim.study.scale``); the other figures and the answer are then at the largest size.
+- for a sweep over ``graph.n_users`` (``+sweep=scale``): ``scale.csv`` (each policy's
+  paired difference from laissez-faire at each size), ``scale_levels.csv`` (each
+  policy's means), ``plots/scale.png`` and the report's scale section
+  (``sim.study.scale``); the other figures and the answer are then at the largest size.
 
 An uncertainty study's runs go to ``sim.study.sensitivity`` instead. Runs that
 failed or never finished are listed, not fatal.
@@ -35,7 +36,7 @@ from sim.figures.sweep import scale_figure, write_plots
 from sim.run.sweep import MULTIRUN, job_dirs
 from sim.run.uncertainty import is_study
 from sim.study.compare import Sweep, collect, ribbon_intensity
-from sim.study.scale import SCALE_KEYS, scale_effects, scale_section
+from sim.study.scale import SCALE_KEYS, scale_effects, scale_levels, scale_section
 from sim.study.sensitivity import analyze_study
 from sim.study.sweep_report import report, sizes_of
 
@@ -81,8 +82,13 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
                     save_figure(scale_figure(effects, SCALE_KEYS), folder / "plots" / "scale.png")
                 )
                 write_atomically(folder / "scale.csv", lambda out: effects.to_csv(out, index=False))
-        else:  # one size: a scale table of an earlier aggregation would be stale
-            (folder / "scale.csv").unlink(missing_ok=True)
+            levels = scale_levels(sweep.summary)
+            write_atomically(
+                folder / "scale_levels.csv", lambda out: levels.to_csv(out, index=False)
+            )
+        else:  # one size: scale tables of an earlier aggregation would be stale
+            for name in ("scale.csv", "scale_levels.csv"):
+                (folder / name).unlink(missing_ok=True)
         sections = scale_section(sweep.summary, at)
     else:  # no run to aggregate: tables of an earlier aggregation would be stale
         for name in ("summary", "timeseries"):

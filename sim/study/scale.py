@@ -15,7 +15,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.core.outcomes import BY_KEY, POLICY, USERS, fmt
+from sim.core.outcomes import (
+    BY_KEY,
+    POLICY,
+    SEED,
+    USERS,
+    available,
+    fmt,
+    mean_and_interval,
+    outcome_table,
+)
 from sim.figures.study import policies_in, readable
 from sim.study.compare import paired_effects
 from sim.study.sweep_report import VERDICT_KEYS, verdict
@@ -68,6 +77,30 @@ def scale_effects(summary: pd.DataFrame, intensity: float) -> pd.DataFrame:
         ]
         tables.append(effects)
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def scale_levels(summary: pd.DataFrame) -> pd.DataFrame:
+    """Return each policy's mean outcome at each size, with its 95% half-width over seeds.
+
+    Columns: ``n_users``, ``scenario``, ``outcome``, ``seeds``, ``mean``, ``ci95``
+    (the report's means table, long form: ``scale_levels.csv``).
+    """
+    table = outcome_table(summary, [SIZE, POLICY, SEED])
+    rows = []
+    for (n, policy), group in table.groupby([SIZE, POLICY], sort=True):
+        for outcome in available(summary):
+            mean, half = mean_and_interval(group[outcome.key])
+            rows.append(
+                {
+                    SIZE: int(n),
+                    POLICY: policy,
+                    "outcome": outcome.key,
+                    "seeds": len(group),
+                    "mean": mean,
+                    "ci95": half,
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
