@@ -145,3 +145,65 @@ def test_the_layout_lists_every_module_of_every_package():
             present -= {name.rstrip("/").split("/")[-1] for name in packages if name != "sim/"}
         shown = {name.removesuffix(".py") for name in names} - {"__init__"}
         assert shown == present, (package, sorted(shown ^ present))
+
+
+# docs/ODD.md section 8, "Scale": each sentence checked against the recorded scale study.
+SCALE = ROOT / "docs" / "validation" / "scale.csv"
+SCALE_LEVELS = ROOT / "docs" / "validation" / "scale_levels.csv"
+
+
+def test_the_odd_sentences_about_scale_hold_on_the_recorded_study():
+    import pandas as pd
+
+    from sim.study.scale import trends
+
+    effects = pd.read_csv(SCALE)
+    levels = pd.read_csv(SCALE_LEVELS)
+    diff = effects.set_index(["scenario", "outcome", "n_users"])["mean"]
+    said = trends(effects)
+    # every difference holds from 5,000 to 500,000; at 5,000,000 (one seed) all on the same side
+    assert len(said) == 18 and {t.word for t in said} == {"holds"}
+    assert all(t.sizes[k] == 5_000_000 and a for t in said for k, a in zip(t.unsure, t.agrees))
+    assert all(len(t.unsure) == 1 for t in said)
+    for t in said:
+        big, last = diff[(t.policy, t.outcome, 500_000)], diff[(t.policy, t.outcome, 5_000_000)]
+        assert abs(last - big) <= abs(big) / 10
+        # from 50,000 to 500,000 no difference moves by more than a tenth
+        mid = diff[(t.policy, t.outcome, 50_000)]
+        assert abs(big - mid) <= abs(mid) / 10
+    # a small world understates rectification by a third and more
+    for outcome, small, large in (("gmv", -4.2, -6.9), ("ux", 0.051, 0.081), ("left", -6.4, -11.5)):
+        digits = 3 if outcome == "ux" else 1
+        assert round(diff[("rectify", outcome, 5_000)], digits) == small
+        assert round(diff[("rectify", outcome, 500_000)], digits) == large
+        assert abs(small) <= abs(large) * 2 / 3
+    for policy, small, large in (("separate_shop", -8.5, -6.5), ("c2b", -12.7, -10.4)):
+        assert round(diff[(policy, "gmv", 5_000)], 1) == small
+        assert round(diff[(policy, "gmv", 500_000)], 1) == large
+    # rectify costs half the shop's net GMV at 5,000 and about the same from 50,000 on
+    assert diff[("rectify", "gmv", 5_000)] / diff[("separate_shop", "gmv", 5_000)] < 0.5
+    shown = {50_000: (6.6, 6.2), 500_000: (6.9, 6.5), 5_000_000: (6.5, 6.4)}
+    for n, (rect, shop) in shown.items():
+        pair = (-diff[("rectify", "gmv", n)], -diff[("separate_shop", "gmv", n)])
+        assert tuple(round(v, 1) for v in pair) == (rect, shop)
+        assert abs(pair[0] - pair[1]) < 0.5
+    # laissez-faire's levels, and a spread over seeds that does not shrink with size
+    lf = levels[levels["scenario"] == "laissez_faire"].set_index(["outcome", "n_users"])
+    assert round(lf.loc[("left", 5_000), "mean"], 1) == 20.8
+    assert round(lf.loc[("left", 500_000), "mean"], 1) == 23.6
+    assert round(lf.loc[("gmv", 5_000), "mean"], 1) == 23.1
+    assert round(lf.loc[("gmv", 500_000), "mean"], 1) == 22.7
+    assert round(lf.loc[("left", 5_000), "ci95"], 1) == 8.0
+    assert round(lf.loc[("left", 500_000), "ci95"], 1) == 6.8
+    # the sentences say these numbers
+    section = ODD.split("### Scale:", 1)[1]
+    for phrase in (
+        "cost 4.2 yuan per user against 6.9",
+        "0.051\n  against 0.081",
+        "6.4 points against 11.5",
+        "(8.5 against 6.5, and 12.7\n  against 10.4)",
+        "(6.6 and 6.2 at\n  50,000, 6.9 and 6.5 at 500,000, 6.5 and 6.4 at 5,000,000)",
+        "20.8% at 5,000 users and 23.6% at 500,000",
+        "8.0 points at 5,000\n  users and 6.8 at 500,000",
+    ):
+        assert phrase in section, phrase

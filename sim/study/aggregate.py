@@ -14,7 +14,8 @@ folder:
 - for a sweep over ``graph.n_users`` (``+sweep=scale``): ``scale.csv`` (each policy's
   paired difference from laissez-faire at each size), ``scale_levels.csv`` (each
   policy's means), ``plots/scale.png`` and the report's scale section
-  (``sim.study.scale``); the other figures and the answer are then at the largest size.
+  (``sim.study.scale``); the other figures and the answer are then at the largest size
+  with two seeds or more (``answer_size``).
 
 An uncertainty study's runs go to ``sim.study.sensitivity`` instead. Runs that
 failed or never finished are listed, not fatal.
@@ -38,7 +39,7 @@ from sim.run.uncertainty import is_study
 from sim.study.compare import Sweep, collect, ribbon_intensity
 from sim.study.scale import SCALE_KEYS, scale_effects, scale_levels, scale_section
 from sim.study.sensitivity import analyze_study
-from sim.study.sweep_report import report, sizes_of
+from sim.study.sweep_report import answer_size, report, sizes_of
 
 
 def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
@@ -65,9 +66,9 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
                 lambda out, t=table: t.to_parquet(out, index=False),
                 binary=True,
             )
-        # a sweep over sizes: the usual figures at its largest size, and the scale figure
+        # a sweep over sizes: the usual figures at the size it answers at, and the scale figure
         sizes = sizes_of(sweep.summary)
-        largest = sweep.summary[sweep.summary[USERS] == sizes[-1]]
+        largest = sweep.summary[sweep.summary[USERS] == answer_size(sweep.summary)]
         at = ribbon_intensity(sweep.summary, intensity)
         figures = write_plots(
             folder / "plots",

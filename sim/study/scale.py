@@ -193,7 +193,8 @@ def _unsure_note(said: list[Trend]) -> list[str]:
     same = sum(a for _, a in directed)
     shown = ", ".join(f"{n:,}" for n in unsure)
     return [
-        f"At {shown} users the sweep has one seed (no interval), so those sizes are shown "
+        f"At {shown} users the sweep has one seed (no interval), so "
+        f"{'that size is' if len(unsure) == 1 else 'those sizes are'} shown "
         "but left out of the words above. Of the differences with a direction at the other "
         f"sizes (not none, not flips), {same} of {len(directed)} have their mean at "
         f"{shown} users on the same side.",

@@ -263,6 +263,17 @@ def sizes_of(summary: pd.DataFrame) -> list[int]:
     return sorted(int(n) for n in summary[USERS].unique()) if USERS in summary else []
 
 
+def answer_size(summary: pd.DataFrame) -> int:
+    """Return the size a sweep over sizes answers at: the largest with two seeds or more.
+
+    A size run with one seed gives no interval (the scale section still shows it);
+    the largest size is the answer when no size has two seeds.
+    """
+    sizes = sizes_of(summary)
+    seeded = [n for n in sizes if summary.loc[summary[USERS] == n, SEED].nunique() >= 2]
+    return seeded[-1] if seeded else sizes[-1]
+
+
 def report(
     sweep: Sweep,
     figures: list[Path],
@@ -292,13 +303,15 @@ def report(
         )
         lines += ["## The answer", ""]
         if len(sizes) > 1:
+            chosen = answer_size(summary)
+            which = "the largest" if chosen == sizes[-1] else "the largest with two seeds or more"
             lines += [
                 f"This sweep varies the number of users ({', '.join(f'{n:,}' for n in sizes)}); "
-                f"the answer here is at the largest, {sizes[-1]:,} users, and the scale section "
+                f"the answer here is at {which}, {chosen:,} users, and the scale section "
                 "below gives every size.",
                 "",
             ]
-            lines += answer(summary[summary[USERS] == sizes[-1]], at)
+            lines += answer(summary[summary[USERS] == chosen], at)
         else:
             lines += answer(summary, at)
     lines += sections or []
@@ -352,7 +365,8 @@ def report(
         lines += ["", "## Figures", ""]
         if by_size:
             lines += [
-                f"Every figure but `scale.png` draws the largest size, {sizes[-1]:,} users.",
+                f"Every figure but `scale.png` draws {answer_size(summary):,} users, the size "
+                "the answer is at.",
                 "",
             ]
         lines += [f"- [{path.name}](plots/{path.name})" for path in figures]
