@@ -163,7 +163,8 @@ def test_the_odd_sentences_about_scale_hold_on_the_recorded_study():
     said = trends(effects)
     # every difference holds from 5,000 to 500,000; at 5,000,000 (one seed) all on the same side
     assert len(said) == 18 and {t.word for t in said} == {"holds"}
-    assert all(t.sizes[k] == 5_000_000 and a for t in said for k, a in zip(t.unsure, t.agrees))
+    pairs = [(t.sizes[k], a) for t in said for k, a in zip(t.unsure, t.agrees, strict=True)]
+    assert all(n == 5_000_000 and a for n, a in pairs)
     assert all(len(t.unsure) == 1 for t in said)
     for t in said:
         big, last = diff[(t.policy, t.outcome, 500_000)], diff[(t.policy, t.outcome, 5_000_000)]
