@@ -122,3 +122,36 @@ def test_the_kernels_view_is_the_tables_own_arrays_by_name():
     assert before.tolist() == [0.5, 0.5]
     assert (arcs.trust[idx] < 0.5).all() and arcs.trust[arcs.trust < 0.5].size == 2
     assert arcs.exposure[idx].tolist() == [2.0, 1.0] and arcs.exposure_day[idx].tolist() == [1, 1]
+
+
+def test_packed_bits_read_and_write_like_a_boolean_array():
+    from sim.engine.network import PackedBits
+
+    bits, plain = PackedBits(21), np.zeros(21, dtype=bool)
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        idx = rng.integers(0, 21, rng.integers(1, 8))  # repeats included
+        value = bool(rng.random() < 0.6)
+        bits[idx], plain[idx] = value, value
+        np.testing.assert_array_equal(bits[np.arange(21)], plain)
+        assert bits.count() == plain.sum() and bits[int(idx[0])] == plain[idx[0]]
+
+
+def test_a_graph_over_the_int32_arc_limit_is_refused_in_one_line(monkeypatch):
+    from sim.core.config import ConfigError
+    from sim.engine import network
+
+    monkeypatch.setattr(network, "MAX_ARCS", 5)
+    with pytest.raises(ConfigError, match="the graph has 6 arcs; the arc table holds at most 5"):
+        ArcTable(4, np.array([[0, 1], [1, 2], [2, 3]]))
+
+
+def test_the_arc_table_takes_the_bytes_it_declares():
+    from sim.engine.network import ARC_BYTES
+
+    table = ArcTable(5, np.array([[0, 1], [0, 2], [1, 3], [2, 4], [3, 4]]))
+    arrays = {k: v for k, v in vars(table).items() if isinstance(v, np.ndarray) and len(v) == 10}
+    assert {k: v.itemsize for k, v in arrays.items()} == {
+        k: b for k, b in ARC_BYTES.items() if k != "following"
+    }
+    assert table.following.words.nbytes == 2  # 10 bits
