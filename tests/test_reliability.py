@@ -395,16 +395,23 @@ def test_help_explains_the_tool_without_schema_entries(tmp_path):
     assert "+sweep=quick" in out.stdout and "sim compare" in out.stdout
     assert "bench" in out.stdout and "separate_shop" in out.stdout
     assert "schema" not in out.stdout and "powered by Hydra" not in out.stdout
-    env = {**os.environ, "COMP_LINE": "sim scenario="}
-    done = subprocess.run(
+    done = complete_in_bash(tmp_path, "sim scenario=")
+    assert "scenario=rectify" in done.stdout and "schema" not in done.stdout
+
+
+def complete_in_bash(cwd, line, point=None):
+    """Ask ``sim`` for bash's completions of ``line`` (as bash would, through COMP_LINE)."""
+    env = {**os.environ, "COMP_LINE": line}
+    if point is not None:
+        env["COMP_POINT"] = str(point)
+    return subprocess.run(
         [sys.executable, "-m", "sim", "-sc", "query=bash"],
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert "scenario=rectify" in done.stdout and "schema" not in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -412,15 +419,7 @@ def test_help_explains_the_tool_without_schema_entries(tmp_path):
     [("sim run scenario=", "scenario=rectify"), ("sim co", "compare"), ("sim dock --s", "")],
 )
 def test_tab_completion_knows_the_commands(tmp_path, line, expected):
-    env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line))}
-    done = subprocess.run(
-        [sys.executable, "-m", "sim", "-sc", "query=bash"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = complete_in_bash(tmp_path, line, point=len(line))
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-500:]
     assert expected in done.stdout.split() if expected else not done.stdout.strip()
 

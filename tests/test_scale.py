@@ -54,30 +54,32 @@ def test_holds_is_bounded_by_the_factor_on_both_sides():
     assert trend("rectify", "gmv", rows((2.0, 2.0, 4.1), ("higher",) * 3)).word == "grows"
 
 
-@pytest.mark.slow
-def test_a_sweep_over_sizes_pairs_runs_within_each_size(tmp_path):
-    folder = tmp_path / "scale"
+def run_sweep(tmp_path, folder, *overrides):
+    """Run ``python -m sim -m *overrides`` into ``folder``; fail with its stderr."""
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "-m",
-            "+sweep=scale",
-            "graph.n_users=200,400",
-            "graph.mean_degree=20",
-            "seed=0,1",
-            "scenario=laissez_faire,separate_shop",
-            "steps=30",
-            "hydra.launcher.n_jobs=1",
-            f"hydra.sweep.dir={folder}",
-        ],
+        [sys.executable, "-m", "sim", "-m", *overrides, f"hydra.sweep.dir={folder}"],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.slow
+def test_a_sweep_over_sizes_pairs_runs_within_each_size(tmp_path):
+    folder = tmp_path / "scale"
+    run_sweep(
+        tmp_path,
+        folder,
+        "+sweep=scale",
+        "graph.n_users=200,400",
+        "graph.mean_degree=20",
+        "seed=0,1",
+        "scenario=laissez_faire,separate_shop",
+        "steps=30",
+        "hydra.launcher.n_jobs=1",
+    )
     report = (folder / "report.md").read_text()
     effects = pd.read_csv(folder / "scale.csv")
     summary = pd.read_parquet(folder / "summary.parquet")
@@ -100,28 +102,18 @@ def test_a_sweep_over_sizes_pairs_runs_within_each_size(tmp_path):
 @pytest.mark.slow
 def test_a_sweep_at_one_size_has_no_scale_section(tmp_path):
     folder = tmp_path / "one"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "-m",
-            "+sweep=quick",
-            "graph.n_users=200",
-            "graph.mean_degree=20",
-            "seed=0,1",
-            "scenario=laissez_faire,separate_shop",
-            "market.intensity=1",
-            "steps=20",
-            f"hydra.sweep.dir={folder}",
-            "hydra/launcher=basic",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
+    run_sweep(
+        tmp_path,
+        folder,
+        "+sweep=quick",
+        "graph.n_users=200",
+        "graph.mean_degree=20",
+        "seed=0,1",
+        "scenario=laissez_faire,separate_shop",
+        "market.intensity=1",
+        "steps=20",
+        "hydra/launcher=basic",
     )
-    assert out.returncode == 0, out.stderr
     assert "## Scale" not in (folder / "report.md").read_text()
     assert not (folder / "scale.csv").exists() and not (folder / "scale_levels.csv").exists()
     assert not (folder / "plots" / "scale.png").exists()

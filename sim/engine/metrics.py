@@ -123,16 +123,28 @@ def seller_arc_census(model: SocialCommerceModel) -> SellerArcs:
     thousands of arcs, so the result is kept until the day, the sellers or the
     arc statuses change.
     """
-    key = (model.steps, len(model.business_of), *model.arcs.counts.tolist())
-    cached = model.__dict__.get("_seller_arcs_cache")
-    if cached is None or cached[0] != key:
+
+    def census() -> SellerArcs:
         arcs, seller = model.arcs, model.people.seller
         sellers = np.flatnonzero(seller)
         to_buyers, not_removed, visible = kernels.seller_arc_census(
             arcs.kernel_view(), seller, sellers
         )
-        cached = (key, SellerArcs(sellers, to_buyers, not_removed, visible))
-        model.__dict__["_seller_arcs_cache"] = cached
+        return SellerArcs(sellers, to_buyers, not_removed, visible)
+
+    return once_per_state(model, "_seller_arcs_cache", census)
+
+
+def once_per_state[T](model: SocialCommerceModel, name: str, compute: Callable[[], T]) -> T:
+    """Return ``compute()``, kept on the model until the day, the sellers or arc statuses change.
+
+    Several reporters read the same pass over arcs in one observation.
+    """
+    key = (model.steps, len(model.business_of), *model.arcs.counts.tolist())
+    cached = model.__dict__.get(name)
+    if cached is None or cached[0] != key:
+        cached = (key, compute())
+        model.__dict__[name] = cached
     return cached[1]
 
 
@@ -252,12 +264,11 @@ def _cohort_friend_share(model: SocialCommerceModel, visible: bool) -> float:
     if not start:
         return float("nan")
     # both reporters read one count a day (the cohort's arcs: millions at a million users)
-    key = (model.steps, *model.arcs.counts.tolist())
-    cached = model.__dict__.get("_cohort_counts")
-    if cached is None or cached[0] != key:
-        cached = (key, kernels.status_counts(model.arcs.kernel_view(), cohort))
-        model.__dict__["_cohort_counts"] = cached
-    not_removed, seen = cached[1]
+    not_removed, seen = once_per_state(
+        model,
+        "_cohort_counts",
+        lambda: kernels.status_counts(model.arcs.kernel_view(), model.cohort),
+    )
     return (seen if visible else not_removed) / start
 
 

@@ -68,12 +68,12 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
             )
         # a sweep over sizes: the usual figures at the size it answers at, and the scale figure
         sizes = sizes_of(sweep.summary)
-        largest = sweep.summary[sweep.summary[USERS] == answer_size(sweep.summary)]
+        answered = sweep.summary[sweep.summary[USERS] == answer_size(sweep.summary)]
         at = ribbon_intensity(sweep.summary, intensity)
         figures = write_plots(
             folder / "plots",
-            largest,
-            sweep.timeseries[sweep.timeseries[RUN].isin(largest[RUN])],
+            answered,
+            sweep.timeseries[sweep.timeseries[RUN].isin(answered[RUN])],
             at,
         )
         if len(sizes) > 1:

@@ -27,9 +27,8 @@ from sim.core.outcomes import (
 )
 from sim.figures.study import policies_in, readable
 from sim.study.compare import paired_effects
-from sim.study.sweep_report import VERDICT_KEYS, verdict
+from sim.study.sweep_report import VERDICT_KEYS, sizes_of, verdict
 
-SIZE = USERS
 SCALE_KEYS = (*VERDICT_KEYS, "acted")
 """Outcomes the scale section reads: the answer's, and users who acted against a seller."""
 
@@ -51,13 +50,6 @@ TREND_RULE = (
 )
 
 
-def sizes(summary: pd.DataFrame) -> list[int]:
-    """Return the numbers of users in the run table, smallest first."""
-    if SIZE not in summary:
-        return []
-    return sorted(int(n) for n in summary[SIZE].unique())
-
-
 def scale_effects(summary: pd.DataFrame, intensity: float) -> pd.DataFrame:
     """Return ``paired_effects`` at each size, with the size and laissez-faire's level.
 
@@ -65,12 +57,12 @@ def scale_effects(summary: pd.DataFrame, intensity: float) -> pd.DataFrame:
     (``sim.study.sweep_report.verdict``).
     """
     tables = []
-    for n in sizes(summary):
-        at = summary[summary[SIZE] == n]
+    for n in sizes_of(summary):
+        at = summary[summary[USERS] == n]
         effects = paired_effects(at, intensity)
         if effects.empty:
             continue
-        effects.insert(0, SIZE, n)
+        effects.insert(0, USERS, n)
         effects["status"] = [
             verdict(r["outcome"], r["mean"], r["ci95"], int(r["seeds"])).status
             for r in effects.to_dict("records")
@@ -85,14 +77,14 @@ def scale_levels(summary: pd.DataFrame) -> pd.DataFrame:
     Columns: ``n_users``, ``scenario``, ``outcome``, ``seeds``, ``mean``, ``ci95``
     (the report's means table, long form: ``scale_levels.csv``).
     """
-    table = outcome_table(summary, [SIZE, POLICY, SEED])
+    table = outcome_table(summary, [USERS, POLICY, SEED])
     rows = []
-    for (n, policy), group in table.groupby([SIZE, POLICY], sort=True):
+    for (n, policy), group in table.groupby([USERS, POLICY], sort=True):
         for outcome in available(summary):
             mean, half = mean_and_interval(group[outcome.key])
             rows.append(
                 {
-                    SIZE: int(n),
+                    USERS: int(n),
                     POLICY: policy,
                     "outcome": outcome.key,
                     "seeds": len(group),
@@ -128,7 +120,7 @@ def trend(policy: str, outcome: str, rows: pd.DataFrame) -> Trend:
     lists them, and ``agrees`` whether their means lie on the side the word's
     distinguishable differences are on.
     """
-    part = rows[(rows[POLICY] == policy) & (rows["outcome"] == outcome)].sort_values(SIZE)
+    part = rows[(rows[POLICY] == policy) & (rows["outcome"] == outcome)].sort_values(USERS)
     all_means = tuple(float(m) for m in part["mean"])
     all_statuses = tuple(str(s) for s in part["status"])
     kept = [k for k, s in enumerate(all_statuses) if s not in NO_INTERVAL]
@@ -150,7 +142,7 @@ def trend(policy: str, outcome: str, rows: pd.DataFrame) -> Trend:
         word = "emerges"
     else:
         word = "mixed"
-    sizes = tuple(int(n) for n in part[SIZE])
+    sizes = tuple(int(n) for n in part[USERS])
     unsure = tuple(k for k in range(len(sizes)) if k not in kept)
     agrees = tuple(bool(told) and len(told) == 1 and all_means[k] * sign > 0 for k in unsure)
     return Trend(policy, outcome, word, all_means, all_statuses, sizes, unsure, agrees)
@@ -204,13 +196,13 @@ def _unsure_note(said: list[Trend]) -> list[str]:
 
 def scale_section(summary: pd.DataFrame, intensity: float) -> list[str]:
     """Return the report's scale section (empty when the sweep has one size)."""
-    if len(sizes(summary)) < 2:
+    if len(sizes_of(summary)) < 2:
         return []
     rows = scale_effects(summary, intensity)
     if rows.empty:
         return ["## Scale", "", "No laissez-faire runs to pair with: no comparison by size.", ""]
-    shown = ", ".join(f"{n:,}" for n in sizes(summary))
-    seeds = rows.groupby(SIZE)["seeds"].max()
+    shown = ", ".join(f"{n:,}" for n in sizes_of(summary))
+    seeds = rows.groupby(USERS)["seeds"].max()
     counted = ", ".join(f"{int(seeds[n])} at {n:,}" for n in seeds.index)
     said = trends(rows)
     lines = [
