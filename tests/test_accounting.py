@@ -164,7 +164,8 @@ def test_two_friends_unfriending_each_other_end_one_friendship():
     model = SocialCommerceModel(small_config())
     arcs = model.arcs
     arc = int(np.flatnonzero(arcs.status == ArcStatus.VISIBLE)[0])
-    model.apply_ladder(np.zeros(0, dtype=np.int64), np.array([arc, int(arcs.twin[arc])]))
+    twin = int(arcs.twin_of(np.array([arc]))[0])
+    model.apply_ladder(np.zeros(0, dtype=np.int64), np.array([arc, twin]))
     assert model.totals.unfriends == 1
     assert (arcs.status == ArcStatus.REMOVED).sum() == 2
 

@@ -24,7 +24,7 @@ def test_zero_intensity_means_no_marketing_no_responses_no_sales(scenario):
 def test_zero_intensity_leaves_trust_at_its_baseline():
     result = simulate(small_config("market.intensity=0"))
     arcs = result.model.arcs
-    assert (arcs.trust == arcs.baseline).all()
+    assert (arcs.trust == arcs.baseline_of(slice(None))).all()
 
 
 @pytest.mark.parametrize("scenario", ["laissez_faire", "separate_shop", "c2b"])

@@ -16,16 +16,17 @@ def table():
 def test_arcs_are_grouped_by_author_with_reverse_twins():
     arcs = table()
     assert len(arcs) == 8
-    assert (np.diff(arcs.author) >= 0).all()
-    assert (arcs.author[arcs.twin] == arcs.reader).all()
-    assert (arcs.reader[arcs.twin] == arcs.author).all()
+    author, twin = arcs.authors(), arcs.twin_of(np.arange(len(arcs)))
+    assert (np.diff(author) >= 0).all()
+    assert (author[twin] == arcs.reader).all()
+    assert (arcs.reader[twin] == author).all()
     assert arcs.start.tolist() == [0, 2, 4, 7, 8]
 
 
 def test_of_authors_and_between():
     arcs = table()
     idx = arcs.of_authors(np.array([2, 0]))
-    assert sorted(zip(arcs.author[idx].tolist(), arcs.reader[idx].tolist(), strict=True)) == [
+    assert sorted(zip(arcs.author_of(idx).tolist(), arcs.reader[idx].tolist(), strict=True)) == [
         (0, 1),
         (0, 2),
         (2, 0),
@@ -33,7 +34,8 @@ def test_of_authors_and_between():
         (2, 3),
     ]
     assert len(arcs.of_authors(np.array([], dtype=int))) == 0
-    assert arcs.author[arcs.between(3, 2)] == 2 and arcs.reader[arcs.between(3, 2)] == 3
+    assert arcs.author_of(np.array([arcs.between(3, 2)]))[0] == 2
+    assert arcs.reader[arcs.between(3, 2)] == 3
     assert arcs.between(0, 3) == -1
 
 
@@ -44,7 +46,7 @@ def test_unfriending_removes_both_directions_and_counts_stay_consistent():
     assert arcs.counts.tolist() == [7, 1, 0]
     arcs.remove(np.array([arc, arc]))
     assert arcs.status[arc] == ArcStatus.REMOVED
-    assert arcs.status[arcs.twin[arc]] == ArcStatus.REMOVED
+    assert arcs.status[arcs.twin_of(np.array([arc]))[0]] == ArcStatus.REMOVED
     assert arcs.counts.tolist() == [6, 0, 2]
     assert arcs.counts.tolist() == np.bincount(arcs.status, minlength=3).tolist()
     assert sorted(arcs.friends(0).tolist()) == [2]
@@ -87,12 +89,25 @@ def test_the_counted_layout_equals_sorting_arcs_by_author_then_reader(sort):
     author = np.concatenate([edges[:, 1], edges[:, 0]])
     reader = np.concatenate([edges[:, 0], edges[:, 1]])
     order = np.lexsort((reader, author))
-    assert arcs.author.tolist() == author[order].tolist()
+    assert arcs.authors().tolist() == author[order].tolist()
     assert arcs.reader.tolist() == reader[order].tolist()
-    assert (arcs.author[arcs.twin] == arcs.reader).all()
-    assert (arcs.reader[arcs.twin] == arcs.author).all()
-    assert (arcs.twin[arcs.twin] == np.arange(len(arcs))).all()
-    assert arcs.start.tolist() == np.searchsorted(arcs.author, np.arange(n + 1)).tolist()
+    assert arcs.start.tolist() == np.searchsorted(author[order], np.arange(n + 1)).tolist()
+
+
+def test_author_and_twin_of_any_arcs_in_any_order():
+    """No author or twin is stored: both are computed, for arcs in any order and with repeats."""
+    rng = np.random.default_rng(11)
+    n = 300
+    edges = rng.integers(0, n, (2500, 2))
+    edges = np.unique(np.sort(edges[edges[:, 0] != edges[:, 1]], axis=1), axis=0)
+    arcs = ArcTable(n + 5, edges)  # five users without friends: empty slices in the offsets
+    author = np.repeat(np.arange(n + 5), np.diff(arcs.start))
+    idx = np.concatenate([rng.permutation(len(arcs)), np.arange(len(arcs)), [0, 0, len(arcs) - 1]])
+    assert arcs.author_of(idx).tolist() == author[idx].tolist()
+    twin = arcs.twin_of(idx)
+    assert (author[twin] == arcs.reader[idx]).all()
+    assert (arcs.reader[twin] == author[idx]).all()
+    assert (arcs.twin_of(twin) == idx).all()
 
 
 def test_the_kernels_view_is_the_tables_own_arrays_by_name():

@@ -56,7 +56,7 @@ def test_throttled_and_banned_sellers_reach_nobody():
         _, _, feed = feeds[-1]
         assert (feed.shown[throttled] == 0).all() and (feed.folded[throttled] == 0).all()
         exposed = np.concatenate([idx for idx, _ in model._exposed] or [np.zeros(0, int)])
-        assert not np.isin(model.arcs.author[exposed], throttled).any()
+        assert not np.isin(model.arcs.author_of(exposed), throttled).any()
         throttled_days += len(throttled)
     assert throttled_days > 0
     assert model.totals.bans > 0
@@ -149,7 +149,7 @@ def test_a_disappointing_purchase_in_any_channel_runs_the_ladder(following):
     idx = model.arcs.of_authors(np.array([seller]))[:5]
     model.people.quality[seller] = 0.0
     model.people.mute_threshold[:] = 0.3
-    model.arcs.baseline[idx] = 0.6
+    model.arcs.set_baselines(idx, 0.6)
     model.arcs.trust[idx] = 0.5
     model.arcs.following[idx] = following
     model.settle(idx)  # every purchase disappoints: trust 0.5 -> 0.25, below the threshold

@@ -34,6 +34,19 @@ from sim.engine.submodels import (
 
 VISIBLE, MUTED, REMOVED = ArcStatus.VISIBLE.value, ArcStatus.MUTED.value, ArcStatus.REMOVED.value
 
+BASELINE_STEPS = 65535
+"""A baseline T0 is stored as ``round(T0 x 65535)`` in 16 bits (``sim.engine.network``)."""
+
+
+@njit(cache=True)
+def baseline_level(code: int) -> np.float32:
+    """Return the baseline a stored code stands for: ``code / 65535`` in float32.
+
+    numpy's float32 division gives the same number (``ArcTable.baseline_of``),
+    so trust set to its baseline compares equal to it in every pass.
+    """
+    return np.float32(code) / np.float32(BASELINE_STEPS)
+
 
 # Named groups of what the kernels take (numba types a NamedTuple field by field
 # in nopython mode): a kernel reads ``arcs.trust``, not the fourth of fifteen
@@ -44,9 +57,7 @@ class Arcs(NamedTuple):
     """The arc table's arrays (``sim.engine.network.ArcTable.kernel_view``); see there."""
 
     start: np.ndarray
-    author: np.ndarray
     reader: np.ndarray
-    twin: np.ndarray
     status: np.ndarray
     trust: np.ndarray
     baseline: np.ndarray
@@ -162,6 +173,82 @@ def arc_count(start: np.ndarray, authors: np.ndarray) -> int:
 
 
 @njit(cache=True)
+def author_at(start: np.ndarray, arc: int, guess: int) -> int:
+    """Return the author of ``arc``: ``guess`` or the next author if right, else a binary search.
+
+    The table stores no author per arc (4 bytes an arc); the CSR offsets say it.
+    Arc lists come author by author, so passing the last answer as ``guess``
+    makes a walk along them cost one comparison an arc.
+    """
+    if 0 <= guess < len(start) - 1 and start[guess] <= arc:
+        if arc < start[guess + 1]:
+            return guess
+        if guess + 2 < len(start) and arc < start[guess + 2]:
+            return guess + 1
+    lo, hi = 0, len(start) - 1  # the last a with start[a] <= arc
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if start[mid] <= arc:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def authors_of(start: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Return the author of every arc in ``idx`` (int32)."""
+    out = np.empty(len(idx), dtype=np.int32)
+    author, first, last = -1, 0, 0  # the arcs of author are first:last
+    for k in range(len(idx)):
+        if not first <= idx[k] < last:
+            author = author_at(start, idx[k], author)
+            first, last = start[author], start[author + 1]
+        out[k] = author
+    return out
+
+
+@njit(cache=True)
+def twins_of(arcs: Arcs, idx: np.ndarray) -> np.ndarray:
+    """Return the reverse arc of every arc in ``idx``: a binary search in the reader's slice.
+
+    An author's readers are sorted, so arc ``author <- reader`` is found among
+    the reader's arcs in log(degree) steps; the table stores no twins (4 bytes an arc).
+    """
+    start, reader = arcs.start, arcs.reader
+    out = np.empty(len(idx), dtype=np.int64)
+    guess = 0
+    for k in range(len(idx)):
+        arc = idx[k]
+        guess = author_at(start, arc, guess)
+        other = reader[arc]
+        lo, hi = start[other], start[other + 1]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if reader[mid] < guess:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[k] = lo  # every arc has its reverse: the graph is undirected
+    return out
+
+
+@njit(cache=True)
+def live_friend_counts(arcs: Arcs, seller: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per user, how many friends they still have and how many of them sell."""
+    start, reader, status = arcs.start, arcs.reader, arcs.status
+    friends = np.zeros(len(start) - 1)
+    selling = np.zeros(len(start) - 1)
+    for author in range(len(start) - 1):
+        for arc in range(start[author], start[author + 1]):
+            if status[arc] != REMOVED:
+                friends[reader[arc]] += 1.0
+                if seller[author]:
+                    selling[reader[arc]] += 1.0
+    return friends, selling
+
+
+@njit(cache=True)
 def arcs_of(arcs: Arcs, authors: np.ndarray) -> np.ndarray:
     """Return every arc whose author is in ``authors``, author by author."""
     start = arcs.start
@@ -210,15 +297,15 @@ def canonical(edges: np.ndarray) -> bool:
 def arc_layout(edges: np.ndarray, arcs: Arcs) -> None:
     """Lay canonical edges (``canonical``) out as arcs grouped by author.
 
-    Fills ``arcs.start`` (CSR offsets, n_users + 1), ``author``, ``reader`` and
-    ``twin`` (the reverse arc; 2 per edge). An author's arcs come in reader
-    order: first the readers below it (edges whose high end it is, met in
-    order of their low end), then those above (its own edges, in order of
-    their high end). One pass, by counting: no sort. The arrays come from
-    numpy, which asks the kernel for huge pages on large arrays (numba's
-    allocator does not): the run gathers from them at random every day.
+    Fills ``arcs.start`` (CSR offsets, n_users + 1) and ``reader`` (2 arcs per
+    edge). An author's arcs come in reader order: first the readers below it
+    (edges whose high end it is, met in order of their low end), then those
+    above (its own edges, in order of their high end). One pass, by counting:
+    no sort. The arrays come from numpy, which asks the kernel for huge pages
+    on large arrays (numba's allocator does not): the run gathers from them at
+    random every day.
     """
-    start, author, reader, twin = arcs.start, arcs.author, arcs.reader, arcs.twin
+    start, reader = arcs.start, arcs.reader
     n_users = len(start) - 1
     degree = np.zeros(n_users, dtype=np.int64)
     below = np.zeros(n_users, dtype=np.int64)
@@ -229,17 +316,13 @@ def arc_layout(edges: np.ndarray, arcs: Arcs) -> None:
     start[0] = 0
     for node in range(n_users):
         start[node + 1] = start[node] + degree[node]
-    for node in range(n_users):
-        author[start[node] : start[node + 1]] = node
     next_below = start[:-1].copy()
     next_above = start[:-1] + below
     for e in range(len(edges)):
         u, v = edges[e, 0], edges[e, 1]
-        up, down = next_above[u], next_below[v]  # arcs v <- u and u <- v
+        reader[next_above[u]], reader[next_below[v]] = v, u  # arcs v <- u and u <- v
         next_above[u] += 1
         next_below[v] += 1
-        reader[up], reader[down] = v, u
-        twin[up], twin[down] = down, up
 
 
 @njit(cache=True)
@@ -302,20 +385,21 @@ def read_moments(
     ordinary items each user read. Draws in the numpy version's order:
     expansions of folded items, marketing thinning, ordinary thinning, leaks.
     """
-    reader, author = arcs.reader, arcs.author
+    start, reader = arcs.start, arcs.reader
     opened, organic_available = today.opened, today.organic_available
     shown, folded = today.shown, today.folded
     expand_prob, mute_leak = params.expand_prob, params.mute_leak
     n = len(opened)
     posting = np.flatnonzero(shown + folded > 0)
     ads, leaking = moments_arcs(arcs, opened, posting, mute_leak > 0)
+    ad_author = authors_of(start, ads)
     marketing = np.empty(len(ads), dtype=np.int64)
     for k in range(len(ads)):
-        marketing[k] = shown[author[ads[k]]]
+        marketing[k] = shown[ad_author[k]]
     if folded.any():
         for k in range(len(ads)):
             if rng.random() < expand_prob:
-                marketing[k] += folded[author[ads[k]]]
+                marketing[k] += folded[ad_author[k]]
     available = organic_available.astype(np.float64)
     for k in range(len(ads)):
         available[reader[ads[k]]] += marketing[k]
@@ -337,8 +421,9 @@ def read_moments(
         if marketing_read[k] > 0:
             exposed[hits], items[hits] = ads[k], marketing_read[k]
             hits += 1
+    leak_author = authors_of(start, leaking)
     for k in range(len(leaking)):
-        leaked = rng.binomial(shown[author[leaking[k]]] + folded[author[leaking[k]]], mute_leak)
+        leaked = rng.binomial(shown[leak_author[k]] + folded[leak_author[k]], mute_leak)
         if leaked > 0:
             exposed[hits], items[hits] = leaking[k], leaked
             hits += 1
@@ -414,13 +499,17 @@ def repair(arcs: Arcs, today: RepairToday, repair_rate: float, rng: np.random.Ge
     n = 0
     for author in authors:
         for arc in range(start[author], start[author + 1]):
-            if opened[reader[arc]] and status[arc] == VISIBLE and trust[arc] < baseline[arc]:
+            if (
+                opened[reader[arc]]
+                and status[arc] == VISIBLE
+                and trust[arc] < baseline_level(baseline[arc])
+            ):
                 due[n], available[n], due_share[n] = arc, organic[author], share[reader[arc]]
                 n += 1
     items = thin(available[:n], due_share[:n], rng)
     for k in range(n):
         arc = due[k]
-        trust[arc] = repair_trust(trust[arc], baseline[arc], items[k], repair_rate)
+        trust[arc] = repair_trust(trust[arc], baseline_level(baseline[arc]), items[k], repair_rate)
 
 
 @njit(cache=True)
@@ -431,12 +520,16 @@ def offers(arcs: Arcs, people: People, idx: np.ndarray, day: int, need_open: boo
     reader has (``need_open``: purchases) or has not (persuasion) an open need
     in the author's category today.
     """
-    author, reader = arcs.author, arcs.reader
+    start, reader = arcs.start, arcs.reader
     seller, category, need_expiry = people.seller, people.category, people.need_expiry
     out = np.empty(len(idx), dtype=np.int64)
     n = 0
+    seller_node, first, last = -1, 0, 0  # the arcs of seller_node are first:last
     for k in range(len(idx)):
-        seller_node, buyer = author[idx[k]], reader[idx[k]]
+        if not first <= idx[k] < last:
+            seller_node = author_at(start, idx[k], seller_node)
+            first, last = start[seller_node], start[seller_node + 1]
+        buyer = reader[idx[k]]
         if not seller[seller_node]:
             continue
         wanted = category[seller_node]
@@ -462,15 +555,16 @@ def recruits(
     numpy version drew); ``sim.engine.submodels.recruit_probability`` gives the chance
     along visible arcs from a seller to a recruitable non-seller in Moments.
     """
-    author, reader, status, trust = arcs.author, arcs.reader, arcs.status, arcs.trust
+    start, reader, status, trust = arcs.start, arcs.reader, arcs.status, arcs.trust
     seller, recruitable, in_moments = people.seller, people.recruitable, people.in_moments
     rolling_sales = people.rolling_sales
     base_prob, min_trust, sales_norm = params.base_prob, params.min_trust, params.sales_norm
     n = len(idx)
     arc_trust = np.empty(n)
     sales = np.empty(n)
+    author = authors_of(start, idx)
     for k in range(n):
-        arc_trust[k], sales[k] = trust[idx[k]], rolling_sales[author[idx[k]]]
+        arc_trust[k], sales[k] = trust[idx[k]], rolling_sales[author[k]]
     probability = recruit_probability(arc_trust, sales, base_prob, min_trust, sales_norm)
     joins = np.empty(n, dtype=np.int64)
     count = 0
@@ -479,7 +573,7 @@ def recruits(
         arc = idx[k]
         who = reader[arc]
         if (
-            seller[author[arc]]
+            seller[author[k]]
             and not seller[who]
             and recruitable[who]
             and in_moments[who]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
 from sim.engine import kernels
@@ -318,6 +319,26 @@ def enforcement_by_quality(model: SocialCommerceModel) -> dict[str, object]:
         "tertiles": rows,
         "false_positives": model.totals.false_positives,
     }
+
+
+class Recorder(mesa.DataCollector):
+    """Mesa's ``DataCollector`` for reporters that return plain numbers.
+
+    Mesa deep-copies every reporter's value every day, in case a reporter hands
+    back an object it later changes; ``REPORTERS`` return ints and floats, and
+    the copies cost 36 calls a day (about 2% of a 2,000-user year). The first
+    observation goes through Mesa's own ``collect``, which checks the reporters.
+    """
+
+    def collect(self, model: mesa.Model) -> None:
+        """Record every reporter's value for today."""
+        if not self._validated or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)
+            return
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        for var, reporter in self.model_reporters.items():
+            self.model_vars[var].append(reporter(model))
 
 
 REPORTERS: dict[str, Callable[[SocialCommerceModel], float | int]] = {

@@ -10,7 +10,6 @@ enforcement (which takes effect the next day).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import mesa
@@ -20,7 +19,7 @@ from sim.core.config import SimConfig
 from sim.engine import kernels
 from sim.engine.agents import ExitReason, Platform, Seller, Users, sellers_decide
 from sim.engine.graphs import Edges, graph_for_seed
-from sim.engine.metrics import REPORTERS, DailyTally, Totals
+from sim.engine.metrics import REPORTERS, DailyTally, Recorder, Totals
 from sim.engine.network import ArcStatus, ArcTable
 from sim.engine.policies import make_policy
 from sim.engine.policies.base import Feed
@@ -44,18 +43,9 @@ from sim.engine.submodels import (
 )
 
 BLOCK = 1 << 20
-"""Draws per block when filling a per-arc array (``fill_in_blocks``)."""
-
-
-def fill_in_blocks(out: np.ndarray, draw: Callable[[int], np.ndarray]) -> None:
-    """Fill ``out`` with ``draw(size)``, a block at a time.
-
-    numpy's generators draw element by element, so the blocks give the same
-    numbers as one draw of the whole array; only no float64 copy of it is made
-    (4 GB at ten million users).
-    """
-    for low in range(0, len(out), BLOCK):
-        out[low : low + BLOCK] = draw(min(BLOCK, len(out) - low))
+"""Baselines drawn per block: numpy's generators draw element by element, so the
+blocks give the numbers of one draw of the whole array without a float64 copy
+of it (4 GB at ten million users)."""
 
 
 @dataclass
@@ -93,13 +83,16 @@ class SocialCommerceModel(mesa.Model):
         n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
         self.arcs = ArcTable(n_users, edges)
-        fill_in_blocks(
-            self.arcs.baseline,
-            lambda size: self.rng.beta(
-                cfg.users.baseline_trust_a, cfg.users.baseline_trust_b, size
-            ),
-        )
-        self.arcs.trust[:] = self.arcs.baseline
+        del graph, edges  # a built graph is freed here (the table has all of it)
+        for low in range(0, len(self.arcs), BLOCK):  # no float64 copy of every arc's draw
+            self.arcs.set_baselines(
+                slice(low, low + BLOCK),
+                self.rng.beta(
+                    cfg.users.baseline_trust_a,
+                    cfg.users.baseline_trust_b,
+                    min(BLOCK, len(self.arcs) - low),
+                ),
+            )
         self.people = Population(n_users, cfg, self.rng)
         self.totals = Totals()
         self.today = DailyTally()
@@ -114,7 +107,7 @@ class SocialCommerceModel(mesa.Model):
         self.friends_at_start = np.diff(self.arcs.start)
         self.seed_sellers()
         self.cohort = np.flatnonzero(self.people.seller)  # day-0 sellers (ODD 7.13)
-        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.datacollector = Recorder(model_reporters=REPORTERS)
 
     # -- initialization ---------------------------------------------------------------
 
@@ -340,7 +333,7 @@ class SocialCommerceModel(mesa.Model):
         disappointed[np.searchsorted(idx, np.concatenate(self._disappointed or [idx[:0]]))] = True
         unfollow, mute, unfriend = ladder(
             arcs.trust[idx],
-            arcs.baseline[idx],
+            arcs.baseline_of(idx),
             arcs.trust[idx] < before,
             self.people.mute_threshold[arcs.reader[idx]],
             trust_cfg.ladder_margin,
@@ -394,7 +387,7 @@ class SocialCommerceModel(mesa.Model):
         arcs, people = self.arcs, self.people
         can = self._offers(idx, need_open=False)
         hit = idx[can[persuaded(items[can], persuasion, self.rng)]]
-        reader, category = arcs.reader[hit], people.category[arcs.author[hit]]
+        reader, category = arcs.reader[hit], people.category[arcs.author_of(hit)]
         people.need_expiry[reader, category] = self.steps + self.cfg.market.need_lifetime - 1
         keys = reader.astype(np.int64) * self.cfg.market.categories + category
         self.totals.persuaded += len(np.unique(keys))
@@ -427,7 +420,7 @@ class SocialCommerceModel(mesa.Model):
         idx = idx[self.rng.random(len(idx)) < probability]
         keys = (
             arcs.reader[idx].astype(np.int64) * self.cfg.market.categories
-            + people.category[arcs.author[idx]]
+            + people.category[arcs.author_of(idx)]
         )
         idx = idx[one_per_key(keys, self.rng)]
         self.settle(idx)
@@ -440,7 +433,7 @@ class SocialCommerceModel(mesa.Model):
         disappointment enters their experience of the day (7.8).
         """
         arcs, people, cfg = self.arcs, self.people, self.cfg.purchase
-        author, reader = arcs.author[idx], arcs.reader[idx]
+        author, reader = arcs.author_of(idx), arcs.reader[idx]
         satisfied = self.rng.random(len(idx)) < people.quality[author]
         self._lowered.append((idx[~satisfied], arcs.trust[idx[~satisfied]]))
         self._disappointed.append(idx[~satisfied])
@@ -493,8 +486,8 @@ class SocialCommerceModel(mesa.Model):
         reader, as in the reference engine, which handles users in node order.
         """
         arcs, cfg = self.arcs, self.cfg.trust
-        mutual = np.isin(arcs.twin[unfriend], unfriend)
-        unfriend = unfriend[~mutual | (arcs.reader[unfriend] < arcs.author[unfriend])]
+        mutual = np.isin(arcs.twin_of(unfriend), unfriend)
+        unfriend = unfriend[~mutual | (arcs.reader[unfriend] < arcs.author_of(unfriend))]
         arcs.mute(mute)
         arcs.remove(unfriend)
         self.totals.mutes += len(mute)
@@ -507,7 +500,7 @@ class SocialCommerceModel(mesa.Model):
                 unfriend[self.rng.random(len(unfriend)) < cfg.complaint_per_unfriend],
             ]
         )
-        self.platform.receive_complaints(arcs.author[complained])
+        self.platform.receive_complaints(arcs.author_of(complained))
 
     def enter_by_bass(self) -> None:
         """ODD 7.7 Bass-form entry: innovation, and imitation of selling friends.
@@ -526,11 +519,7 @@ class SocialCommerceModel(mesa.Model):
         candidates = np.flatnonzero(people.recruitable & ~people.seller)
         if not len(candidates):
             return
-        live = (arcs.status != ArcStatus.REMOVED).astype(float)
-        friends = np.bincount(arcs.reader, weights=live, minlength=self.n_users)
-        selling = np.bincount(
-            arcs.reader, weights=live * people.seller[arcs.author], minlength=self.n_users
-        )
+        friends, selling = kernels.live_friend_counts(arcs.kernel_view(), people.seller)
         share = np.divide(selling, friends, out=np.zeros(self.n_users), where=friends > 0)
         hazard = bass_hazard(cfg.innovation_prob, imitation, share[candidates])
         entering = candidates[self.rng.random(len(candidates)) < hazard]
@@ -568,7 +557,7 @@ class SocialCommerceModel(mesa.Model):
         )
         joins = joins[one_per_key(arcs.reader[joins], self.rng)]
         for new_seller, upline in zip(
-            arcs.reader[joins].tolist(), arcs.author[joins].tolist(), strict=True
+            arcs.reader[joins].tolist(), arcs.author_of(joins).tolist(), strict=True
         ):
             self.open_business(new_seller, upline)
             self.totals.seller_entries += 1

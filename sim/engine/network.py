@@ -8,11 +8,14 @@ arrays over arcs: the graph changes (mutes, unfriends) by writing status,
 never by rebuilding an index, so nothing goes stale.
 
 Bytes per arc (``ARC_BYTES``; the table in ``docs/PERFORMANCE.md``, "The arc
-table"): reader, author and twin int32 (4 each), trust, baseline and exposure
-float32 (4 each), the exposure's day uint16 (2), status int8 (1) and whether the
-reader follows the author's shop, one bit: 27.125 bytes, against 42 when the
-reals were float64 and the twins int64. A graph needs fewer than 2^31 arcs
-(about 43 million users at mean degree 50).
+table"): reader int32 (4), trust and exposure float32 (4 each), the baseline
+in 16 bits (2: ``round(T0 x 65535)``, within 7.7e-6 of the drawn value), the
+exposure's day uint16 (2), status int8 (1) and whether the reader follows the
+author's shop, one bit: 17.125 bytes, against 42 when the reals were float64
+and author and twin were stored (int64 twins). An arc's author is where its
+index falls in the CSR offsets, its twin a binary search in the reader's
+sorted slice: both are computed when asked (``author_of``, ``twin_of``). A
+graph needs fewer than 2^31 arcs (about 43 million users at mean degree 50).
 """
 
 from __future__ import annotations
@@ -26,14 +29,12 @@ from sim.engine.arc_status import ArcStatus
 __all__ = ["ARC_BYTES", "MAX_ARCS", "MAX_STEPS", "ArcStatus", "ArcTable", "PackedBits"]
 
 MAX_ARCS = 2**31 - 1
-"""Arcs an int32 index can address: the arc table's indices (twin) are int32."""
+"""Arcs an int32 index can address: the arc table's readers and the arc lists are int32."""
 
 ARC_BYTES = {
     "reader": 4,
-    "author": 4,
-    "twin": 4,
     "trust": 4,
-    "baseline": 4,
+    "baseline": 2,
     "exposure": 4,
     "exposure_day": 2,
     "status": 1,
@@ -76,12 +77,12 @@ class ArcTable:
 
     Attributes:
         reader: who sees the arc's posts (int32, per arc).
-        author: who posts along the arc (int32, per arc).
-        twin: index of the reverse arc.
-        start: CSR offsets; arcs of author ``j`` are ``start[j]:start[j+1]``.
+        start: CSR offsets; arcs of author ``j`` are ``start[j]:start[j+1]``
+            (``author_of`` reads them; no author is stored per arc).
         trust: trust ``T(reader <- author)`` in [0, 1].
-        baseline: the arc's relationship baseline ``T0``, the level repair aims at
-            (float32, as ``trust``; drawn by the model).
+        baseline: the arc's relationship baseline ``T0``, the level repair aims at,
+            as a 16-bit code (``baseline_of`` gives the float32 level; drawn by
+            the model, ``set_baselines``).
         status: an ``ArcStatus`` per arc.
         counts: arcs per status, kept up to date by ``mute`` and ``remove``.
         exposure: marketing items seen along the arc, decayed over the wear window.
@@ -108,11 +109,9 @@ class ArcTable:
             )
         self.n_users = n_users
         self.start = np.empty(n_users + 1, dtype=np.int64)
-        self.author = np.empty(n_arcs, dtype=np.int32)
         self.reader = np.empty(n_arcs, dtype=np.int32)
-        self.twin = np.empty(n_arcs, dtype=np.int32)
         self.trust = np.zeros(n_arcs, dtype=np.float32)
-        self.baseline = np.zeros(n_arcs, dtype=np.float32)
+        self.baseline = np.zeros(n_arcs, dtype=np.uint16)
         self.status = np.full(n_arcs, ArcStatus.VISIBLE, dtype=np.int8)
         self.counts = np.array([n_arcs, 0, 0], dtype=np.int64)
         # Written now (np.full, not np.zeros): a page first written by the day's
@@ -124,7 +123,7 @@ class ArcTable:
         kernels.arc_layout(edges, self.kernel_view())
 
     def __len__(self) -> int:
-        return len(self.author)
+        return len(self.reader)
 
     def kernel_view(self) -> kernels.Arcs:
         """Return the arrays as the compiled kernels take them (the same arrays, not copies).
@@ -134,15 +133,34 @@ class ArcTable:
         """
         return kernels.Arcs(
             self.start,
-            self.author,
             self.reader,
-            self.twin,
             self.status,
             self.trust,
             self.baseline,
             self.exposure,
             self.exposure_day,
         )
+
+    def set_baselines(self, arcs: slice | np.ndarray, levels: np.ndarray | float) -> None:
+        """Store baselines ``levels`` (in [0, 1]) for ``arcs``; their trust starts at them."""
+        self.baseline[arcs] = np.rint(np.asarray(levels) * kernels.BASELINE_STEPS)
+        self.trust[arcs] = self.baseline_of(arcs)
+
+    def baseline_of(self, idx: slice | np.ndarray) -> np.ndarray:
+        """Return the baseline T0 of arcs ``idx`` (float32, as the kernels read it)."""
+        return np.divide(self.baseline[idx], np.float32(kernels.BASELINE_STEPS), dtype=np.float32)
+
+    def author_of(self, idx: np.ndarray) -> np.ndarray:
+        """Return the author of every arc in ``idx`` (int32; a walk along the CSR offsets)."""
+        return kernels.authors_of(self.start, np.asarray(idx, dtype=np.int64))
+
+    def authors(self) -> np.ndarray:
+        """Return the author of every arc, in arc order (a new int32 array: 4 bytes an arc)."""
+        return np.repeat(np.arange(self.n_users, dtype=np.int32), np.diff(self.start))
+
+    def twin_of(self, idx: np.ndarray) -> np.ndarray:
+        """Return the reverse arc of every arc in ``idx`` (``j <- i`` for ``i <- j``)."""
+        return kernels.twins_of(self.kernel_view(), np.asarray(idx, dtype=np.int64))
 
     def of_authors(self, authors: np.ndarray) -> np.ndarray:
         """Return the indices of every arc whose author is in ``authors``."""
@@ -184,7 +202,7 @@ class ArcTable:
 
     def remove(self, arcs: np.ndarray) -> None:
         """Unfriend: remove the friendships of ``arcs`` in both directions."""
-        both = np.concatenate([arcs, self.twin[arcs]])
+        both = np.concatenate([arcs, self.twin_of(arcs)])
         self._set_status(both, ArcStatus.REMOVED)
         self.following[both] = False
 

@@ -7,6 +7,8 @@ micro-business and cleared when it closes.
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from sim.core.config import SimConfig
@@ -33,7 +35,8 @@ class Population:
         ever_sold: whether the user has ever had the seller role (``quality`` keeps
             the last business's quality after it closes).
         banned: whether the platform banned the user's business.
-        sales_ring, rolling_sales: sales per day over the sales window, and their sum.
+        sales_log, rolling_sales: the sellers of each sale per day over the sales
+            window (one array a day, oldest first), and each user's sum over it.
 
     """
 
@@ -60,7 +63,10 @@ class Population:
         self.quality = np.zeros(n_users)
         self.base_rate = np.zeros(n_users)
         self.post_rate = np.zeros(n_users)
-        self.sales_ring = np.zeros((cfg.sellers.sales_window, n_users), dtype=np.int32)
+        # Who sold, day by day, not a (window x users) table: a day has thousands
+        # of sales, and the table took 120 bytes a user (120 MB at a million).
+        self.sales_window = cfg.sellers.sales_window
+        self.sales_log: deque[tuple[int, np.ndarray]] = deque()
         self.rolling_sales = np.zeros(n_users, dtype=np.int64)
 
     def kernel_view(self) -> kernels.People:
@@ -96,17 +102,21 @@ class Population:
         self.recruitable[node] = False
         self.category[node] = NO_CATEGORY
         self.post_rate[node] = 0.0
-        self.sales_ring[:, node] = 0
+        for k, (day, sellers) in enumerate(self.sales_log):
+            self.sales_log[k] = (day, sellers[sellers != node])
         self.rolling_sales[node] = 0
 
     def start_sales_day(self, day: int) -> None:
         """Drop the sales that fall out of the rolling window today."""
-        slot = day % len(self.sales_ring)
-        self.rolling_sales -= self.sales_ring[slot]
-        self.sales_ring[slot] = 0
+        while self.sales_log and self.sales_log[0][0] <= day - self.sales_window:
+            _, sellers = self.sales_log.popleft()
+            np.subtract.at(self.rolling_sales, sellers, 1)
 
     def record_sales(self, day: int, sellers: np.ndarray) -> None:
         """Count one sale for each entry of ``sellers`` today."""
-        slot = day % len(self.sales_ring)
-        np.add.at(self.sales_ring[slot], sellers, 1)
+        sellers = np.asarray(sellers, dtype=np.int32)
+        if self.sales_log and self.sales_log[-1][0] == day:
+            self.sales_log[-1] = (day, np.concatenate([self.sales_log[-1][1], sellers]))
+        else:
+            self.sales_log.append((day, sellers))
         np.add.at(self.rolling_sales, sellers, 1)

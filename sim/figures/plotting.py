@@ -191,19 +191,16 @@ def trust_network_figure(model: SocialCommerceModel, seed: int = 0) -> Figure:
     arcs, people = model.arcs, model.people
     graph = nx.Graph()
     graph.add_nodes_from(range(model.n_users))
-    forward = arcs.author < arcs.reader
-    graph.add_edges_from(
-        zip(arcs.author[forward].tolist(), arcs.reader[forward].tolist(), strict=True)
-    )
+    author = arcs.authors()
+    forward = author < arcs.reader
+    graph.add_edges_from(zip(author[forward].tolist(), arcs.reader[forward].tolist(), strict=True))
     layout = nx.spring_layout(graph, seed=seed)
     fig, ax = plt.subplots(figsize=(10, 8), layout="constrained")
-    seller_arcs = np.flatnonzero(people.ever_sold[arcs.author] & ~people.ever_sold[arcs.reader])
+    seller_arcs = np.flatnonzero(people.ever_sold[author] & ~people.ever_sold[arcs.reader])
     plain = [(u, v) for u, v in graph.edges() if not (people.ever_sold[u] or people.ever_sold[v])]
     nx.draw_networkx_edges(graph, layout, edgelist=plain, ax=ax, edge_color="#cccccc", width=0.4)
     status = arcs.status[seller_arcs]
-    pairs = list(
-        zip(arcs.reader[seller_arcs].tolist(), arcs.author[seller_arcs].tolist(), strict=True)
-    )
+    pairs = list(zip(arcs.reader[seller_arcs].tolist(), author[seller_arcs].tolist(), strict=True))
     cmap = plt.get_cmap("viridis")
     for state, style in ((ArcStatus.VISIBLE, "solid"), (ArcStatus.MUTED, "dashed")):
         chosen = np.flatnonzero(status == state)

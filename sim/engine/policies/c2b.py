@@ -52,7 +52,7 @@ class C2B(Policy):
         buyer, category = np.nonzero(self.posted)
         outgoing = arcs.of_authors(buyer)
         need = np.repeat(np.arange(len(buyer)), np.diff(arcs.start)[buyer])
-        friend, incoming = arcs.reader[outgoing], arcs.twin[outgoing]
+        friend, incoming = arcs.reader[outgoing], arcs.twin_of(outgoing)
         can_answer = (
             (arcs.status[incoming] != ArcStatus.REMOVED)
             & people.seller[friend]

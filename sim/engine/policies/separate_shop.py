@@ -59,7 +59,7 @@ class SeparateShop(Policy):
         arcs, people = model.arcs, model.people
         idx = arcs.of_authors(np.flatnonzero(people.seller))
         idx = idx[~arcs.following[idx] & (arcs.status[idx] != ArcStatus.REMOVED)]
-        reader, category = arcs.reader[idx], people.category[arcs.author[idx]]
+        reader, category = arcs.reader[idx], people.category[arcs.author_of(idx)]
         wants = (
             people.in_moments[reader]  # a user who left no longer opens the shop space
             & (people.need_expiry[reader, category] >= model.steps)
@@ -80,7 +80,7 @@ class SeparateShop(Policy):
         idx = arcs.of_authors(np.flatnonzero(items > 0))
         idx = idx[arcs.following[idx] & visiting[arcs.reader[idx]]]
         reader = arcs.reader[idx]
-        available = items[arcs.author[idx]]
+        available = items[arcs.author_of(idx)]
         total = np.bincount(reader, weights=available, minlength=model.n_users)
         read = items_read(available, read_fraction(total, cfg.shop_attention)[reader], model.rng)
         idx, read = idx[read > 0], read[read > 0]
