@@ -186,3 +186,25 @@ def test_seller_pressure_counts_marketing_read_by_non_sellers_in_every_channel()
     assert shop.summary["seller_pressure"] == pytest.approx(
         daily[Column.MARKETING_READ_PER_USER].mean()
     )
+
+
+def test_rolling_sales_count_the_window_and_close_with_the_business():
+    """Each user's rolling sales are their sales over the last ``sales_window`` days."""
+    from sim.engine.population import Population
+
+    cfg = small_config("sellers.sales_window=5")
+    people = Population(6, cfg, np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    sold = np.zeros((40, 6), dtype=int)  # sales per day and user, counted here
+    for day in range(1, 40):
+        people.start_sales_day(day)
+        if day == 20:
+            people.close_business(2)
+            sold[:, 2] = 0  # the business's past sales go with it
+        for _ in range(2):  # two channels record sales on one day
+            sellers = rng.integers(0, 6, rng.integers(0, 5))
+            people.record_sales(day, sellers)
+            np.add.at(sold[day], sellers, 1)
+        expected = sold[max(0, day - 4) : day + 1].sum(axis=0)
+        assert people.rolling_sales.tolist() == expected.tolist(), day
+    assert len(people.sales_log) <= 5  # only the window is kept

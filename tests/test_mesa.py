@@ -127,3 +127,15 @@ def test_solara_run_executes_the_app_file_as_main_and_finds_the_page(path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_recorder_keeps_what_mesas_collector_keeps():
+    """``Recorder`` skips Mesa's deep copies, not values: both tables come out the same."""
+    model = SocialCommerceModel(composed_config(["graph.n_users=300", "steps=8"]))
+    mesas = mesa.DataCollector(model_reporters=REPORTERS)
+    for _ in range(8):
+        model.step()
+        mesas.collect(model)
+    ours = model.datacollector.get_model_vars_dataframe()
+    assert ours.equals(mesas.get_model_vars_dataframe())
+    assert len(ours) == 8 and list(ours.columns) == list(REPORTERS)

@@ -170,3 +170,19 @@ def test_the_arc_table_takes_the_bytes_it_declares():
         k: b for k, b in ARC_BYTES.items() if k != "following"
     }
     assert table.following.words.nbytes == 2  # 10 bits
+
+
+def test_baselines_are_stored_in_16_bits_and_read_alike_everywhere():
+    """A baseline is ``round(T0 x 65535)``; numpy and the kernels read the same float32."""
+    arcs = table()
+    levels = np.array([0.0, 1.0, 0.5, 1 / 3, 0.123456, 0.999999, 2e-6, 0.7])
+    arcs.set_baselines(slice(None), levels)
+    read = arcs.baseline_of(slice(None))
+    assert read.dtype == np.float32 and (arcs.trust == read).all()  # trust starts there
+    assert np.abs(read - levels).max() <= 0.5 / 65535 + 1e-7
+    codes = np.arange(65536, dtype=np.uint16)
+    numpy_read = np.divide(codes[::97], np.float32(65535), dtype=np.float32)
+    kernel_read = [kernels.baseline_level(c) for c in codes[::97]]  # not rounded again here
+    assert kernel_read == numpy_read.tolist()
+    arcs.set_baselines(np.array([3]), 0.25)
+    assert arcs.baseline_of(np.array([3]))[0] == arcs.trust[3] == np.float32(16384 / 65535)

@@ -174,19 +174,26 @@ def arc_count(start: np.ndarray, authors: np.ndarray) -> int:
 
 @njit(cache=True)
 def author_at(start: np.ndarray, arc: int, guess: int) -> int:
-    """Return the author of ``arc``: ``guess`` or the next author if right, else a binary search.
+    """Return the author of ``arc``: the last ``a`` with ``start[a] <= arc``.
 
-    The table stores no author per arc (4 bytes an arc); the CSR offsets say it.
-    Arc lists come author by author, so passing the last answer as ``guess``
-    makes a walk along them cost one comparison an arc.
+    The table stores no author per arc (4 bytes an arc); the CSR offsets say
+    it. Arc lists come author by author, so the search starts at ``guess``
+    (the last answer) and gallops forward, touching offsets near it, and only
+    an arc before ``guess`` costs a binary search over all of them.
     """
-    if 0 <= guess < len(start) - 1 and start[guess] <= arc:
+    last = len(start) - 1  # start[last] is the number of arcs: above every arc
+    if 0 <= guess < last and start[guess] <= arc:
         if arc < start[guess + 1]:
             return guess
-        if guess + 2 < len(start) and arc < start[guess + 2]:
-            return guess + 1
-    lo, hi = 0, len(start) - 1  # the last a with start[a] <= arc
-    while hi - lo > 1:
+        lo, step = guess + 1, 1  # start[lo] <= arc
+        hi = lo + step
+        while hi < last and start[hi] <= arc:
+            lo, step = hi, 2 * step
+            hi = lo + step
+        hi = min(hi, last)
+    else:
+        lo, hi = 0, last
+    while hi - lo > 1:  # start[lo] <= arc < start[hi]
         mid = (lo + hi) // 2
         if start[mid] <= arc:
             lo = mid

@@ -29,7 +29,8 @@ from sim.engine.arc_status import ArcStatus
 __all__ = ["ARC_BYTES", "MAX_ARCS", "MAX_STEPS", "ArcStatus", "ArcTable", "PackedBits"]
 
 MAX_ARCS = 2**31 - 1
-"""Arcs an int32 index can address: the arc table's readers and the arc lists are int32."""
+"""The most arcs a graph may have. Set when the table stored int32 twins; it stores
+no arc index now, but no run past 2^31 arcs has been tried, so the limit stays checked."""
 
 ARC_BYTES = {
     "reader": 4,
@@ -143,7 +144,8 @@ class ArcTable:
 
     def set_baselines(self, arcs: slice | np.ndarray, levels: np.ndarray | float) -> None:
         """Store baselines ``levels`` (in [0, 1]) for ``arcs``; their trust starts at them."""
-        self.baseline[arcs] = np.rint(np.asarray(levels) * kernels.BASELINE_STEPS)
+        levels = np.clip(levels, 0.0, 1.0)  # a code past 65535 would wrap around
+        self.baseline[arcs] = np.rint(levels * kernels.BASELINE_STEPS)
         self.trust[arcs] = self.baseline_of(arcs)
 
     def baseline_of(self, idx: slice | np.ndarray) -> np.ndarray:
