@@ -25,14 +25,15 @@ from sim.core.config import ConfigError, GraphConfig
 RUN_OUTPUTS = (".hydra", "timeseries.csv", "timeseries.png", "summary.json")
 CLAIM = ".hydra"  # the folder whose creation claims a run folder (``RunPlan.claim``)
 
-# Memory estimate of a run (docs/PERFORMANCE.md, stop 28: 500M arcs and 10M users
-# -> 17,010 MB peak RSS, 50M arcs and 1M users -> about 2,000 MB): a fixed
+# Memory estimate of a run (docs/PERFORMANCE.md, stop 29: 500M arcs and 10M users
+# -> 11,565 MiB peak RSS, 50M arcs and 1M users -> 1,396 MiB): a fixed
 # interpreter + libraries part, then bytes per directed arc (the arc table's
-# 27, and the day's index arrays) and per user (258 of state, and temporaries).
-# It errs high: 19.3 GB for the ten-million-user year.
+# 17, and the day's index arrays) and per user (146 of state, and temporaries).
+# It errs high: 13.3 GB for the ten-million-user year (12.1 measured), 1.55 GB
+# for the million-user one (1.46).
 BASE_BYTES = 250e6
-BYTES_PER_ARC = 32.0
-BYTES_PER_USER = 300.0
+BYTES_PER_ARC = 22.0
+BYTES_PER_USER = 200.0
 
 # Disk a run writes (measured 2026-12-06: a 365-day run's timeseries.csv 95.6 kB,
 # timeseries.png 213 kB, summary and configs 8 kB): a fixed part, bytes per day
