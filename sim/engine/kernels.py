@@ -216,31 +216,6 @@ def authors_of(start: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def twins_of(arcs: Arcs, idx: np.ndarray) -> np.ndarray:
-    """Return the reverse arc of every arc in ``idx``: a binary search in the reader's slice.
-
-    An author's readers are sorted, so arc ``author <- reader`` is found among
-    the reader's arcs in log(degree) steps; the table stores no twins (4 bytes an arc).
-    """
-    start, reader = arcs.start, arcs.reader
-    out = np.empty(len(idx), dtype=np.int64)
-    guess = 0
-    for k in range(len(idx)):
-        arc = idx[k]
-        guess = author_at(start, arc, guess)
-        other = reader[arc]
-        lo, hi = start[other], start[other + 1]
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if reader[mid] < guess:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[k] = lo  # every arc has its reverse: the graph is undirected
-    return out
-
-
-@njit(cache=True)
 def live_friend_counts(arcs: Arcs, seller: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return, per user, how many friends they still have and how many of them sell."""
     start, reader, status = arcs.start, arcs.reader, arcs.status
@@ -531,12 +506,9 @@ def offers(arcs: Arcs, people: People, idx: np.ndarray, day: int, need_open: boo
     seller, category, need_expiry = people.seller, people.category, people.need_expiry
     out = np.empty(len(idx), dtype=np.int64)
     n = 0
-    seller_node, first, last = -1, 0, 0  # the arcs of seller_node are first:last
+    author = authors_of(start, idx)
     for k in range(len(idx)):
-        if not first <= idx[k] < last:
-            seller_node = author_at(start, idx[k], seller_node)
-            first, last = start[seller_node], start[seller_node + 1]
-        buyer = reader[idx[k]]
+        seller_node, buyer = author[k], reader[idx[k]]
         if not seller[seller_node]:
             continue
         wanted = category[seller_node]

@@ -161,8 +161,12 @@ class ArcTable:
         return np.repeat(np.arange(self.n_users, dtype=np.int32), np.diff(self.start))
 
     def twin_of(self, idx: np.ndarray) -> np.ndarray:
-        """Return the reverse arc of every arc in ``idx`` (``j <- i`` for ``i <- j``)."""
-        return kernels.twins_of(self.kernel_view(), np.asarray(idx, dtype=np.int64))
+        """Return the reverse arc of every arc in ``idx`` (``j <- i`` for ``i <- j``).
+
+        Found among the reader's sorted arcs (``find``): every arc has its reverse.
+        """
+        idx = np.asarray(idx, dtype=np.int64)
+        return self.find(self.author_of(idx), self.reader[idx])
 
     def of_authors(self, authors: np.ndarray) -> np.ndarray:
         """Return the indices of every arc whose author is in ``authors``."""
