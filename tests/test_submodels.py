@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engine import kernels
 from sim.engine import submodels as sm
 
 
@@ -242,3 +243,75 @@ def test_a_disappointing_purchase_takes_a_share_of_engagement_for_good():
     for _ in range(2000):  # recovery brings it back only to the lowered resting level
         recovered = sm.update_engagement(recovered, base, np.zeros(3), 0.02, 0.17)
     assert recovered == pytest.approx(base)
+
+
+def _day_of_users(rng, n=5000):
+    """Random per-user state and experience of one day, every case represented."""
+    return {
+        "engagement": rng.random(n),
+        "base": rng.random(n),
+        "in_moments": rng.random(n) < 0.9,
+        "seller": rng.random(n) < 0.1,
+        "clutter": np.where(rng.random(n) < 0.5, 0.0, rng.random(n)),
+        "load": np.where(rng.random(n) < 0.5, 0.0, 10 * rng.random(n)),
+        "disappointments": np.where(rng.random(n) < 0.8, 0, rng.integers(1, 4, n)),
+    }
+
+
+def test_the_compiled_experience_pass_applies_the_rules_as_the_array_code_did(rng):
+    """``kernels.experience`` (one pass over users) gives, bit for bit, what the
+    array-at-a-time rules give: disappointment first, then engagement, then leaving."""
+    day = _day_of_users(rng)
+    params = kernels.ExperienceParams(
+        recovery=0.02, loss=0.17, sensitivity=0.02, disappointment_loss=0.05, leave_below=0.3
+    )
+    # the array code the kernel replaced (SocialCommerceModel.update_engagement)
+    engagement, base = day["engagement"].copy(), day["base"].copy()
+    in_moments, seller, hurt = day["in_moments"].copy(), day["seller"], day["disappointments"]
+    hit = in_moments & (hurt > 0)
+    engagement[hit], base[hit] = sm.disappoint(engagement[hit], base[hit], hurt[hit], 0.05)
+    moved = sm.update_engagement(engagement, base, day["clutter"], 0.02, 0.17, day["load"], 0.02)
+    engagement = np.where(in_moments, moved, engagement)
+    bad_day = (day["clutter"] > 0) | (day["load"] > 0) | (hurt > 0)
+    in_moments[in_moments & ~seller & bad_day & (engagement < 0.3)] = False
+
+    got_engagement, got_base = day["engagement"].copy(), day["base"].copy()
+    got_in_moments = day["in_moments"].copy()
+    kernels.experience(
+        got_engagement,
+        got_base,
+        got_in_moments,
+        seller,
+        kernels.Experience(day["clutter"], day["load"], hurt),
+        params,
+    )
+    assert np.array_equal(got_engagement, engagement)
+    assert np.array_equal(got_base, base)
+    assert np.array_equal(got_in_moments, in_moments)
+    assert (got_in_moments != day["in_moments"]).any()  # some left: the test can see leaving
+
+
+def test_the_compiled_reading_summary_is_density_clutter_and_non_sellers_totals(rng):
+    n = 5000
+    marketing = np.where(rng.random(n) < 0.3, 0.0, rng.integers(0, 9, n).astype(float))
+    organic = np.where(rng.random(n) < 0.3, 0, rng.integers(0, 30, n))
+    seller, tolerance = rng.random(n) < 0.1, rng.random(n) * 0.3
+    level, marketing_read, organic_read = kernels.reading_summary(
+        marketing, organic, seller, tolerance
+    )
+    assert np.array_equal(level, sm.clutter(sm.marketing_density(marketing, organic), tolerance))
+    assert marketing_read == int(marketing[~seller].sum())
+    assert organic_read == int(organic[~seller].sum())
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 1000, 8193, 100_001])
+def test_means_over_non_sellers_are_numpys_to_the_bit(rng, n):
+    """The daily means over non-sellers (ux, ad load) add as numpy does, so the
+    series are the ones ``values[mask].mean()`` gave, not merely close."""
+    for _ in range(20):  # an order of additions unlike numpy's differs in about a third of draws
+        values, seller = rng.random(n) * rng.random(), rng.random(n) < 0.1
+        count, total = kernels.non_seller_total(seller, values)
+        assert count == int((~seller).sum())
+        assert total == np.add.reduce(values[~seller])  # exactly, not approximately
+    flags = rng.random(n) < 0.5
+    assert kernels.non_seller_count(seller, flags) == (count, int(flags[~seller].sum()))

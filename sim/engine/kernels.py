@@ -24,11 +24,15 @@ from numba import njit
 
 from sim.engine.arc_status import ArcStatus
 from sim.engine.submodels import (
+    clutter,
     decayed_exposure,
+    disappoint,
     erode_trust,
+    marketing_density,
     recruit_probability,
     repair_trust,
     thin,
+    update_engagement,
     wear_factor,
 )
 
@@ -128,6 +132,31 @@ class RepairToday(NamedTuple):
     organic: np.ndarray
     opened: np.ndarray
     share: np.ndarray
+
+
+class Experience(NamedTuple):
+    """What a user lived through today in every channel (ODD 7.8), per user.
+
+    Attributes:
+        clutter: Moments clutter (marketing density above tolerance).
+        load: marketing items read, weighted by channel.
+        disappointments: disappointing purchases.
+
+    """
+
+    clutter: np.ndarray
+    load: np.ndarray
+    disappointments: np.ndarray
+
+
+class ExperienceParams(NamedTuple):
+    """Experience (ODD 7.8): the ``users`` section's engagement settings."""
+
+    recovery: float
+    loss: float
+    sensitivity: float
+    disappointment_loss: float
+    leave_below: float
 
 
 class RecruitParams(NamedTuple):
@@ -495,6 +524,69 @@ def repair(arcs: Arcs, today: RepairToday, repair_rate: float, rng: np.random.Ge
 
 
 @njit(cache=True)
+def reading_summary(
+    marketing_per_user: np.ndarray,
+    organic_per_user: np.ndarray,
+    seller: np.ndarray,
+    tolerance: np.ndarray,
+) -> tuple[np.ndarray, int, int]:
+    """ODD 7.3-7.4 after reading: each user's clutter, and what non-sellers read in all.
+
+    Clutter is ``sim.engine.submodels.clutter`` of the user's marketing density;
+    the totals are the marketing and ordinary items read by users who do not
+    sell (item counts, so their sums are exact in any order).
+    """
+    out = np.empty(len(seller))
+    marketing = 0.0
+    organic = 0
+    for i in range(len(seller)):
+        density = marketing_density(marketing_per_user[i], organic_per_user[i])
+        out[i] = clutter(density, tolerance[i])
+        if not seller[i]:
+            marketing += marketing_per_user[i]
+            organic += organic_per_user[i]
+    return out, int(marketing), organic
+
+
+@njit(cache=True)
+def experience(
+    engagement: np.ndarray,
+    engagement_base: np.ndarray,
+    in_moments: np.ndarray,
+    seller: np.ndarray,
+    today: Experience,
+    params: ExperienceParams,
+) -> None:
+    """ODD 7.8 Experience for every user in Moments: ``SocialCommerceModel.update_engagement``.
+
+    Disappointments first (``sim.engine.submodels.disappoint``), then
+    ``update_engagement``; a non-seller whose engagement ends a bad day below
+    ``leave_below`` leaves Moments. Updates the arrays in place.
+    """
+    for i in range(len(engagement)):
+        if not in_moments[i]:
+            continue
+        level, rest = engagement[i], engagement_base[i]
+        hurt = today.disappointments[i]
+        if hurt > 0:
+            level, rest = disappoint(level, rest, hurt, params.disappointment_loss)
+            engagement_base[i] = rest
+        level = update_engagement(
+            level,
+            rest,
+            today.clutter[i],
+            params.recovery,
+            params.loss,
+            today.load[i],
+            params.sensitivity,
+        )
+        engagement[i] = level
+        bad_day = today.clutter[i] > 0 or today.load[i] > 0 or hurt > 0
+        if bad_day and not seller[i] and level < params.leave_below:
+            in_moments[i] = False
+
+
+@njit(cache=True)
 def offers(arcs: Arcs, people: People, idx: np.ndarray, day: int, need_open: bool) -> np.ndarray:
     """ODD 7.5: positions in ``idx`` of offers a reader could act on.
 
@@ -575,6 +667,97 @@ def status_counts(arcs: Arcs, authors: np.ndarray) -> tuple[int, int]:
             not_removed += state != REMOVED
             visible += state == VISIBLE
     return not_removed, visible
+
+
+PAIRWISE_BLOCK = 128
+"""numpy's pairwise summation adds blocks of at most this many values in eight running sums."""
+
+
+@njit(cache=True)
+def _block_sum(values: np.ndarray, first: int, count: int) -> float:
+    """Return numpy's sum of a block (``PAIRWISE_BLOCK``): in order below 8, else in eight sums."""
+    if count < 8:
+        total = 0.0
+        for i in range(first, first + count):
+            total += values[i]
+        return total
+    r = values[first : first + 8].copy()
+    i = 8
+    while i < count - count % 8:
+        for j in range(8):
+            r[j] += values[first + i + j]
+        i += 8
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < count:
+        total += values[first + i]
+        i += 1
+    return total
+
+
+@njit(cache=True)
+def pairwise_sum(values: np.ndarray, first: int, count: int) -> float:
+    """Return the sum of ``values[first:first + count]`` as numpy adds float64 arrays.
+
+    Why by hand: numba's ``sum`` adds in order, numpy pairwise (blocks of up
+    to ``PAIRWISE_BLOCK``, ``_block_sum``, halved above that at a multiple of 8); this repeats
+    numpy's order, so a mean taken here is the number ``numpy.mean`` gives, bit
+    for bit. The halving runs on a stack of its own: numba's cache crashes on
+    recursive functions.
+    """
+    if count <= PAIRWISE_BLOCK:
+        return _block_sum(values, first, count)
+    firsts = np.empty(64, dtype=np.int64)  # the pending halves (depth < 64)
+    counts = np.empty(64, dtype=np.int64)
+    split = np.zeros(64, dtype=np.bool_)
+    sums = np.empty(64)  # sums of finished halves, left before right
+    top, done = 0, 0
+    firsts[0], counts[0] = first, count
+    while top >= 0:
+        start, size = firsts[top], counts[top]
+        if size <= PAIRWISE_BLOCK:
+            sums[done] = _block_sum(values, start, size)
+            done += 1
+            top -= 1
+        elif split[top]:  # both halves summed: left + right, as numpy adds them
+            sums[done - 2] = sums[done - 2] + sums[done - 1]
+            done -= 1
+            top -= 1
+        else:
+            split[top] = True
+            half = size // 2
+            half -= half % 8
+            firsts[top + 1], counts[top + 1], split[top + 1] = start + half, size - half, False
+            firsts[top + 2], counts[top + 2], split[top + 2] = start, half, False
+            top += 2
+    return sums[0]
+
+
+@njit(cache=True)
+def non_seller_count(seller: np.ndarray, flag: np.ndarray) -> tuple[int, int]:
+    """Return how many users do not sell, and how many of them have ``flag`` set."""
+    count = flagged = 0
+    for i in range(len(seller)):
+        if not seller[i]:
+            count += 1
+            flagged += flag[i]
+    return count, flagged
+
+
+@njit(cache=True)
+def non_seller_total(seller: np.ndarray, values: np.ndarray) -> tuple[int, float]:
+    """Return how many users do not sell, and the sum of ``values`` over them.
+
+    One compiled pass for a survey share or mean over non-sellers
+    (``sim.engine.metrics``), instead of a mask, a gather and a mean, each a
+    pass over every user; summed as numpy sums (``pairwise_sum``).
+    """
+    kept = np.empty(len(seller))
+    count = 0
+    for i in range(len(seller)):
+        if not seller[i]:
+            kept[count] = values[i]
+            count += 1
+    return count, pairwise_sum(kept, 0, count)
 
 
 @njit(cache=True)

@@ -162,7 +162,7 @@ def marketing_read_per_user(model: SocialCommerceModel) -> float:
     policies whose ``market.intensity`` means different things compare at the
     pressure their users actually received.
     """
-    readers = int(np.count_nonzero(~model.people.seller))
+    readers, _ = kernels.non_seller_count(model.people.seller, model.people.in_moments)
     return model.today.marketing_any / readers if readers else 0.0
 
 
@@ -173,8 +173,8 @@ def ad_load(model: SocialCommerceModel) -> float:
     and unsolicited C2B answer items, each channel's item weighed by its
     ``users.load_weight_*`` against a Moments item.
     """
-    mask = non_sellers(model)
-    return float(model.load[mask].mean()) if mask.any() else 0.0
+    readers, load = kernels.non_seller_total(model.people.seller, model.load)
+    return load / readers if readers else 0.0
 
 
 def gmv_net(model: SocialCommerceModel) -> float:
@@ -190,26 +190,22 @@ def mean_trust_seller_arcs(model: SocialCommerceModel) -> float:
     return float(model.arcs.trust[idx].mean(dtype=np.float64)) if len(idx) else float("nan")
 
 
-def non_sellers(model: SocialCommerceModel) -> np.ndarray:
-    """Mask of users who are not selling now."""
-    return ~model.people.seller
-
-
 def acted_share(model: SocialCommerceModel) -> float:
     """Share of non-sellers who have muted or unfriended a seller so far."""
-    mask = non_sellers(model)
-    return float(model.people.acted[mask].mean()) if mask.any() else 0.0
+    readers, acted = kernels.non_seller_count(model.people.seller, model.people.acted)
+    return acted / readers if readers else 0.0
 
 
 def left_moments(model: SocialCommerceModel) -> int:
     """Non-sellers who have left Moments."""
-    return int((~model.people.in_moments & non_sellers(model)).sum())
+    readers, staying = kernels.non_seller_count(model.people.seller, model.people.in_moments)
+    return readers - staying
 
 
 def left_share(model: SocialCommerceModel) -> float:
     """Share of non-sellers who have left Moments."""
-    mask = non_sellers(model)
-    return left_moments(model) / int(mask.sum()) if mask.any() else 0.0
+    readers, staying = kernels.non_seller_count(model.people.seller, model.people.in_moments)
+    return (readers - staying) / readers if readers else 0.0
 
 
 def ux(model: SocialCommerceModel) -> float:
@@ -218,8 +214,8 @@ def ux(model: SocialCommerceModel) -> float:
     Engagement answers to the marketing read in every channel, Moments clutter
     and disappointing purchases (ODD 7.8).
     """
-    mask = non_sellers(model)
-    return float(model.people.engagement[mask].mean()) if mask.any() else 0.0
+    readers, engagement = kernels.non_seller_total(model.people.seller, model.people.engagement)
+    return engagement / readers if readers else 0.0
 
 
 def seller_income(model: SocialCommerceModel) -> float:

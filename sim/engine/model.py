@@ -28,18 +28,14 @@ from sim.engine.submodels import (
     arise_needs,
     bass_hazard,
     beta_with_mean,
-    clutter,
-    disappoint,
     ladder,
     lognormal_with_median,
-    marketing_density,
     one_per_key,
     persuaded,
     poisson_per_user,
     purchase_probability,
     satisfied_trust,
     unsatisfied_trust,
-    update_engagement,
 )
 
 BLOCK = 1 << 20
@@ -244,18 +240,16 @@ class SocialCommerceModel(mesa.Model):
             kernels.ReadParams(self.platform.policy.expand_prob, self.cfg.trust.mute_leak),
             self.rng,
         )
-        buyers = ~people.seller
-        self.today.marketing_read = int(marketing_per_user[buyers].sum())
-        self.today.organic_read = int(organic_per_user[buyers].sum())
+        clutter_level, self.today.marketing_read, self.today.organic_read = kernels.reading_summary(
+            marketing_per_user, organic_per_user, people.seller, people.tolerance
+        )
         self.today.folded = int(feed.folded.sum())
         return MomentsReading(
             exposed=exposed,
             marketing=items,
             opened=opened,
             share=share,
-            clutter=clutter(
-                marketing_density(marketing_per_user, organic_per_user), people.tolerance
-            ),
+            clutter=clutter_level,
         )
 
     def repair(self, organic: np.ndarray, reading: MomentsReading) -> None:
@@ -580,27 +574,17 @@ class SocialCommerceModel(mesa.Model):
         space; chats (the leak) still reach them.
         """
         people, cfg = self.people, self.cfg.users
-        if self.disappointments.any():
-            hit = people.in_moments & (self.disappointments > 0)
-            lowered, rest = disappoint(
-                people.engagement[hit],
-                people.engagement_base[hit],
-                self.disappointments[hit],
-                cfg.disappointment_loss,
-            )
-            people.engagement[hit], people.engagement_base[hit] = lowered, rest
-        engagement = update_engagement(
+        kernels.experience(
             people.engagement,
             people.engagement_base,
-            clutter_level,
-            cfg.engagement_recovery,
-            cfg.engagement_loss,
-            self.load,
-            cfg.ad_load_sensitivity,
+            people.in_moments,
+            people.seller,
+            kernels.Experience(clutter_level, self.load, self.disappointments),
+            kernels.ExperienceParams(
+                recovery=cfg.engagement_recovery,
+                loss=cfg.engagement_loss,
+                sensitivity=cfg.ad_load_sensitivity,
+                disappointment_loss=cfg.disappointment_loss,
+                leave_below=cfg.leave_below,
+            ),
         )
-        people.engagement = np.where(people.in_moments, engagement, people.engagement)
-        bad_day = (clutter_level > 0) | (self.load > 0) | (self.disappointments > 0)
-        leaving = (
-            people.in_moments & ~people.seller & bad_day & (people.engagement < cfg.leave_below)
-        )
-        people.in_moments[leaving] = False

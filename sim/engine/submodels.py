@@ -130,13 +130,17 @@ def thin(available: Array, share: Array, rng: np.random.Generator) -> Array:
     return out
 
 
+@njit(cache=True)
 def marketing_density(marketing_read: Array, organic_read: Array) -> Array:
     """ODD 7.3 Marketing density: marketing share of what a user read today (0 if nothing)."""
     total = marketing_read + organic_read
-    # a plain division (nothing read: 0 / 1), not the slow masked np.divide(where=)
-    return np.divide(marketing_read, np.where(total > 0, total, 1), dtype=float)
+    # Item counts: a total is 0 or at least 1, so nothing read divides 0 by 1. A plain
+    # division, not the slow masked np.divide(where=); no np.where either, which
+    # compiled code (``kernels.reading_summary``, per user) would give an array per call.
+    return marketing_read / np.maximum(total, 1)
 
 
+@njit(cache=True)
 def clutter(density: Array, tolerance: Array) -> Array:
     """ODD 7.4 Clutter: marketing density above the user's tolerance, ``max(0, d - tol)``."""
     return np.maximum(0.0, density - tolerance)
@@ -314,6 +318,7 @@ def quits(
     return (age >= grace) & (sales < exit_sales) & (rng.random(len(sales)) < exit_prob)
 
 
+@njit(cache=True)
 def update_engagement(
     engagement: Array,
     base: Array,
@@ -333,9 +338,10 @@ def update_engagement(
     """
     settles = base * np.maximum(0.0, 1.0 - sensitivity * load)
     change = recovery * (settles - engagement) - loss * clutter_level
-    return np.clip(engagement + change, 0.0, 1.0)
+    return np.minimum(1.0, np.maximum(0.0, engagement + change))  # np.clip, compiled
 
 
+@njit(cache=True)
 def disappoint(
     engagement: Array, base: Array, disappointments: Array, loss: float
 ) -> tuple[Array, Array]:
@@ -347,5 +353,5 @@ def disappoint(
     it lasts (Nosko & Tadelis 2015); a bad product is not forgotten in weeks,
     as a day of heavy marketing is.
     """
-    kept = (1.0 - loss) ** np.asarray(disappointments, dtype=float)
+    kept = (1.0 - loss) ** (disappointments * 1.0)  # a float exponent, as numpy's power
     return engagement * kept, base * kept

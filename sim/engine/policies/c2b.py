@@ -52,13 +52,13 @@ class C2B(Policy):
         buyer, category = np.nonzero(self.posted)
         outgoing = arcs.of_authors(buyer)
         need = np.repeat(np.arange(len(buyer)), np.diff(arcs.start)[buyer])
-        friend, incoming = arcs.reader[outgoing], arcs.twin_of(outgoing)
-        can_answer = (
-            (arcs.status[incoming] != ArcStatus.REMOVED)
-            & people.seller[friend]
-            & (people.category[friend] == category[need])
-        )
-        incoming, need = incoming[can_answer], need[can_answer]
+        friend = arcs.reader[outgoing]
+        # friends who sell the need's category, then those still friends: the
+        # arc from a friend (a search) is looked up for the few who sell only
+        sells = people.seller[friend] & (people.category[friend] == category[need])
+        incoming, need = arcs.twin_of(outgoing[sells]), need[sells]
+        still = arcs.status[incoming] != ArcStatus.REMOVED
+        incoming, need = incoming[still], need[still]
         items = answer_items(
             len(incoming), self.cfg.answer_prob, model.cfg.market.intensity, model.rng
         )
