@@ -265,12 +265,14 @@ def test_the_compiled_experience_pass_applies_the_rules_as_the_array_code_did(rn
     params = kernels.ExperienceParams(
         recovery=0.02, loss=0.17, sensitivity=0.02, disappointment_loss=0.05, leave_below=0.3
     )
-    # the array code the kernel replaced (SocialCommerceModel.update_engagement)
+    # the array code the kernel replaced (SocialCommerceModel.update_engagement), the
+    # rules run by numpy (py_func: their source, not numba's compiled copy)
+    disappoint, update = sm.disappoint.py_func, sm.update_engagement.py_func
     engagement, base = day["engagement"].copy(), day["base"].copy()
     in_moments, seller, hurt = day["in_moments"].copy(), day["seller"], day["disappointments"]
     hit = in_moments & (hurt > 0)
-    engagement[hit], base[hit] = sm.disappoint(engagement[hit], base[hit], hurt[hit], 0.05)
-    moved = sm.update_engagement(engagement, base, day["clutter"], 0.02, 0.17, day["load"], 0.02)
+    engagement[hit], base[hit] = disappoint(engagement[hit], base[hit], hurt[hit], 0.05)
+    moved = update(engagement, base, day["clutter"], 0.02, 0.17, day["load"], 0.02)
     engagement = np.where(in_moments, moved, engagement)
     bad_day = (day["clutter"] > 0) | (day["load"] > 0) | (hurt > 0)
     in_moments[in_moments & ~seller & bad_day & (engagement < 0.3)] = False
@@ -299,7 +301,8 @@ def test_the_compiled_reading_summary_is_density_clutter_and_non_sellers_totals(
     level, marketing_read, organic_read = kernels.reading_summary(
         marketing, organic, seller, tolerance
     )
-    assert np.array_equal(level, sm.clutter(sm.marketing_density(marketing, organic), tolerance))
+    density = sm.marketing_density.py_func(marketing, organic)  # by numpy, as the model did
+    assert np.array_equal(level, sm.clutter.py_func(density, tolerance))
     assert marketing_read == int(marketing[~seller].sum())
     assert organic_read == int(organic[~seller].sum())
 

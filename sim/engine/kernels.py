@@ -681,13 +681,25 @@ def _block_sum(values: np.ndarray, first: int, count: int) -> float:
         for i in range(first, first + count):
             total += values[i]
         return total
-    r = values[first : first + 8].copy()
+    r0, r1, r2, r3 = values[first], values[first + 1], values[first + 2], values[first + 3]
+    r4, r5, r6, r7 = values[first + 4], values[first + 5], values[first + 6], values[first + 7]
     i = 8
     while i < count - count % 8:
-        for j in range(8):
-            r[j] += values[first + i + j]
+        at = first + i
+        r0, r1, r2, r3 = (
+            r0 + values[at],
+            r1 + values[at + 1],
+            r2 + values[at + 2],
+            r3 + values[at + 3],
+        )
+        r4, r5, r6, r7 = (
+            r4 + values[at + 4],
+            r5 + values[at + 5],
+            r6 + values[at + 6],
+            r7 + values[at + 7],
+        )
         i += 8
-    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < count:
         total += values[first + i]
         i += 1
@@ -706,7 +718,8 @@ def pairwise_sum(values: np.ndarray, first: int, count: int) -> float:
     """
     if count <= PAIRWISE_BLOCK:
         return _block_sum(values, first, count)
-    firsts = np.empty(64, dtype=np.int64)  # the pending halves (depth < 64)
+    # the pending halves: two slots a level, 31 levels (2e11 values), far beyond any array here
+    firsts = np.empty(64, dtype=np.int64)
     counts = np.empty(64, dtype=np.int64)
     split = np.zeros(64, dtype=np.bool_)
     sums = np.empty(64)  # sums of finished halves, left before right

@@ -162,7 +162,7 @@ def marketing_read_per_user(model: SocialCommerceModel) -> float:
     policies whose ``market.intensity`` means different things compare at the
     pressure their users actually received.
     """
-    readers, _ = kernels.non_seller_count(model.people.seller, model.people.in_moments)
+    readers = int(np.count_nonzero(~model.people.seller))
     return model.today.marketing_any / readers if readers else 0.0
 
 

@@ -2,12 +2,16 @@
 
 Each function states one rule of ``docs/ODD.md`` over numpy arrays, takes
 its parameters explicitly and draws random numbers only from the generator
-it is given. The arithmetic rules of erosion, repair and conversion are
-compiled (``@njit``): numpy code calls them on arrays, the fused loops of
-``sim.engine.kernels`` on one arc at a time, so each rule is written once. The
-model composes them in the daily order; the tests check each on hand-made
-inputs. Parameter sources are in the ODD and in
-``sim/core/config.py``.
+it is given. The arithmetic rules of erosion, repair, conversion, marketing
+density, clutter, engagement and disappointment are compiled (``@njit``):
+numpy code calls them on arrays, the fused loops of ``sim.engine.kernels`` on
+one arc or one user at a time, so each rule is written once. The model
+composes them in the daily order; the tests check each on hand-made inputs.
+Parameter sources are in the ODD and in ``sim/core/config.py``.
+
+After editing a compiled rule, delete ``sim/engine/__pycache__/*.nbi`` and
+``*.nbc``: numba's disk cache checks only the file of the function it
+compiled, so a kernel would keep the rule it was compiled with.
 """
 
 from __future__ import annotations
@@ -131,7 +135,7 @@ def thin(available: Array, share: Array, rng: np.random.Generator) -> Array:
 
 
 @njit(cache=True)
-def marketing_density(marketing_read: Array, organic_read: Array) -> Array:
+def marketing_density(marketing_read: Array | float, organic_read: Array | float) -> Array | float:
     """ODD 7.3 Marketing density: marketing share of what a user read today (0 if nothing)."""
     total = marketing_read + organic_read
     # Item counts: a total is 0 or at least 1, so nothing read divides 0 by 1. A plain
@@ -141,7 +145,7 @@ def marketing_density(marketing_read: Array, organic_read: Array) -> Array:
 
 
 @njit(cache=True)
-def clutter(density: Array, tolerance: Array) -> Array:
+def clutter(density: Array | float, tolerance: Array | float) -> Array | float:
     """ODD 7.4 Clutter: marketing density above the user's tolerance, ``max(0, d - tol)``."""
     return np.maximum(0.0, density - tolerance)
 
