@@ -12,7 +12,7 @@ did (numba reproduces numpy's streams draw for draw), so the engine's outputs
 are byte-identical to the numpy version's: the golden time series is the check.
 
 Compiled code is cached on disk (``cache=True``): a process loads it in
-milliseconds; the first run on a machine compiles it once (about 13 s).
+milliseconds; the first run on a machine compiles it once (about 20 s here).
 """
 
 from __future__ import annotations

@@ -472,7 +472,7 @@ def measure_startup(repeats: int = 5) -> list[dict[str, float | str]]:
 
     The run's figure is its own ``start_seconds`` (``summary.json``): from the
     process's start to the engine's first day, after one run that fills
-    numba's cache (a machine's first run compiles for about 13 s more).
+    numba's cache (a machine's first run compiles for about 20 s more).
     """
     import statistics
     import tempfile
