@@ -11,6 +11,9 @@ Every loop that draws random numbers takes the model's own
 did (numba reproduces numpy's streams draw for draw), so the engine's outputs
 are byte-identical to the numpy version's: the golden time series is the check.
 
+Kernels marked ``nogil`` draw nothing at random and may run on several threads
+at once, each over one part of the arcs or authors (``sim.engine.parallel``).
+
 Compiled code is cached on disk (``cache=True``): a process loads it in
 milliseconds; the first run on a machine compiles it once (about 20 s here).
 """
@@ -20,7 +23,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from sim.engine.arc_status import ArcStatus
 from sim.engine.submodels import (
@@ -28,6 +34,7 @@ from sim.engine.submodels import (
     decayed_exposure,
     disappoint,
     erode_trust,
+    ladder,
     marketing_density,
     recruit_probability,
     repair_trust,
@@ -50,6 +57,59 @@ def baseline_level(code: int) -> np.float32:
     so trust set to its baseline compares equal to it in every pass.
     """
     return np.float32(code) / np.float32(BASELINE_STEPS)
+
+
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Ask the CPU to start loading the cache line of ``array[index]`` (LLVM's prefetch).
+
+    Why by hand: numba has no prefetch, and a walk over many short arc lists
+    waits on memory at the start of each; the loads of one list come too late
+    in the instruction stream for the CPU to overlap them with the list before.
+    A hint changes no result.
+    """
+    signature = types.void(array, index)
+
+    def codegen(context, builder, sig, args):
+        kind = sig.args[0]
+        view = context.make_array(kind)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(
+            context, builder, kind, view, [args[1]], wraparound=False, boundscheck=False
+        )
+        byte_pointer = ir.IntType(8).as_pointer()
+        int32 = ir.IntType(32)
+        hint = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [byte_pointer, int32, int32, int32]),
+            "llvm.prefetch.p0",
+        )
+        # read (0), no reuse expected (0), data (1)
+        builder.call(hint, [builder.bitcast(pointer, byte_pointer), int32(0), int32(0), int32(1)])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+PREFETCH_AHEAD = 8
+"""Walks over authors' arc lists ask for the list this many authors ahead (2-32 alike)."""
+
+
+@njit(cache=True, inline="always")
+def prefetch_ahead(arcs: Arcs, authors: np.ndarray, position: int) -> None:
+    """Ask for the arc list ``PREFETCH_AHEAD`` authors after ``position``, if any.
+
+    Every cache line of its readers and statuses. Used by ``visible_sum``, whose
+    lists are short and scattered (a random seventh of all users post on a
+    day); the same hint in walks over sellers' lists, long and few, measured
+    no gain, so they go without.
+    """
+    if position + PREFETCH_AHEAD < len(authors):
+        ahead = authors[position + PREFETCH_AHEAD]
+        first, last = arcs.start[ahead], arcs.start[ahead + 1]
+        for arc in range(first, last, 16):  # 16 readers (int32) a 64-byte line
+            _prefetch(arcs.reader, arc)
+        for arc in range(first, last, 64):
+            _prefetch(arcs.status, arc)
 
 
 # Named groups of what the kernels take (numba types a NamedTuple field by field
@@ -177,12 +237,18 @@ class HolmeKim(NamedTuple):
     tries: int
 
 
-@njit(cache=True)
-def visible_sum(arcs: Arcs, per_author: np.ndarray) -> np.ndarray:
-    """Per reader, the sum of ``per_author`` over the authors they see (float32 sums)."""
+@njit(cache=True, nogil=True)
+def visible_sum(arcs: Arcs, per_author: np.ndarray, authors: np.ndarray) -> np.ndarray:
+    """Per reader, the sum of ``per_author`` over the ``authors`` they see (float32 sums).
+
+    The caller passes the authors with a value (``ArcTable.visible_sum``, which
+    splits them across threads and adds the parts' sums: exact for counts).
+    """
     start, reader, status = arcs.start, arcs.reader, arcs.status
     out = np.zeros(len(start) - 1, dtype=np.float32)
-    for author in range(len(start) - 1):
+    for position in range(len(authors)):
+        prefetch_ahead(arcs, authors, position)
+        author = authors[position]
         value = np.float32(per_author[author])
         if value == 0:
             continue
@@ -192,7 +258,7 @@ def visible_sum(arcs: Arcs, per_author: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def arc_count(start: np.ndarray, authors: np.ndarray) -> int:
     """Return how many arcs the ``authors`` have in all."""
     total = 0
@@ -202,6 +268,23 @@ def arc_count(start: np.ndarray, authors: np.ndarray) -> int:
 
 
 @njit(cache=True)
+def author_cuts(start: np.ndarray, authors: np.ndarray, parts: int) -> np.ndarray:
+    """Return where to cut ``authors`` into ``parts`` runs with about equal arc counts.
+
+    ``parts - 1`` ascending positions for ``numpy.split`` (``sim.engine.parallel``).
+    """
+    total = arc_count(start, authors)
+    cuts = np.full(parts - 1, len(authors), dtype=np.int64)
+    cut = seen = 0
+    for j in range(len(authors)):
+        while cut < parts - 1 and seen >= total * (cut + 1) // parts:
+            cuts[cut] = j
+            cut += 1
+        seen += start[authors[j] + 1] - start[authors[j]]
+    return cuts
+
+
+@njit(cache=True, nogil=True)
 def author_at(start: np.ndarray, arc: int, guess: int) -> int:
     """Return the author of ``arc``: the last ``a`` with ``start[a] <= arc``.
 
@@ -231,7 +314,7 @@ def author_at(start: np.ndarray, arc: int, guess: int) -> int:
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def authors_of(start: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Return the author of every arc in ``idx`` (int32)."""
     out = np.empty(len(idx), dtype=np.int32)
@@ -355,7 +438,7 @@ def find_arcs(arcs: Arcs, readers: np.ndarray, authors: np.ndarray) -> np.ndarra
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def moments_arcs(
     arcs: Arcs, opened: np.ndarray, authors: np.ndarray, leak: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -367,17 +450,15 @@ def moments_arcs(
     start, reader, status = arcs.start, arcs.reader, arcs.status
     total = arc_count(start, authors)
     shown = np.empty(total, dtype=np.int64)
-    leaking = np.empty(total if leak else 0, dtype=np.int64)
+    leaking = np.empty(total, dtype=np.int64)
     n_shown = n_leaking = 0
     for author in authors:
-        for arc in range(start[author], start[author + 1]):
-            if status[arc] == VISIBLE:
-                if opened[reader[arc]]:
-                    shown[n_shown] = arc
-                    n_shown += 1
-            elif leak and status[arc] == MUTED:
-                leaking[n_leaking] = arc
-                n_leaking += 1
+        for arc in range(start[author], start[author + 1]):  # no branches: see ``offers``
+            state = status[arc]
+            shown[n_shown] = arc
+            n_shown += (state == VISIBLE) & opened[reader[arc]]
+            leaking[n_leaking] = arc
+            n_leaking += leak & (state == MUTED)
     return shown[:n_shown], leaking[:n_leaking]
 
 
@@ -386,11 +467,15 @@ def read_moments(
     arcs: Arcs,
     attention: np.ndarray,
     today: MomentsToday,
+    ads: np.ndarray,
+    leaking: np.ndarray,
     params: ReadParams,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """ODD 7.3 Reading after who opened Moments: ``SocialCommerceModel.read_moments``.
 
+    ``ads`` and ``leaking`` are the arcs that show marketing and those that leak
+    it (``moments_arcs`` over the authors who posted marketing, in arc order).
     Returns the arcs marketing was read along (leaks included) and the items
     read on each, each user's share of items read, and the marketing and
     ordinary items each user read. Draws in the numpy version's order:
@@ -401,8 +486,6 @@ def read_moments(
     shown, folded = today.shown, today.folded
     expand_prob, mute_leak = params.expand_prob, params.mute_leak
     n = len(opened)
-    posting = np.flatnonzero(shown + folded > 0)
-    ads, leaking = moments_arcs(arcs, opened, posting, mute_leak > 0)
     ad_author = authors_of(start, ads)
     marketing = np.empty(len(ads), dtype=np.int64)
     for k in range(len(ads)):
@@ -421,7 +504,7 @@ def read_moments(
     for k in range(len(ads)):
         ad_share[k] = share[reader[ads[k]]]
     marketing_read = thin(marketing, ad_share, rng)
-    organic_read = thin(organic_available.astype(np.int64), share, rng)
+    organic_read = thin(organic_available, share, rng)  # float32 counts: exact
     marketing_per_user = np.zeros(n)
     for k in range(len(ads)):
         marketing_per_user[reader[ads[k]]] += marketing_read[k]
@@ -441,7 +524,7 @@ def read_moments(
     return exposed[:hits], items[:hits], share, marketing_per_user, organic_read
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def erode(
     arcs: Arcs,
     seller: np.ndarray,
@@ -487,13 +570,57 @@ def erode(
     return before
 
 
-@njit(cache=True)
-def repair(arcs: Arcs, today: RepairToday, repair_rate: float, rng: np.random.Generator) -> None:
-    """ODD 7.4 Repair from ``authors``' ordinary posts: ``SocialCommerceModel.repair``.
+@njit(cache=True, nogil=True)
+def respond(
+    arcs: Arcs,
+    following: np.ndarray,
+    idx: np.ndarray,
+    before: np.ndarray,
+    disappointed: np.ndarray,
+    mute_threshold: np.ndarray,
+    margin: float,
+    unfriend_ratio: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ODD 7.6 The response ladder along arcs ``idx``: ``SocialCommerceModel.respond``.
+
+    ``before`` is each arc's trust before today's first lowering, ``disappointed``
+    whether a purchase along it disappointed today, ``following`` the packed
+    shop-follow bits (``PackedBits.words``), ``mute_threshold`` per user.
+    Returns ``sim.engine.submodels.ladder``'s masks (unfollow, mute, unfriend)
+    and whether each reader follows the author's shop.
+    """
+    n = len(idx)
+    trust = np.empty(n, dtype=np.float32)
+    baseline = np.empty(n, dtype=np.float32)
+    fell = np.empty(n, dtype=np.bool_)
+    threshold = np.empty(n)
+    visible = np.empty(n, dtype=np.bool_)
+    follows = np.empty(n, dtype=np.bool_)
+    first_rung = np.empty(n, dtype=np.bool_)
+    for k in range(n):
+        arc = idx[k]
+        trust[k] = arcs.trust[arc]
+        baseline[k] = baseline_level(arcs.baseline[arc])
+        fell[k] = trust[k] < before[k]
+        threshold[k] = mute_threshold[arcs.reader[arc]]
+        visible[k] = arcs.status[arc] == VISIBLE
+        follows[k] = (following[arc >> 3] >> (arc & 7)) & 1
+        first_rung[k] = follows[k] and not disappointed[k]
+    unfollow, mute, unfriend = ladder(
+        trust, baseline, fell, threshold, np.float32(margin), unfriend_ratio, visible, first_rung
+    )
+    return unfollow, mute, unfriend, follows
+
+
+@njit(cache=True, nogil=True)
+def repair_due(
+    arcs: Arcs, today: RepairToday, authors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ODD 7.4: the ``authors``' arcs repair can reach today, in arc order.
 
     Arcs to readers who opened Moments and see the author, with trust below
-    baseline, read a thinned share of the author's posts (drawn in arc order)
-    and move trust up by ``sim.engine.submodels.repair_trust``.
+    baseline. Returns them, the author's ordinary posts on each and the
+    reader's share of items read (``repair`` draws and applies).
     """
     start, reader, status, trust, baseline = (
         arcs.start,
@@ -502,7 +629,7 @@ def repair(arcs: Arcs, today: RepairToday, repair_rate: float, rng: np.random.Ge
         arcs.trust,
         arcs.baseline,
     )
-    authors, organic, opened, share = today.authors, today.organic, today.opened, today.share
+    organic, opened, share = today.organic, today.opened, today.share
     total = arc_count(start, authors)
     due = np.empty(total, dtype=np.int64)
     available = np.empty(total, dtype=np.int64)
@@ -517,8 +644,26 @@ def repair(arcs: Arcs, today: RepairToday, repair_rate: float, rng: np.random.Ge
             ):
                 due[n], available[n], due_share[n] = arc, organic[author], share[reader[arc]]
                 n += 1
-    items = thin(available[:n], due_share[:n], rng)
-    for k in range(n):
+    return due[:n], available[:n], due_share[:n]
+
+
+@njit(cache=True)
+def repair(
+    arcs: Arcs,
+    due: np.ndarray,
+    available: np.ndarray,
+    share: np.ndarray,
+    repair_rate: float,
+    rng: np.random.Generator,
+) -> None:
+    """ODD 7.4 Repair along the ``due`` arcs (``repair_due``): ``SocialCommerceModel.repair``.
+
+    Each reads a thinned share of the author's posts (drawn in arc order) and
+    moves trust up by ``sim.engine.submodels.repair_trust``.
+    """
+    trust, baseline = arcs.trust, arcs.baseline
+    items = thin(available, share, rng)
+    for k in range(len(due)):
         arc = due[k]
         trust[arc] = repair_trust(trust[arc], baseline_level(baseline[arc]), items[k], repair_rate)
 
@@ -586,7 +731,7 @@ def experience(
             in_moments[i] = False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def offers(arcs: Arcs, people: People, idx: np.ndarray, day: int, need_open: bool) -> np.ndarray:
     """ODD 7.5: positions in ``idx`` of offers a reader could act on.
 
@@ -599,32 +744,33 @@ def offers(arcs: Arcs, people: People, idx: np.ndarray, day: int, need_open: boo
     out = np.empty(len(idx), dtype=np.int64)
     n = 0
     author = authors_of(start, idx)
+    # Without branches (& on bools, every position written, the count moved by the
+    # test): which way a test goes depends on a load that often misses the cache, and
+    # a mispredicted branch would make the CPU wait for each such load in turn.
     for k in range(len(idx)):
         seller_node, buyer = author[k], reader[idx[k]]
-        if not seller[seller_node]:
-            continue
         wanted = category[seller_node]
-        if seller[buyer] and category[buyer] == wanted:
-            continue
-        if (need_expiry[buyer, max(wanted, 0)] >= day) == need_open:
-            out[n] = k
-            n += 1
+        competitor = seller[buyer] & (category[buyer] == wanted)
+        open_need = need_expiry[buyer, max(wanted, 0)] >= day
+        out[n] = k
+        n += seller[seller_node] & ~competitor & (open_need == need_open)
     return out[:n]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def recruits(
     arcs: Arcs,
     people: People,
     idx: np.ndarray,
+    draws: np.ndarray,
     params: RecruitParams,
-    rng: np.random.Generator,
 ) -> np.ndarray:
     """ODD 7.7: the arcs of ``idx`` whose reader is drawn into the author's downline.
 
-    One uniform per arc, in order, whether or not the arc can recruit (as the
-    numpy version drew); ``sim.engine.submodels.recruit_probability`` gives the chance
-    along visible arcs from a seller to a recruitable non-seller in Moments.
+    ``draws`` holds one uniform per arc of ``idx``, drawn in order whether or not
+    the arc can recruit (as the numpy version drew);
+    ``sim.engine.submodels.recruit_probability`` gives the chance along visible
+    arcs from a seller to a recruitable non-seller in Moments.
     """
     start, reader, status, trust = arcs.start, arcs.reader, arcs.status, arcs.trust
     seller, recruitable, in_moments = people.seller, people.recruitable, people.in_moments
@@ -639,24 +785,22 @@ def recruits(
     probability = recruit_probability(arc_trust, sales, base_prob, min_trust, sales_norm)
     joins = np.empty(n, dtype=np.int64)
     count = 0
-    for k in range(n):
-        draw = rng.random()
+    for k in range(n):  # no branches: see ``offers``
         arc = idx[k]
         who = reader[arc]
-        if (
+        joins[count] = arc
+        count += (
             seller[author[k]]
-            and not seller[who]
-            and recruitable[who]
-            and in_moments[who]
-            and status[arc] == VISIBLE
-            and draw < probability[k]
-        ):
-            joins[count] = arc
-            count += 1
+            & ~seller[who]
+            & recruitable[who]
+            & in_moments[who]
+            & (status[arc] == VISIBLE)
+            & (draws[k] < probability[k])
+        )
     return joins[:count]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def status_counts(arcs: Arcs, authors: np.ndarray) -> tuple[int, int]:
     """Return how many of the ``authors``' arcs still exist, and how many are visible."""
     start, status = arcs.start, arcs.status
@@ -773,7 +917,7 @@ def non_seller_total(seller: np.ndarray, values: np.ndarray) -> tuple[int, float
     return count, pairwise_sum(kept, 0, count)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def seller_arc_census(
     arcs: Arcs, seller: np.ndarray, sellers: np.ndarray
 ) -> tuple[np.ndarray, int, int]:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.engine import kernels
-from sim.engine.network import ArcStatus
+from sim.engine import kernels, parallel
+from sim.engine.network import ArcStatus, ArcTable
 
 if TYPE_CHECKING:
     from sim.engine.model import SocialCommerceModel
@@ -128,10 +128,13 @@ def seller_arc_census(model: SocialCommerceModel) -> SellerArcs:
     def census() -> SellerArcs:
         arcs, seller = model.arcs, model.people.seller
         sellers = np.flatnonzero(seller)
-        to_buyers, not_removed, visible = kernels.seller_arc_census(
-            arcs.kernel_view(), seller, sellers
+        view = arcs.kernel_view()
+        parts = parallel.run(
+            lambda part: kernels.seller_arc_census(view, seller, part),
+            parallel.author_parts(arcs.start, sellers),
         )
-        return SellerArcs(sellers, to_buyers, not_removed, visible)
+        to_buyers, not_removed, visible = zip(*parts, strict=True)
+        return SellerArcs(sellers, np.concatenate(to_buyers), sum(not_removed), sum(visible))
 
     return once_per_state(model, "_seller_arcs_cache", census)
 
@@ -264,9 +267,18 @@ def _cohort_friend_share(model: SocialCommerceModel, visible: bool) -> float:
     not_removed, seen = once_per_state(
         model,
         "_cohort_counts",
-        lambda: kernels.status_counts(model.arcs.kernel_view(), model.cohort),
+        lambda: _status_counts(model.arcs, model.cohort),
     )
     return (seen if visible else not_removed) / start
+
+
+def _status_counts(arcs: ArcTable, authors: np.ndarray) -> tuple[int, int]:
+    """Return how many of the ``authors``' arcs still exist and how many are visible."""
+    view = arcs.kernel_view()
+    parts = parallel.run(
+        lambda part: kernels.status_counts(view, part), parallel.author_parts(arcs.start, authors)
+    )
+    return sum(part[0] for part in parts), sum(part[1] for part in parts)
 
 
 def cohort_friends_kept(model: SocialCommerceModel) -> float:

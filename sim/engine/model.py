@@ -10,13 +10,14 @@ enforcement (which takes effect the next day).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
 
 from sim.core.config import SimConfig
-from sim.engine import kernels
+from sim.engine import kernels, parallel
 from sim.engine.agents import ExitReason, Platform, Seller, Users, sellers_decide
 from sim.engine.graphs import Edges, graph_for_seed
 from sim.engine.metrics import REPORTERS, DailyTally, Recorder, Totals
@@ -28,7 +29,6 @@ from sim.engine.submodels import (
     arise_needs,
     bass_hazard,
     beta_with_mean,
-    ladder,
     lognormal_with_median,
     one_per_key,
     persuaded,
@@ -76,6 +76,7 @@ class SocialCommerceModel(mesa.Model):
     def __init__(self, cfg: SimConfig, graph: tuple[int, Edges] | None = None) -> None:
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
+        parallel.workers()  # a bad SIM_THREADS fails here, not at the first big pass
         n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
         self.arcs = ArcTable(n_users, edges)
@@ -233,11 +234,15 @@ class SocialCommerceModel(mesa.Model):
         arcs, people, n = self.arcs, self.people, self.n_users
         opened = people.in_moments & (self.rng.random(n) < people.engagement)
         organic_available = arcs.visible_sum(feed.organic) * opened
+        leak = self.cfg.trust.mute_leak
+        ads, leaking = arcs.moments_arcs(opened, np.flatnonzero(feed.shown + feed.folded), leak > 0)
         exposed, items, share, marketing_per_user, organic_per_user = kernels.read_moments(
             arcs.kernel_view(),
             people.attention,
             kernels.MomentsToday(opened, organic_available, feed.shown, feed.folded),
-            kernels.ReadParams(self.platform.policy.expand_prob, self.cfg.trust.mute_leak),
+            ads,
+            leaking,
+            kernels.ReadParams(self.platform.policy.expand_prob, leak),
             self.rng,
         )
         clutter_level, self.today.marketing_read, self.today.organic_read = kernels.reading_summary(
@@ -258,15 +263,20 @@ class SocialCommerceModel(mesa.Model):
         Only arcs below baseline need it, and only marketing lowers trust, so the
         per-arc draws are made only along arcs from users who ever sold.
         """
-        arcs = self.arcs
+        view = self.arcs.kernel_view()
+        today = kernels.RepairToday(
+            authors=np.flatnonzero((organic > 0) & self.people.ever_sold),
+            organic=organic,
+            opened=reading.opened,
+            share=reading.share,
+        )
+        due = parallel.joined_tuple(
+            lambda authors: kernels.repair_due(view, today, authors),
+            parallel.author_parts(view.start, today.authors),
+        )
         kernels.repair(
-            arcs.kernel_view(),
-            kernels.RepairToday(
-                authors=np.flatnonzero((organic > 0) & self.people.ever_sold),
-                organic=organic,
-                opened=reading.opened,
-                share=reading.share,
-            ),
+            view,
+            *due,
             self.cfg.trust.repair_rate,
             self.rng,
         )
@@ -287,8 +297,12 @@ class SocialCommerceModel(mesa.Model):
             np.where(leaked, self.cfg.users.load_weight_leak, 1.0),
         )
         self.repair(feed.organic, reading)
+        conversion = self.cfg.purchase.conversion
         self.buy(
-            exposed, purchase_probability(arcs.trust[exposed], items, self.cfg.purchase.conversion)
+            exposed,
+            lambda offers: purchase_probability(
+                arcs.trust[exposed[offers]], items[offers], conversion
+            ),
         )
 
     def take_in_marketing(
@@ -326,18 +340,19 @@ class SocialCommerceModel(mesa.Model):
         before = np.concatenate([level for _, level in self._lowered])
         idx, first = np.unique(touched, return_index=True)
         before = before[first]
-        following = arcs.following[idx]
         disappointed = np.zeros(len(idx), dtype=bool)  # idx is sorted and holds them all
         disappointed[np.searchsorted(idx, np.concatenate(self._disappointed or [idx[:0]]))] = True
-        unfollow, mute, unfriend = ladder(
-            arcs.trust[idx],
-            arcs.baseline_of(idx),
-            arcs.trust[idx] < before,
-            self.people.mute_threshold[arcs.reader[idx]],
-            trust_cfg.ladder_margin,
-            trust_cfg.unfriend_ratio,
-            arcs.status[idx] == ArcStatus.VISIBLE,
-            following & ~disappointed,
+        view, words, threshold = (
+            arcs.kernel_view(),
+            arcs.following.words,
+            self.people.mute_threshold,
+        )
+        margin, ratio = trust_cfg.ladder_margin, trust_cfg.unfriend_ratio
+        unfollow, mute, unfriend, following = parallel.joined_tuple(
+            lambda part: kernels.respond(
+                view, words, idx[part], before[part], disappointed[part], threshold, margin, ratio
+            ),
+            parallel.item_parts(len(idx)),
         )
         quits = unfollow | (mute & following)
         arcs.following[idx[quits]] = False
@@ -353,22 +368,22 @@ class SocialCommerceModel(mesa.Model):
         ``clutter_level`` is the reader's clutter per arc (0 in an opt-in space).
         The trust before erosion is noted for today's response ladder.
         """
-        arcs, cfg = self.arcs, self.cfg.trust
-        before = kernels.erode(
-            arcs.kernel_view(),
-            self.people.seller,
-            idx,
-            items,
-            clutter_level,
-            kernels.ErosionParams(
-                day=self.steps,
-                window=cfg.wear_window,
-                per_item=cfg.erosion_per_item,
-                clutter_gain=cfg.clutter_gain,
-                onset=cfg.wearout_onset,
-                slope=cfg.wearout_slope,
-                seller_factor=cfg.seller_reader_factor,
+        view, cfg, seller = self.arcs.kernel_view(), self.cfg.trust, self.people.seller
+        params = kernels.ErosionParams(
+            day=self.steps,
+            window=cfg.wear_window,
+            per_item=cfg.erosion_per_item,
+            clutter_gain=cfg.clutter_gain,
+            onset=cfg.wearout_onset,
+            slope=cfg.wearout_slope,
+            seller_factor=cfg.seller_reader_factor,
+        )
+        # a channel reads along an arc at most once a day, so the parts write distinct arcs
+        before = parallel.joined(
+            lambda part: kernels.erode(
+                view, seller, idx[part], items[part], clutter_level[part], params
             ),
+            parallel.item_parts(len(idx)),
         )
         self._lowered.append((idx, before))
         self.remember_exposure(idx, items)
@@ -396,25 +411,32 @@ class SocialCommerceModel(mesa.Model):
         A seller meets a non-competitor with (``need_open``) or without an open
         need in the seller's category (``sim.engine.kernels.offers``).
         """
-        return kernels.offers(
-            self.arcs.kernel_view(), self.people.kernel_view(), idx, self.steps, need_open
+        arcs, people, day = self.arcs.kernel_view(), self.people.kernel_view(), self.steps
+        return parallel.joined(
+            lambda part: part.start + kernels.offers(arcs, people, idx[part], day, need_open),
+            parallel.item_parts(len(idx)),
         )
 
     def remember_exposure(self, idx: np.ndarray, items: np.ndarray) -> None:
         """Note that readers of arcs ``idx`` saw ``items`` offers today (for recruitment)."""
         self._exposed.append((idx, items))
 
-    def buy(self, idx: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    def buy(
+        self, idx: np.ndarray, probability: np.ndarray | Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
         """ODD 7.5 Purchases: offers along arcs ``idx`` convert readers with an open need.
 
         ``probability`` is the channel's conversion chance per arc (in Moments
-        ``1 - (1 - c T^2)^m`` for ``m`` items read). At most one purchase per open
-        need per day; sellers do not buy from same-category competitors.
+        ``1 - (1 - c T^2)^m`` for ``m`` items read), or a function that gives it
+        for positions in ``idx``: then it is computed only where a reader has an
+        open need (a few in a hundred arcs). At most one purchase per open need
+        per day; sellers do not buy from same-category competitors.
         Returns the arcs that bought.
         """
         arcs, people = self.arcs, self.people
         eligible = self._offers(idx, need_open=True)
-        idx, probability = idx[eligible], probability[eligible]
+        probability = probability(eligible) if callable(probability) else probability[eligible]
+        idx = idx[eligible]
         idx = idx[self.rng.random(len(idx)) < probability]
         keys = (
             arcs.reader[idx].astype(np.int64) * self.cfg.market.categories
@@ -541,17 +563,18 @@ class SocialCommerceModel(mesa.Model):
         self.enter_by_bass()
         if self.cfg.sellers.recruit_form == "bass" or not self._exposed:
             return
-        arcs, people, cfg = self.arcs, self.people, self.cfg.sellers
-        joins = kernels.recruits(
-            arcs.kernel_view(),
-            people.kernel_view(),
-            np.concatenate([seen for seen, _ in self._exposed]),
-            kernels.RecruitParams(
-                base_prob=cfg.recruit_prob,
-                min_trust=cfg.recruit_min_trust,
-                sales_norm=cfg.recruit_sales_norm,
-            ),
-            self.rng,
+        arcs, cfg = self.arcs, self.cfg.sellers
+        view, people = arcs.kernel_view(), self.people.kernel_view()
+        seen = np.concatenate([seen for seen, _ in self._exposed])
+        draws = self.rng.random(len(seen))  # one per arc, whether or not it can recruit
+        params = kernels.RecruitParams(
+            base_prob=cfg.recruit_prob,
+            min_trust=cfg.recruit_min_trust,
+            sales_norm=cfg.recruit_sales_norm,
+        )
+        joins = parallel.joined(
+            lambda part: kernels.recruits(view, people, seen[part], draws[part], params),
+            parallel.item_parts(len(seen)),
         )
         joins = joins[one_per_key(arcs.reader[joins], self.rng)]
         for new_seller, upline in zip(

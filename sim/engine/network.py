@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.config import MAX_STEPS, ConfigError
-from sim.engine import kernels
+from sim.engine import kernels, parallel
 from sim.engine.arc_status import ArcStatus
 
 __all__ = ["ARC_BYTES", "MAX_ARCS", "MAX_STEPS", "ArcStatus", "ArcTable", "PackedBits"]
@@ -176,9 +176,32 @@ class ArcTable:
         """Return, per reader, the sum of ``per_author`` over the authors they see.
 
         One compiled pass over the arcs of authors with a nonzero value (on a
-        day a fifth of the users post); sums are float32, exact for counts.
+        day a fifth of the users post), split across threads
+        (``sim.engine.parallel``); sums are float32, exact for counts.
         """
-        return kernels.visible_sum(self.kernel_view(), np.asarray(per_author))
+        view, per_author = self.kernel_view(), np.asarray(per_author)
+        sums = parallel.run(
+            lambda authors: kernels.visible_sum(view, per_author, authors),
+            parallel.author_parts(self.start, np.flatnonzero(per_author)),
+        )
+        total = sums[0]
+        for part in sums[1:]:
+            total += part
+        return total
+
+    def moments_arcs(
+        self, opened: np.ndarray, authors: np.ndarray, leak: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the ``authors``' arcs that show today and those that leak.
+
+        ``kernels.moments_arcs``, split across threads (``sim.engine.parallel``);
+        each list in arc order.
+        """
+        view = self.kernel_view()
+        return parallel.joined_tuple(
+            lambda part: kernels.moments_arcs(view, opened, part, leak),
+            parallel.author_parts(self.start, authors),
+        )
 
     def between(self, reader: int, author: int) -> int:
         """Return the index of arc ``reader <- author``, or -1 if they never were friends."""

@@ -116,21 +116,27 @@ def items_read(available: Array, share: Array, rng: np.random.Generator) -> Arra
 
 @njit(cache=True)
 def thin(available: Array, share: Array, rng: np.random.Generator) -> Array:
-    """Compiled ``items_read`` over int64 counts and float shares (kernels call it).
+    """Compiled ``items_read`` over item counts and float shares (kernels call it).
 
     Draws as the vectorized numpy version did: one uniform per single item
     first, then one binomial per pile of several, each in order.
     """
     n = len(available)
     out = np.empty(n, dtype=np.int64)
+    thinned = np.empty(n, dtype=np.int64)  # where a share below 1 meets items: usually few
+    m = 0
     for i in range(n):
-        out[i] = available[i] if share[i] >= 1.0 else 0
-    for i in range(n):
-        if share[i] < 1.0 and available[i] == 1:
+        count = np.int64(available[i])
+        out[i] = count if share[i] >= 1.0 else 0
+        if share[i] < 1.0 and count >= 1:
+            thinned[m] = i
+            m += 1
+    for i in thinned[:m]:
+        if available[i] == 1:
             out[i] = 1 if rng.random() < share[i] else 0
-    for i in range(n):
-        if share[i] < 1.0 and available[i] > 1:
-            out[i] = rng.binomial(available[i], share[i])
+    for i in thinned[:m]:
+        if available[i] > 1:
+            out[i] = rng.binomial(np.int64(available[i]), share[i])
     return out
 
 
@@ -244,6 +250,7 @@ def one_per_key(keys: Array, rng: np.random.Generator) -> Array:
     return np.sort(order[first])
 
 
+@njit(cache=True)
 def ladder(
     trust: Array,
     baseline: Array,
@@ -260,7 +267,8 @@ def ladder(
     respond (brief, prototype lesson 3). Below ``unfriend_ratio x threshold``
     the reader unfriends; below the threshold an arc that has a channel's own
     first rung (``first_rung``: a followed shop annoying its follower) takes
-    that rung, and otherwise a visible arc is muted.
+    that rung, and otherwise a visible arc is muted. Compiled: ``kernels.respond``
+    calls it on arrays (pass ``margin`` as float32 with float32 trust, as numpy keeps it).
     """
     responds = fell & (trust < baseline - margin)
     unfriend = responds & (trust < unfriend_ratio * mute_threshold)

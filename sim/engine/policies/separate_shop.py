@@ -86,7 +86,10 @@ class SeparateShop(Policy):
         idx, read = idx[read > 0], read[read > 0]
         model.take_in_marketing(idx, read, np.zeros(len(idx)), model.cfg.users.load_weight_shop)
         conversion = model.cfg.purchase.conversion * (1.0 - cfg.conversion_friction)
-        model.buy(idx, purchase_probability(arcs.trust[idx], read, conversion))
+        model.buy(
+            idx,
+            lambda offers: purchase_probability(arcs.trust[idx[offers]], read[offers], conversion),
+        )
 
     def on_satisfied(self, common_arcs: np.ndarray) -> None:
         """Let satisfied buyers recommend the shop: common friends may follow.

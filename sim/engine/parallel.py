@@ -1,0 +1,115 @@
+"""The day's big compiled passes, split across the machine's cores.
+
+At a million users a day walks millions of arcs whose rows lie scattered in
+memory; one core spends most of such a pass waiting for memory, and two cores
+wait for twice as many rows at once. The passes split here draw no random
+numbers and write nothing two parts share, so a part's result is the result of
+the whole pass over its slice: parts are contiguous, joined in order, and the
+model's outputs do not depend on how many threads ran (``tests/test_parallel.py``).
+
+Why by hand, not numba's ``parallel=True``: that needs a threading layer, and
+the one every machine has (workqueue) aborts the process when two Python
+threads call parallel code at once (the dashboard serves each browser from a
+thread); GNU OpenMP's is not safe across ``fork``. Plain threads running
+``nogil`` kernels have neither problem, and a thread started per call leaves
+nothing behind for a forked process to inherit.
+
+``SIM_THREADS`` sets how many threads a pass may use (default: the cores this
+process may run on). A pass smaller than ``MIN_PART`` arcs or items a part runs
+on the calling thread alone, as every run of a few thousand users does.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from sim.core.config import ConfigError
+from sim.engine import kernels
+
+MIN_PART = 100_000
+"""Arcs (or items) a part needs before a pass is split: below it, starting a thread costs more."""
+
+
+def workers() -> int:
+    """Return how many threads a pass may use: ``SIM_THREADS``, else the usable cores."""
+    setting = os.environ.get("SIM_THREADS", "").strip()
+    if setting:
+        if not setting.isdigit() or int(setting) < 1:
+            raise ConfigError(
+                f"SIM_THREADS must be a whole number of threads >= 1, not {setting!r}"
+            )
+        return int(setting)
+    return len(os.sched_getaffinity(0))
+
+
+def _parts(work: int) -> int:
+    if work < 2 * MIN_PART:  # checked first: most passes of most runs are this small
+        return 1
+    return max(1, min(workers(), work // MIN_PART))
+
+
+def author_parts(start: np.ndarray, authors: np.ndarray) -> list[np.ndarray]:
+    """Split ``authors`` into contiguous parts with about as many arcs each."""
+    if not len(authors):
+        return [authors]
+    # the arcs between the first and the last author's lists bound theirs: no count needed
+    # for the many passes that are too small to split
+    if _parts(int(start[authors.max() + 1] - start[authors.min()])) == 1:
+        return [authors]
+    parts = _parts(kernels.arc_count(start, authors))
+    if parts == 1:
+        return [authors]
+    return np.split(authors, kernels.author_cuts(start, authors, parts))
+
+
+def item_parts(count: int) -> list[slice]:
+    """Split ``range(count)`` into contiguous slices of about equal length."""
+    parts = _parts(count)
+    bounds = [count * p // parts for p in range(parts + 1)]
+    return [slice(bounds[p], bounds[p + 1]) for p in range(parts)]
+
+
+def run[P, R](task: Callable[[P], R], parts: Sequence[P]) -> list[R]:
+    """Return ``[task(part) for part in parts]``, the parts run at once, one thread each.
+
+    The first part runs on the calling thread. An exception in any part is
+    raised here once every part has finished.
+    """
+    if len(parts) == 1:
+        return [task(parts[0])]
+    results: list = [None] * len(parts)
+    errors: list[BaseException] = []
+
+    def call(k: int) -> None:
+        try:
+            results[k] = task(parts[k])
+        except BaseException as error:  # re-raised on the calling thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=call, args=(k,)) for k in range(1, len(parts))]
+    for thread in threads:
+        thread.start()
+    call(0)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def joined[P](task: Callable[[P], np.ndarray], parts: Sequence[P]) -> np.ndarray:
+    """Return ``run(task, parts)`` as one array, the parts' results in order."""
+    results = run(task, parts)
+    return results[0] if len(results) == 1 else np.concatenate(results)
+
+
+def joined_tuple[P](task: Callable[[P], tuple], parts: Sequence[P]) -> tuple:
+    """Return ``run(task, parts)`` with each field of the parts' tuples joined in order."""
+    results = run(task, parts)
+    if len(results) == 1:
+        return results[0]
+    return tuple(np.concatenate(field) for field in zip(*results, strict=True))

@@ -1,0 +1,88 @@
+"""The day's big passes split across threads (``sim.engine.parallel``) change no result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.core.config import ConfigError
+from sim.engine import kernels, parallel
+from tests.conftest import small_model
+
+
+def series(*overrides: str) -> pd.DataFrame:
+    model = small_model("graph.n_users=1500", *overrides)
+    for _ in range(model.cfg.steps):
+        model.step()
+    return model.datacollector.get_model_vars_dataframe()
+
+
+@pytest.mark.parametrize("scenario", ["laissez_faire", "separate_shop", "rectify"])
+def test_a_run_gives_the_same_series_on_one_thread_and_on_three(monkeypatch, scenario):
+    """Every split pass, run in three parts at a size where it would not split, is the pass.
+
+    ``MIN_PART`` is lowered so a 1,500-user run splits each pass; the test counts
+    that passes really ran in parts.
+    """
+    monkeypatch.setattr(parallel, "MIN_PART", 40)
+    monkeypatch.setenv("SIM_THREADS", "1")
+    one = series(f"scenario={scenario}")
+    split = []
+    run = parallel.run
+
+    def counting(task, parts):
+        split.append(len(parts))
+        return run(task, parts)
+
+    monkeypatch.setattr(parallel, "run", counting)
+    monkeypatch.setenv("SIM_THREADS", "3")
+    three = series(f"scenario={scenario}")
+    assert split.count(3) > 100, "the passes did not split"
+    pd.testing.assert_frame_equal(one, three)
+
+
+def test_author_parts_keep_the_authors_in_order_with_about_equal_arcs(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PART", 10)
+    monkeypatch.setenv("SIM_THREADS", "4")
+    model = small_model("graph.n_users=1000")
+    start = model.arcs.start
+    authors = np.flatnonzero(np.random.default_rng(3).random(1000) < 0.5)
+    parts = parallel.author_parts(start, authors)
+    assert len(parts) == 4
+    np.testing.assert_array_equal(np.concatenate(parts), authors)
+    counts = [kernels.arc_count(start, part) for part in parts]
+    assert max(counts) - min(counts) <= 2 * np.diff(start).max()
+
+
+def test_item_parts_cover_the_range_in_order(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PART", 10)
+    monkeypatch.setenv("SIM_THREADS", "3")
+    parts = parallel.item_parts(100)
+    assert [(p.start, p.stop) for p in parts] == [(0, 33), (33, 66), (66, 100)]
+    assert parallel.item_parts(15) == [slice(0, 15)]  # too small to split
+
+
+def test_a_failure_in_any_part_is_raised_to_the_caller():
+    def task(part):
+        if part == 2:
+            raise ZeroDivisionError("part 2")
+        return part
+
+    assert parallel.run(task, [0, 1]) == [0, 1]
+    with pytest.raises(ZeroDivisionError, match="part 2"):
+        parallel.run(task, [0, 1, 2])
+
+
+@pytest.mark.parametrize("setting", ["0", "two", "-1", "1.5"])
+def test_sim_threads_must_be_a_whole_number_of_threads(monkeypatch, setting):
+    monkeypatch.setenv("SIM_THREADS", setting)
+    with pytest.raises(ConfigError, match="SIM_THREADS"):
+        parallel.workers()
+
+
+def test_a_bad_sim_threads_stops_a_run_before_its_first_day(monkeypatch):
+    """Checked when the model is built, even for a run too small to split a pass."""
+    monkeypatch.setenv("SIM_THREADS", "many")
+    with pytest.raises(ConfigError, match="SIM_THREADS"):
+        small_model()
