@@ -194,6 +194,7 @@ def test_rolling_sales_count_the_window_and_close_with_the_business():
 
     cfg = small_config("sellers.sales_window=5")
     people = Population(6, cfg, np.random.default_rng(0))
+    people.seller[:] = True  # six businesses; one closes, and a closed one never sells again
     rng = np.random.default_rng(1)
     sold = np.zeros((40, 6), dtype=int)  # sales per day and user, counted here
     for day in range(1, 40):
@@ -202,7 +203,7 @@ def test_rolling_sales_count_the_window_and_close_with_the_business():
             people.close_business(2)
             sold[:, 2] = 0  # the business's past sales go with it
         for _ in range(2):  # two channels record sales on one day
-            sellers = rng.integers(0, 6, rng.integers(0, 5))
+            sellers = rng.choice(np.flatnonzero(people.seller), rng.integers(0, 5))
             people.record_sales(day, sellers)
             np.add.at(sold[day], sellers, 1)
         expected = sold[max(0, day - 4) : day + 1].sum(axis=0)

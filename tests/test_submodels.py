@@ -318,3 +318,29 @@ def test_means_over_non_sellers_are_numpys_to_the_bit(rng, n):
         assert total == np.add.reduce(values[~seller])  # exactly, not approximately
     flags = rng.random(n) < 0.5
     assert kernels.non_seller_count(seller, flags) == (count, int(flags[~seller].sum()))
+
+
+@pytest.mark.parametrize("p", [0.0, 1e-4, 0.02, 0.1, 0.5, 0.7])
+@pytest.mark.parametrize("largest", [3, 40, 2_000])
+def test_the_leak_binomials_are_the_generators_own_draws(p, largest):
+    """``kernels.binomials`` is ``rng.binomial`` draw for draw, the stream left where it was.
+
+    Counts with zeros (no draw), small piles (the inversion method, worked out
+    once per count) and, for large counts or p above a half, rng.binomial itself.
+    """
+    from numba import njit
+
+    @njit
+    def one_by_one(counts, p, rng):
+        out = np.zeros(len(counts), dtype=np.int64)
+        for k in range(len(counts)):
+            out[k] = rng.binomial(counts[k], p)
+        return out
+
+    for seed in range(10):
+        counts = np.random.default_rng(seed).integers(0, largest, 400)
+        fast, reference = np.random.default_rng(seed + 99), np.random.default_rng(seed + 99)
+        np.testing.assert_array_equal(
+            kernels.binomials(counts, p, fast), one_by_one(counts, p, reference)
+        )
+        assert fast.random() == reference.random()

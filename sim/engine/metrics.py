@@ -106,6 +106,7 @@ class SellerArcs:
     Attributes:
         sellers: the users selling now.
         to_buyers: their arcs to non-sellers that still exist (friends not removed).
+        trust: the trust along each of ``to_buyers`` when counted (float32).
         not_removed: how many of all their arcs still exist.
         visible: how many of all their arcs are still visible (not muted).
 
@@ -113,6 +114,7 @@ class SellerArcs:
 
     sellers: np.ndarray
     to_buyers: np.ndarray
+    trust: np.ndarray
     not_removed: int
     visible: int
 
@@ -133,8 +135,14 @@ def seller_arc_census(model: SocialCommerceModel) -> SellerArcs:
             lambda part: kernels.seller_arc_census(view, seller, part),
             parallel.author_parts(arcs.start, sellers),
         )
-        to_buyers, not_removed, visible = zip(*parts, strict=True)
-        return SellerArcs(sellers, np.concatenate(to_buyers), sum(not_removed), sum(visible))
+        to_buyers, trust, not_removed, visible = zip(*parts, strict=True)
+        return SellerArcs(
+            sellers,
+            np.concatenate(to_buyers),
+            np.concatenate(trust),
+            sum(not_removed),
+            sum(visible),
+        )
 
     return once_per_state(model, "_seller_arcs_cache", census)
 
@@ -189,8 +197,8 @@ def gmv_net(model: SocialCommerceModel) -> float:
 
 def mean_trust_seller_arcs(model: SocialCommerceModel) -> float:
     """Mean trust of non-sellers in the sellers they are still friends with."""
-    idx = seller_arcs(model)
-    return float(model.arcs.trust[idx].mean(dtype=np.float64)) if len(idx) else float("nan")
+    trust = seller_arc_census(model).trust  # the arcs' trust, read in the census's walk
+    return float(trust.mean(dtype=np.float64)) if len(trust) else float("nan")
 
 
 def acted_share(model: SocialCommerceModel) -> float:

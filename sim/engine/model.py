@@ -245,9 +245,19 @@ class SocialCommerceModel(mesa.Model):
             kernels.ReadParams(self.platform.policy.expand_prob, leak),
             self.rng,
         )
-        clutter_level, self.today.marketing_read, self.today.organic_read = kernels.reading_summary(
-            marketing_per_user, organic_per_user, people.seller, people.tolerance
+        parts = parallel.run(
+            lambda users: kernels.reading_summary(
+                marketing_per_user[users],
+                organic_per_user[users],
+                people.seller[users],
+                people.tolerance[users],
+            ),
+            parallel.item_parts(n),
         )
+        clutter_level = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
+        # item counts: their sums are exact in any grouping
+        self.today.marketing_read = sum(part[1] for part in parts)
+        self.today.organic_read = sum(part[2] for part in parts)
         self.today.folded = int(feed.folded.sum())
         return MomentsReading(
             exposed=exposed,
@@ -597,17 +607,23 @@ class SocialCommerceModel(mesa.Model):
         space; chats (the leak) still reach them.
         """
         people, cfg = self.people, self.cfg.users
-        kernels.experience(
-            people.engagement,
-            people.engagement_base,
-            people.in_moments,
-            people.seller,
-            kernels.Experience(clutter_level, self.load, self.disappointments),
-            kernels.ExperienceParams(
-                recovery=cfg.engagement_recovery,
-                loss=cfg.engagement_loss,
-                sensitivity=cfg.ad_load_sensitivity,
-                disappointment_loss=cfg.disappointment_loss,
-                leave_below=cfg.leave_below,
+        params = kernels.ExperienceParams(
+            recovery=cfg.engagement_recovery,
+            loss=cfg.engagement_loss,
+            sensitivity=cfg.ad_load_sensitivity,
+            disappointment_loss=cfg.disappointment_loss,
+            leave_below=cfg.leave_below,
+        )
+        parallel.run(  # in place, on each part's slice of the per-user arrays
+            lambda users: kernels.experience(
+                people.engagement[users],
+                people.engagement_base[users],
+                people.in_moments[users],
+                people.seller[users],
+                kernels.Experience(
+                    clutter_level[users], self.load[users], self.disappointments[users]
+                ),
+                params,
             ),
+            parallel.item_parts(self.n_users),
         )
