@@ -63,15 +63,38 @@ def test_item_parts_cover_the_range_in_order(monkeypatch):
     assert parallel.item_parts(15) == [slice(0, 15)]  # too small to split
 
 
-def test_a_failure_in_any_part_is_raised_to_the_caller():
+def test_a_failure_in_any_part_is_raised_to_the_caller_the_first_parts_first():
+    import time
+
+    finished = []
+
     def task(part):
-        if part == 2:
-            raise ZeroDivisionError("part 2")
+        if part == 1:
+            time.sleep(0.2)  # fails last in time, but it is the lower-numbered part
+            raise ZeroDivisionError("part 1")
+        if part == 3:
+            raise KeyError("part 3")
+        finished.append(part)
         return part
 
-    assert parallel.run(task, [0, 1]) == [0, 1]
-    with pytest.raises(ZeroDivisionError, match="part 2"):
-        parallel.run(task, [0, 1, 2])
+    assert parallel.run(task, [0, 2]) == [0, 2]
+    finished.clear()
+    with pytest.raises(ZeroDivisionError, match="part 1"):
+        parallel.run(task, [0, 1, 2, 3])
+    assert sorted(finished) == [0, 2]  # every part ran to its end before the error
+
+
+def test_workers_share_the_cores_unless_the_user_chose(monkeypatch):
+    import os
+
+    environ = {key: value for key, value in os.environ.items() if key != "SIM_THREADS"}
+    monkeypatch.setattr(parallel.os, "environ", environ)  # this test's own copy
+    cores = parallel.workers()
+    parallel.share_cores(2)
+    assert parallel.workers() == max(1, cores // 2)
+    environ["SIM_THREADS"] = "5"
+    parallel.share_cores(2)
+    assert parallel.workers() == 5
 
 
 @pytest.mark.parametrize("setting", ["0", "two", "-1", "1.5"])

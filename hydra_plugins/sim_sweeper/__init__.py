@@ -9,11 +9,13 @@ re-executes Hydra's core plugin modules, and a subclass of an earlier copy of
 ``BasicSweeper`` fails in that class's ``__init__``.
 """
 
+import os
 import sys
 from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 
+from sim.engine import parallel
 from sim.run.sweep import unfinished_batches, validate_first_job
 
 
@@ -25,10 +27,17 @@ class SimSweeper(BasicSweeper):
     def sweep(self, arguments: list[str]) -> Any:
         """Hydra's sweep; a fault of the machine (a full disk) ends it in one line, exit 2.
 
+        Parallel workers get their share of the cores for threads within a run
+        (``sim.engine.parallel.share_cores``).
+
         Hydra itself creates each run's folder before the run starts; when that
         fails, Hydra would print the fault as a traceback. The runs that
         finished are kept and aggregated (``sim.cli.run``), and resume runs the rest.
         """
+        assert self.config is not None
+        jobs = self.config.hydra.launcher.get("n_jobs")
+        if isinstance(jobs, int) and jobs != 1:  # joblib: -1 is one job per core
+            parallel.share_cores(jobs if jobs > 0 else os.cpu_count() or 1)
         try:
             return super().sweep(arguments)
         except OSError as error:

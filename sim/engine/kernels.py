@@ -78,10 +78,10 @@ def _prefetch(typingctx, array, index):
         )
         byte_pointer = ir.IntType(8).as_pointer()
         int32 = ir.IntType(32)
-        hint = cgutils.get_or_insert_function(
-            builder.module,
+        hint = builder.module.declare_intrinsic(  # the name's pointer suffix from llvmlite
+            "llvm.prefetch",
+            [byte_pointer],
             ir.FunctionType(ir.VoidType(), [byte_pointer, int32, int32, int32]),
-            "llvm.prefetch.p0",
         )
         # read (0), no reuse expected (0), data (1)
         builder.call(hint, [builder.bitcast(pointer, byte_pointer), int32(0), int32(0), int32(1)])
@@ -99,7 +99,7 @@ def prefetch_ahead(arcs: Arcs, authors: np.ndarray, position: int) -> None:
     """Ask for the arc list ``PREFETCH_AHEAD`` authors after ``position``, if any.
 
     Every cache line of its readers and statuses. Used by ``visible_sum``, whose
-    lists are short and scattered (a random seventh of all users post on a
+    lists are short and scattered (about a seventh of all users post on a
     day); the same hint in walks over sellers' lists, long and few, measured
     no gain, so they go without.
     """
@@ -543,19 +543,21 @@ def binomials(counts: np.ndarray, p: float, rng: np.random.Generator) -> np.ndar
     out = np.zeros(len(counts), dtype=np.int64)
     if not len(counts) or p == 0.0:
         return out
-    largest = counts.max()
     q = 1.0 - p
-    qn = np.empty(largest + 1)
-    bound = np.empty(largest + 1)
-    for n in range(largest + 1):  # as numba's random_binomial_inversion computes them
-        qn[n] = np.exp(n * np.log(q))
-        mean = n * p
-        bound[n] = min(n, mean + 10.0 * np.sqrt(mean * q + 1))
+    qn = np.full(counts.max() + 1, np.nan)  # worked out when a count first comes
+    bound = np.empty(len(qn))
     for k in range(len(counts)):
         n = counts[k]
         if n == 0:
             continue  # no draw, as rng.binomial
         if p <= 0.5 and p * n <= 30.0:
+            if np.isnan(qn[n]):
+                # as numba's random_binomial_inversion computes them, one at a time: in
+                # a loop of their own LLVM may vectorise exp (SVML, where installed),
+                # which need not round as the scalar exp does
+                qn[n] = np.exp(n * np.log(q))
+                mean = n * p
+                bound[n] = min(n, mean + 10.0 * np.sqrt(mean * q + 1))
             out[k] = binomial_inversion(rng, n, p, q, qn[n], bound[n])
         else:
             out[k] = rng.binomial(n, p)
@@ -599,7 +601,9 @@ def erode(
     ``items`` and ``clutter_level`` are per arc of ``idx``, ``seller`` per user.
     Updates ``exposure``, ``exposure_day`` and ``trust`` in place with the rules
     of ``sim.engine.submodels`` and returns each arc's trust before. Everything is read
-    before anything is written, as numpy's gathers and scatters did.
+    before anything is written, as numpy's gathers and scatters did. The arcs of
+    ``idx`` are distinct (a channel reads along an arc once a day), so parts of
+    ``idx`` may run on threads at once (``SocialCommerceModel.expose``).
     """
     trust, exposure, exposure_day, reader = (
         arcs.trust,
@@ -629,6 +633,11 @@ def erode(
         exposure[arc] = seen
         exposure_day[arc] = day
     return before
+
+
+# The response ladder compiled for ``respond``; ``submodels.ladder`` stays numpy's, so
+# a Python caller's float margin keeps numpy's float32 arithmetic with float32 trust.
+_ladder = njit(cache=True, nogil=True)(ladder)
 
 
 @njit(cache=True, nogil=True)
@@ -667,7 +676,7 @@ def respond(
         visible[k] = arcs.status[arc] == VISIBLE
         follows[k] = (following[arc >> 3] >> (arc & 7)) & 1
         first_rung[k] = follows[k] and not disappointed[k]
-    unfollow, mute, unfriend = ladder(
+    unfollow, mute, unfriend = _ladder(
         trust, baseline, fell, threshold, np.float32(margin), unfriend_ratio, visible, first_rung
     )
     return unfollow, mute, unfriend, follows

@@ -106,7 +106,9 @@ class SellerArcs:
     Attributes:
         sellers: the users selling now.
         to_buyers: their arcs to non-sellers that still exist (friends not removed).
-        trust: the trust along each of ``to_buyers`` when counted (float32).
+        trust: the trust along each of ``to_buyers`` when counted (float32). Like
+            the rest, kept until the day, the sellers or the arc statuses change:
+            reporters read it at the day's end, after the day's changes to trust.
         not_removed: how many of all their arcs still exist.
         visible: how many of all their arcs are still visible (not muted).
 

@@ -176,7 +176,7 @@ class ArcTable:
         """Return, per reader, the sum of ``per_author`` over the authors they see.
 
         One compiled pass over the arcs of authors with a nonzero value (on a
-        day a fifth of the users post), split across threads
+        day about a seventh of the users post), split across threads
         (``sim.engine.parallel``); sums are float32, exact for counts.
         """
         view, per_author = self.kernel_view(), np.asarray(per_author)

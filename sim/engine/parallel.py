@@ -38,12 +38,24 @@ def workers() -> int:
     """Return how many threads a pass may use: ``SIM_THREADS``, else the usable cores."""
     setting = os.environ.get("SIM_THREADS", "").strip()
     if setting:
-        if not setting.isdigit() or int(setting) < 1:
+        if not (setting.isascii() and setting.isdigit()) or int(setting) < 1:
             raise ConfigError(
                 f"SIM_THREADS must be a whole number of threads >= 1, not {setting!r}"
             )
         return int(setting)
-    return len(os.sched_getaffinity(0))
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may run on
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def share_cores(processes: int) -> None:
+    """Give each of ``processes`` workers started after this its share of the cores.
+
+    Sets ``SIM_THREADS`` in this process's environment, for workers to inherit,
+    unless the user set it: two workers on two cores run one thread each, not two.
+    """
+    if "SIM_THREADS" not in os.environ:
+        os.environ["SIM_THREADS"] = str(max(1, workers() // max(1, processes)))
 
 
 def _parts(work: int) -> int:
@@ -77,27 +89,40 @@ def run[P, R](task: Callable[[P], R], parts: Sequence[P]) -> list[R]:
     """Return ``[task(part) for part in parts]``, the parts run at once, one thread each.
 
     The first part runs on the calling thread. An exception in any part is
-    raised here once every part has finished.
+    raised here once every part has finished (the lowest-numbered part's).
     """
     if len(parts) == 1:
         return [task(parts[0])]
     results: list = [None] * len(parts)
-    errors: list[BaseException] = []
+    errors: dict[int, BaseException] = {}
 
     def call(k: int) -> None:
         try:
             results[k] = task(parts[k])
         except BaseException as error:  # re-raised on the calling thread
-            errors.append(error)
+            errors[k] = error
 
-    threads = [threading.Thread(target=call, args=(k,)) for k in range(1, len(parts))]
-    for thread in threads:
-        thread.start()
-    call(0)
-    for thread in threads:
-        thread.join()
+    threads: list[threading.Thread] = []
+    try:
+        for k in range(1, len(parts)):
+            thread = threading.Thread(target=call, args=(k,))
+            thread.start()
+            threads.append(thread)
+        call(0)
+    finally:
+        # every started part finishes before the caller goes on, even on Ctrl-C:
+        # parts write into the model's arrays
+        interrupted = False
+        for thread in threads:
+            while thread.is_alive():
+                try:
+                    thread.join()
+                except KeyboardInterrupt:
+                    interrupted = True
+        if interrupted:
+            raise KeyboardInterrupt
     if errors:
-        raise errors[0]
+        raise errors[min(errors)]  # the first part's error, whichever failed first
     return results
 
 

@@ -36,7 +36,8 @@ class Population:
             the last business's quality after it closes).
         banned: whether the platform banned the user's business.
         sales_log, rolling_sales: the sellers of each sale per day over the sales
-            window (one array a day, oldest first), and each user's sum over it.
+            window (one array a day, oldest first), and each seller's count of
+            the sales in it made since their business opened (0 for non-sellers).
 
     """
 
@@ -100,10 +101,9 @@ class Population:
         """Take the seller role away; an ex-seller is never recruited again.
 
         Their rolling sales go to 0. Their sales stay in the log, and are not
-        counted down as they leave the window (``start_sales_day``): a business
-        once closed never opens again, so a logged sale of a non-seller is one
-        of these (rewriting the whole log at each exit cost 4 ms a day at a
-        million users).
+        counted down as they leave the window (``start_sales_day`` counts down
+        only sales of a business still open, made since it opened): rewriting
+        the whole log at each exit cost 4 ms a day at a million users.
         """
         self.seller[node] = False
         self.recruitable[node] = False
@@ -114,8 +114,9 @@ class Population:
     def start_sales_day(self, day: int) -> None:
         """Drop the sales that fall out of the rolling window today."""
         while self.sales_log and self.sales_log[0][0] <= day - self.sales_window:
-            _, sellers = self.sales_log.popleft()
-            np.subtract.at(self.rolling_sales, sellers[self.seller[sellers]], 1)
+            logged, sellers = self.sales_log.popleft()
+            current = self.seller[sellers] & (self.since[sellers] <= logged)
+            np.subtract.at(self.rolling_sales, sellers[current], 1)
 
     def record_sales(self, day: int, sellers: np.ndarray) -> None:
         """Count one sale for each entry of ``sellers`` today."""

@@ -250,7 +250,6 @@ def one_per_key(keys: Array, rng: np.random.Generator) -> Array:
     return np.sort(order[first])
 
 
-@njit(cache=True)
 def ladder(
     trust: Array,
     baseline: Array,
@@ -267,8 +266,9 @@ def ladder(
     respond (brief, prototype lesson 3). Below ``unfriend_ratio x threshold``
     the reader unfriends; below the threshold an arc that has a channel's own
     first rung (``first_rung``: a followed shop annoying its follower) takes
-    that rung, and otherwise a visible arc is muted. Compiled: ``kernels.respond``
-    calls it on arrays (pass ``margin`` as float32 with float32 trust, as numpy keeps it).
+    that rung, and otherwise a visible arc is muted. ``kernels.respond`` calls a
+    compiled copy on arrays, with ``margin`` as float32 (numba, unlike numpy,
+    would subtract a Python float from float32 baselines in float64).
     """
     responds = fell & (trust < baseline - margin)
     unfriend = responds & (trust < unfriend_ratio * mute_threshold)

@@ -36,4 +36,15 @@ def processes(workers: int | None = None) -> Executor:
     count = workers or os.cpu_count() or 1
     if count == 1:
         return InProcess()
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    threads = os.environ.get("SIM_THREADS") or str(max(1, (os.cpu_count() or 1) // count))
+    return ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_share_cores,
+        initargs=(threads,),
+    )
+
+
+def _share_cores(threads: str) -> None:
+    """In a worker: threads within a run (``sim.engine.parallel``) get this worker's share."""
+    os.environ["SIM_THREADS"] = threads
