@@ -48,14 +48,20 @@ def workers() -> int:
     return os.cpu_count() or 1
 
 
-def share_cores(processes: int) -> None:
-    """Give each of ``processes`` workers started after this its share of the cores.
+def worker_threads(processes: int) -> int:
+    """Return the threads each of ``processes`` workers side by side may use.
 
-    Sets ``SIM_THREADS`` in this process's environment, for workers to inherit,
-    unless the user set it: two workers on two cores run one thread each, not two.
+    The user's ``SIM_THREADS`` if set, else this process's cores shared out: two
+    workers on two cores run one thread each, not two.
     """
-    if "SIM_THREADS" not in os.environ:
-        os.environ["SIM_THREADS"] = str(max(1, workers() // max(1, processes)))
+    if "SIM_THREADS" in os.environ:
+        return workers()
+    return max(1, workers() // max(1, processes))
+
+
+def share_cores(processes: int) -> None:
+    """Set ``SIM_THREADS`` to ``worker_threads(processes)``, for workers started after this."""
+    os.environ["SIM_THREADS"] = str(worker_threads(processes))
 
 
 def _parts(work: int) -> int:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
+from sim.engine import parallel
+
 
 class InProcess(Executor):
     """An executor that runs each job at once in this process (one worker, no pool)."""
@@ -36,15 +38,14 @@ def processes(workers: int | None = None) -> Executor:
     count = workers or os.cpu_count() or 1
     if count == 1:
         return InProcess()
-    threads = os.environ.get("SIM_THREADS") or str(max(1, (os.cpu_count() or 1) // count))
     return ProcessPoolExecutor(
         max_workers=count,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_share_cores,
-        initargs=(threads,),
+        initargs=(parallel.worker_threads(count),),
     )
 
 
-def _share_cores(threads: str) -> None:
+def _share_cores(threads: int) -> None:
     """In a worker: threads within a run (``sim.engine.parallel``) get this worker's share."""
-    os.environ["SIM_THREADS"] = threads
+    os.environ["SIM_THREADS"] = str(threads)
