@@ -20,10 +20,11 @@ def series(*overrides: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize("scenario", ["laissez_faire", "separate_shop", "rectify"])
 def test_a_run_gives_the_same_series_on_one_thread_and_on_three(monkeypatch, scenario):
-    """Every split pass, run in three parts at a size where it would not split, is the pass.
+    """Every split pass, run in parts on three threads where it would not split, is the pass.
 
-    ``MIN_PART`` is lowered so a 1,500-user run splits each pass; the test counts
-    that passes really ran in parts.
+    ``MIN_PART`` is lowered so a 1,500-user run splits each pass, most into more
+    parts than threads (each thread then takes parts as it frees); the test
+    counts that passes really ran in parts.
     """
     monkeypatch.setattr(parallel, "MIN_PART", 40)
     monkeypatch.setenv("SIM_THREADS", "1")
@@ -38,7 +39,7 @@ def test_a_run_gives_the_same_series_on_one_thread_and_on_three(monkeypatch, sce
     monkeypatch.setattr(parallel, "run", counting)
     monkeypatch.setenv("SIM_THREADS", "3")
     three = series(f"scenario={scenario}")
-    assert split.count(3) > 100, "the passes did not split"
+    assert sum(parts > 3 for parts in split) > 100, "the passes did not split"
     pd.testing.assert_frame_equal(one, three)
 
 
@@ -49,7 +50,7 @@ def test_author_parts_keep_the_authors_in_order_with_about_equal_arcs(monkeypatc
     start = model.arcs.start
     authors = np.flatnonzero(np.random.default_rng(3).random(1000) < 0.5)
     parts = parallel.author_parts(start, authors)
-    assert len(parts) == 4
+    assert len(parts) == 4 * parallel.PARTS_PER_THREAD  # as many as there are arcs for
     np.testing.assert_array_equal(np.concatenate(parts), authors)
     counts = [kernels.arc_count(start, part) for part in parts]
     assert max(counts) - min(counts) <= 2 * np.diff(start).max()
@@ -58,9 +59,39 @@ def test_author_parts_keep_the_authors_in_order_with_about_equal_arcs(monkeypatc
 def test_item_parts_cover_the_range_in_order(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_PART", 10)
     monkeypatch.setenv("SIM_THREADS", "3")
-    parts = parallel.item_parts(100)
-    assert [(p.start, p.stop) for p in parts] == [(0, 33), (33, 66), (66, 100)]
+    parts = parallel.item_parts(100)  # 10 parts of MIN_PART: fewer than 4 a thread
+    assert [(p.start, p.stop) for p in parts] == [(10 * k, 10 * k + 10) for k in range(10)]
+    parts = parallel.item_parts(1000)  # at most PARTS_PER_THREAD a thread
+    assert len(parts) == 3 * parallel.PARTS_PER_THREAD
+    assert [p.start for p in parts[1:]] == [p.stop for p in parts[:-1]] and parts[-1].stop == 1000
     assert parallel.item_parts(15) == [slice(0, 15)]  # too small to split
+    monkeypatch.setenv("SIM_THREADS", "1")
+    assert parallel.item_parts(1000) == [slice(0, 1000)]  # one thread: one part
+
+
+def test_threads_take_parts_as_they_free_and_the_results_keep_the_parts_order(monkeypatch):
+    """A slow first part does not hold up the rest: the other thread runs them meanwhile."""
+    import threading
+    import time
+
+    monkeypatch.setenv("SIM_THREADS", "2")
+    ran_by: dict[int, int] = {}
+
+    def task(part: int) -> int:
+        ran_by[part] = threading.get_ident()
+        if part == 0:
+            time.sleep(0.3)
+        return 10 * part
+
+    assert parallel.run(task, list(range(8))) == [10 * k for k in range(8)]
+    assert len(set(ran_by.values())) == 2
+    assert all(ran_by[k] != ran_by[0] for k in range(1, 8))  # one thread ran seven parts
+
+    def add(part: int, out: np.ndarray) -> None:
+        out[part % 3] += part
+
+    total = parallel.summed(add, list(range(8)), lambda: np.zeros(3))
+    assert total.tolist() == [0 + 3 + 6, 1 + 4 + 7, 2 + 5]
 
 
 def test_a_failure_in_any_part_is_raised_to_the_caller_the_first_parts_first():

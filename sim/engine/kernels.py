@@ -238,14 +238,13 @@ class HolmeKim(NamedTuple):
 
 
 @njit(cache=True, nogil=True)
-def visible_sum(arcs: Arcs, per_author: np.ndarray, authors: np.ndarray) -> np.ndarray:
-    """Per reader, the sum of ``per_author`` over the ``authors`` they see (float32 sums).
+def visible_sum(arcs: Arcs, per_author: np.ndarray, authors: np.ndarray, out: np.ndarray) -> None:
+    """Add, per reader, ``per_author`` of the ``authors`` they see into ``out`` (float32).
 
     The caller passes the authors with a value (``ArcTable.visible_sum``, which
-    splits them across threads and adds the parts' sums: exact for counts).
+    splits them across threads and adds the threads' sums: exact for counts).
     """
     start, reader, status = arcs.start, arcs.reader, arcs.status
-    out = np.zeros(len(start) - 1, dtype=np.float32)
     for position in range(len(authors)):
         prefetch_ahead(arcs, authors, position)
         author = authors[position]

@@ -177,17 +177,15 @@ class ArcTable:
 
         One compiled pass over the arcs of authors with a nonzero value (on a
         day about a seventh of the users post), split across threads
-        (``sim.engine.parallel``); sums are float32, exact for counts.
+        (``sim.engine.parallel.summed``); sums are float32, exact for counts
+        (below 2**24 a reader, in any grouping).
         """
         view, per_author = self.kernel_view(), np.asarray(per_author)
-        sums = parallel.run(
-            lambda authors: kernels.visible_sum(view, per_author, authors),
+        return parallel.summed(
+            lambda authors, out: kernels.visible_sum(view, per_author, authors, out),
             parallel.author_parts(self.start, np.flatnonzero(per_author)),
+            lambda: np.zeros(self.n_users, dtype=np.float32),
         )
-        total = sums[0]
-        for part in sums[1:]:
-            total += part
-        return total
 
     def moments_arcs(
         self, opened: np.ndarray, authors: np.ndarray, leak: bool
