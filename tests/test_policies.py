@@ -219,6 +219,33 @@ def test_persuasion_creates_demand_and_sales():
     assert sales(0.02) > 1.2 * sales(0.0)
 
 
+def test_the_offer_kinds_persuasion_hands_to_purchases_are_those_of_a_fresh_look():
+    """Purchases use the kinds persuasion returns, not a second pass: they must be current.
+
+    A reader persuaded along one arc now has a need toward every seller of that
+    category whose marketing they read today.
+    """
+    from sim.engine import kernels
+
+    model = small_model("market.persuasion=0.1", "market.categories=3")
+    for _ in range(3):
+        model.step()
+    sellers = np.flatnonzero(model.people.seller)
+    model.people.category[sellers] = np.arange(len(sellers)) % 3  # readers meet several
+    idx = model.arcs.of_authors(sellers)
+    idx = idx[model.arcs.status[idx] == ArcStatus.VISIBLE]
+    before = model.offer_kinds(idx)
+    kinds = model.persuade(idx, np.ones(len(idx), dtype=np.int64))
+    np.testing.assert_array_equal(kinds, model.offer_kinds(idx))
+    newly = (before == kernels.OFFER_WITHOUT_NEED) & (kinds == kernels.OFFER_TO_NEED)
+    assert newly.sum() > 10
+    assert set(np.unique(kinds)) == {
+        kernels.NO_OFFER,
+        kernels.OFFER_WITHOUT_NEED,
+        kernels.OFFER_TO_NEED,
+    }
+
+
 def test_the_mute_leak_reaches_readers_who_did_not_open_moments():
     model = small_model("trust.mute_leak=1", "trust.repair_rate=0")
     arcs = model.arcs

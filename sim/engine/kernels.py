@@ -254,7 +254,6 @@ def visible_sum(arcs: Arcs, per_author: np.ndarray, authors: np.ndarray, out: np
         for arc in range(start[author], start[author + 1]):
             if status[arc] == VISIBLE:
                 out[reader[arc]] += value
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -800,30 +799,53 @@ def experience(
             in_moments[i] = False
 
 
-@njit(cache=True, nogil=True)
-def offers(arcs: Arcs, people: People, idx: np.ndarray, day: int, need_open: bool) -> np.ndarray:
-    """ODD 7.5: positions in ``idx`` of offers a reader could act on.
+NO_OFFER, OFFER_WITHOUT_NEED, OFFER_TO_NEED = 0, 1, 2
+"""What a marketing item along an arc is to its reader (``offer_kinds``)."""
 
-    The author sells, the reader is not a seller of the same category, and the
-    reader has (``need_open``: purchases) or has not (persuasion) an open need
-    in the author's category today.
+
+@njit(cache=True, nogil=True)
+def offer_kinds(arcs: Arcs, people: People, idx: np.ndarray, day: int) -> np.ndarray:
+    """ODD 7.5: what each arc of ``idx`` offers its reader today (uint8 codes).
+
+    ``NO_OFFER`` unless the author sells and the reader is not a seller of the
+    same category; then ``OFFER_TO_NEED`` if the reader has an open need in the
+    author's category (a purchase may follow), else ``OFFER_WITHOUT_NEED``
+    (persuasion may open one).
     """
     start, reader = arcs.start, arcs.reader
     seller, category, need_expiry = people.seller, people.category, people.need_expiry
-    out = np.empty(len(idx), dtype=np.int64)
-    n = 0
+    out = np.empty(len(idx), dtype=np.uint8)
     author = authors_of(start, idx)
-    # Without branches (& on bools, every position written, the count moved by the
-    # test): which way a test goes depends on a load that often misses the cache, and
-    # a mispredicted branch would make the CPU wait for each such load in turn.
+    # Without branches (& on bools, every position written): which way a test goes
+    # depends on a load that often misses the cache, and a mispredicted branch
+    # would make the CPU wait for each such load in turn.
     for k in range(len(idx)):
         seller_node, buyer = author[k], reader[idx[k]]
         wanted = category[seller_node]
         competitor = seller[buyer] & (category[buyer] == wanted)
         open_need = need_expiry[buyer, max(wanted, 0)] >= day
-        out[n] = k
-        n += seller[seller_node] & ~competitor & (open_need == need_open)
-    return out[:n]
+        out[k] = (seller[seller_node] & ~competitor) * (np.uint8(1) + open_need)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def needs_opened(
+    arcs: Arcs, people: People, idx: np.ndarray, kinds: np.ndarray, persuaded: np.ndarray, day: int
+) -> None:
+    """Turn ``OFFER_WITHOUT_NEED`` into ``OFFER_TO_NEED`` where a need is open now.
+
+    ``kinds`` are ``offer_kinds`` of ``idx`` before persuasion; ``persuaded``
+    marks the readers in whom it opened a need: only their arcs can change,
+    and only if the opened need is in the arc's author's category.
+    """
+    start, reader = arcs.start, arcs.reader
+    category, need_expiry = people.category, people.need_expiry
+    author = -1
+    for k in range(len(idx)):
+        if kinds[k] == OFFER_WITHOUT_NEED and persuaded[reader[idx[k]]]:
+            author = author_at(start, idx[k], author)
+            if need_expiry[reader[idx[k]], category[author]] >= day:
+                kinds[k] = OFFER_TO_NEED
 
 
 @njit(cache=True, nogil=True)

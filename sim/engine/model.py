@@ -300,19 +300,20 @@ class SocialCommerceModel(mesa.Model):
         arcs = self.arcs
         exposed, items = reading.exposed, reading.marketing
         leaked = arcs.status[exposed] == ArcStatus.MUTED
-        self.take_in_marketing(
+        kinds = self.take_in_marketing(
             exposed,
             items,
             reading.clutter[arcs.reader[exposed]],
             np.where(leaked, self.cfg.users.load_weight_leak, 1.0),
         )
-        self.repair(feed.organic, reading)
+        self.repair(feed.organic, reading)  # trust only: the offer kinds stay true
         conversion = self.cfg.purchase.conversion
         self.buy(
             exposed,
             lambda offers: purchase_probability(
                 arcs.trust[exposed[offers]], items[offers], conversion
             ),
+            kinds,
         )
 
     def take_in_marketing(
@@ -321,17 +322,19 @@ class SocialCommerceModel(mesa.Model):
         items: np.ndarray,
         clutter_level: np.ndarray,
         weight: np.ndarray | float,
-    ) -> None:
+    ) -> np.ndarray | None:
         """Marketing read along arcs ``idx`` in any channel: experience, erosion, persuasion.
 
         ``weight``: what an item of this channel weighs in the reader's experience
-        against a Moments item (ODD 7.8, ``users.load_weight_*``).
+        against a Moments item (ODD 7.8, ``users.load_weight_*``). Returns what
+        ``persuade`` does: the offer kinds along ``idx`` after persuasion, for the
+        channel's purchases (``buy``), or None.
         """
         reader = self.arcs.reader[idx]
         self.today.marketing_any += int(items[~self.people.seller[reader]].sum())
         self.load += np.bincount(reader, weights=items * weight, minlength=self.n_users)
         self.expose(idx, items, clutter_level)
-        self.persuade(idx, items)
+        return self.persuade(idx, items)
 
     def respond(self) -> None:
         """ODD 7.6 One response ladder over every arc whose trust was lowered today.
@@ -398,32 +401,48 @@ class SocialCommerceModel(mesa.Model):
         self._lowered.append((idx, before))
         self.remember_exposure(idx, items)
 
-    def persuade(self, idx: np.ndarray, items: np.ndarray) -> None:
+    def persuade(self, idx: np.ndarray, items: np.ndarray) -> np.ndarray | None:
         """ODD 7.5 Persuasion: marketing read may create a need in the seller's category.
 
         Only where the reader has no open need in that category and is not a
-        competitor; the new need lasts ``market.need_lifetime`` days.
+        competitor; the new need lasts ``market.need_lifetime`` days. Returns
+        the offer kinds along ``idx`` as they stand after persuasion
+        (``kernels.offer_kinds``), or None when persuasion is off or ``idx`` empty.
         """
         persuasion = self.cfg.market.persuasion
         if persuasion <= 0 or not len(idx):
-            return
+            return None
         arcs, people = self.arcs, self.people
-        can = self._offers(idx, need_open=False)
+        kinds = self.offer_kinds(idx)
+        can = np.flatnonzero(kinds == kernels.OFFER_WITHOUT_NEED)
         hit = idx[can[persuaded(items[can], persuasion, self.rng)]]
         reader, category = arcs.reader[hit], people.category[arcs.author_of(hit)]
         people.need_expiry[reader, category] = self.steps + self.cfg.market.need_lifetime - 1
         keys = reader.astype(np.int64) * self.cfg.market.categories + category
         self.totals.persuaded += len(np.unique(keys))
+        if len(hit):
+            # the arcs whose reader now has a need in their author's category offer
+            # to a need: found among the few persuaded readers' arcs, not checked anew
+            marked = np.zeros(self.n_users, dtype=bool)
+            marked[reader] = True
+            view, kernel_people, day = arcs.kernel_view(), people.kernel_view(), self.steps
+            parallel.run(  # in place, on each part's slice of kinds
+                lambda part: kernels.needs_opened(
+                    view, kernel_people, idx[part], kinds[part], marked, day
+                ),
+                parallel.item_parts(len(idx)),
+            )
+        return kinds
 
-    def _offers(self, idx: np.ndarray, need_open: bool) -> np.ndarray:
-        """Return positions in arcs ``idx`` of offers a reader could act on.
+    def offer_kinds(self, idx: np.ndarray) -> np.ndarray:
+        """Return what each arc of ``idx`` offers its reader today (``kernels.offer_kinds``).
 
-        A seller meets a non-competitor with (``need_open``) or without an open
-        need in the seller's category (``sim.engine.kernels.offers``).
+        A seller meets a non-competitor with (``OFFER_TO_NEED``) or without
+        (``OFFER_WITHOUT_NEED``) an open need in the seller's category.
         """
         arcs, people, day = self.arcs.kernel_view(), self.people.kernel_view(), self.steps
         return parallel.joined(
-            lambda part: part.start + kernels.offers(arcs, people, idx[part], day, need_open),
+            lambda part: kernels.offer_kinds(arcs, people, idx[part], day),
             parallel.item_parts(len(idx)),
         )
 
@@ -432,7 +451,10 @@ class SocialCommerceModel(mesa.Model):
         self._exposed.append((idx, items))
 
     def buy(
-        self, idx: np.ndarray, probability: np.ndarray | Callable[[np.ndarray], np.ndarray]
+        self,
+        idx: np.ndarray,
+        probability: np.ndarray | Callable[[np.ndarray], np.ndarray],
+        kinds: np.ndarray | None = None,
     ) -> np.ndarray:
         """ODD 7.5 Purchases: offers along arcs ``idx`` convert readers with an open need.
 
@@ -440,11 +462,15 @@ class SocialCommerceModel(mesa.Model):
         ``1 - (1 - c T^2)^m`` for ``m`` items read), or a function that gives it
         for positions in ``idx``: then it is computed only where a reader has an
         open need (a few in a hundred arcs). At most one purchase per open need
-        per day; sellers do not buy from same-category competitors.
+        per day; sellers do not buy from same-category competitors. ``kinds``:
+        the offer kinds along ``idx`` if the caller holds them as they stand now
+        (``take_in_marketing`` returns them), else they are worked out here.
         Returns the arcs that bought.
         """
         arcs, people = self.arcs, self.people
-        eligible = self._offers(idx, need_open=True)
+        if kinds is None:
+            kinds = self.offer_kinds(idx)
+        eligible = np.flatnonzero(kinds == kernels.OFFER_TO_NEED)
         probability = probability(eligible) if callable(probability) else probability[eligible]
         idx = idx[eligible]
         idx = idx[self.rng.random(len(idx)) < probability]

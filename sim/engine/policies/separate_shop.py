@@ -84,11 +84,14 @@ class SeparateShop(Policy):
         total = np.bincount(reader, weights=available, minlength=model.n_users)
         read = items_read(available, read_fraction(total, cfg.shop_attention)[reader], model.rng)
         idx, read = idx[read > 0], read[read > 0]
-        model.take_in_marketing(idx, read, np.zeros(len(idx)), model.cfg.users.load_weight_shop)
+        kinds = model.take_in_marketing(
+            idx, read, np.zeros(len(idx)), model.cfg.users.load_weight_shop
+        )
         conversion = model.cfg.purchase.conversion * (1.0 - cfg.conversion_friction)
         model.buy(
             idx,
             lambda offers: purchase_probability(arcs.trust[idx[offers]], read[offers], conversion),
+            kinds,
         )
 
     def on_satisfied(self, common_arcs: np.ndarray) -> None:
