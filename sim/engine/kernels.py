@@ -364,14 +364,19 @@ def get_bits(words: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def set_bits(words: np.ndarray, idx: np.ndarray, value: bool) -> None:
-    """Set bit ``idx[k]`` of the packed ``words`` to ``value`` for every k."""
+def set_bits(words: np.ndarray, idx: np.ndarray, value: bool) -> int:
+    """Set bit ``idx[k]`` of the packed ``words`` to ``value`` for every k.
+
+    Returns how many bits changed (a bit repeated in ``idx`` changes once).
+    """
+    changed = 0
     for k in range(len(idx)):
         mask = np.uint8(1 << (idx[k] & 7))
-        if value:
-            words[idx[k] >> 3] |= mask
-        else:
-            words[idx[k] >> 3] &= ~mask
+        old = words[idx[k] >> 3]
+        new = old | mask if value else old & ~mask
+        changed += old != new
+        words[idx[k] >> 3] = new
+    return changed
 
 
 @njit(cache=True)

@@ -48,7 +48,8 @@ class PackedBits:
     """One bit per arc, indexed like a boolean array by integer index arrays.
 
     ``bits[idx]`` gives a bool array, ``bits[idx] = value`` sets them (repeated
-    indices allowed), ``bits.count()`` counts the set bits. Written by hand
+    indices allowed), ``bits.count()`` says how many are set (kept as bits
+    change: a daily reporter, it would otherwise read every word). Written by hand
     (compiled in ``sim.engine.kernels``): numpy's ``packbits`` packs a whole
     boolean array, and the engine reads and writes a few arcs at a time.
     """
@@ -56,6 +57,7 @@ class PackedBits:
     def __init__(self, n: int) -> None:
         self.n = n
         self.words = np.zeros((n + 7) // 8, dtype=np.uint8)
+        self._set = 0
 
     def __len__(self) -> int:
         return self.n
@@ -66,11 +68,13 @@ class PackedBits:
         return kernels.get_bits(self.words, np.asarray(idx, dtype=np.int64))
 
     def __setitem__(self, idx: np.ndarray | int, value: bool) -> None:
-        kernels.set_bits(self.words, np.atleast_1d(np.asarray(idx, dtype=np.int64)), bool(value))
+        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
+        changed = kernels.set_bits(self.words, idx, bool(value))
+        self._set += changed if value else -changed
 
     def count(self) -> int:
         """Return how many bits are set."""
-        return int(np.bitwise_count(self.words).sum(dtype=np.int64))
+        return self._set
 
 
 class ArcTable:
