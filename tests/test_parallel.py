@@ -140,3 +140,21 @@ def test_a_bad_sim_threads_stops_a_run_before_its_first_day(monkeypatch):
     monkeypatch.setenv("SIM_THREADS", "many")
     with pytest.raises(ConfigError, match="SIM_THREADS"):
         small_model()
+
+
+def test_a_big_model_keeps_freed_blocks_and_a_small_one_leaves_malloc_alone(monkeypatch):
+    """``sim.engine.heap``: process-wide, so only a model of ``BIG_RUN_USERS`` or more sets it."""
+    import platform
+
+    from sim.engine import heap
+
+    calls = []
+    monkeypatch.setattr(heap, "keep_freed_blocks", lambda: calls.append(True) or True)
+    small_model("graph.n_users=300")
+    assert calls == []
+    monkeypatch.setattr(heap, "BIG_RUN_USERS", 300)
+    small_model("graph.n_users=300")
+    assert calls == [True]
+    monkeypatch.undo()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert heap.keep_freed_blocks() and heap.keep_freed_blocks()  # once, then kept

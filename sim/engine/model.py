@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from sim.core.config import SimConfig
-from sim.engine import kernels, parallel
+from sim.engine import heap, kernels, parallel
 from sim.engine.agents import ExitReason, Platform, Seller, Users, sellers_decide
 from sim.engine.graphs import Edges, graph_for_seed
 from sim.engine.metrics import REPORTERS, DailyTally, Recorder, Totals
@@ -79,6 +79,8 @@ class SocialCommerceModel(mesa.Model):
         parallel.workers()  # a bad SIM_THREADS fails here, not at the first big pass
         n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
+        if n_users >= heap.BIG_RUN_USERS:
+            heap.keep_freed_blocks()
         self.arcs = ArcTable(n_users, edges)
         del graph, edges  # a built graph is freed here (the table has all of it)
         for low in range(0, len(self.arcs), BLOCK):  # no float64 copy of every arc's draw
