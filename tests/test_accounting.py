@@ -209,3 +209,29 @@ def test_rolling_sales_count_the_window_and_close_with_the_business():
         expected = sold[max(0, day - 4) : day + 1].sum(axis=0)
         assert people.rolling_sales.tolist() == expected.tolist(), day
     assert len(people.sales_log) <= 5  # only the window is kept
+
+
+def test_a_days_load_adds_each_channels_items_by_weight_as_bincount_does():
+    """Channel after channel, the load is numpy's: each channel's weighted sums, then added.
+
+    Weights of a tenth and three tenths round; adding a later channel's items
+    one by one into the load would round differently from summing them apart.
+    """
+    model = SocialCommerceModel(small_config("market.persuasion=0"))
+    arcs, rng = model.arcs, np.random.default_rng(5)
+    arcs.mute(np.flatnonzero(rng.random(len(arcs.reader)) < 0.3))
+    idx = np.flatnonzero(arcs.status != ArcStatus.REMOVED)  # readers met many times
+    moments, shop = rng.integers(1, 4, len(idx)), rng.integers(1, 4, len(idx))
+    model.step()  # a day's start zeroes the load: then two channels read
+    model.load[:] = 0.0
+    model._load_zero = True
+    before = model.today.marketing_any
+    model.take_in_marketing(idx, moments, np.zeros(len(idx)), 1.0, muted_weight=0.3)
+    model.take_in_marketing(idx, shop, np.zeros(len(idx)), 0.1)
+    reader, muted = arcs.reader[idx], arcs.status[idx] == ArcStatus.MUTED
+    load = np.zeros(model.n_users)
+    load += np.bincount(reader, weights=moments * np.where(muted, 0.3, 1.0), minlength=len(load))
+    load += np.bincount(reader, weights=shop * 0.1, minlength=len(load))
+    np.testing.assert_array_equal(model.load, load)
+    seller = model.people.seller[reader]
+    assert model.today.marketing_any - before == moments[~seller].sum() + shop[~seller].sum()

@@ -456,7 +456,7 @@ def moments_arcs(
     leaking = np.empty(total, dtype=np.int64)
     n_shown = n_leaking = 0
     for author in authors:
-        for arc in range(start[author], start[author + 1]):  # no branches: see ``offers``
+        for arc in range(start[author], start[author + 1]):  # no branches: see ``offer_kinds``
             state = status[arc]
             shown[n_shown] = arc
             n_shown += (state == VISIBLE) & opened[reader[arc]]
@@ -588,6 +588,41 @@ def binomial_inversion(
             u -= px
             px = ((n - drawn + 1) * p * px) / (drawn * q)
     return drawn
+
+
+@njit(cache=True)
+def marketing_load(
+    arcs: Arcs,
+    seller: np.ndarray,
+    idx: np.ndarray,
+    items: np.ndarray,
+    weight: float,
+    muted_weight: float,
+    load: np.ndarray,
+) -> int:
+    """ODD 7.8 load: add ``items[k]`` x the channel's weight to the load of arc ``idx[k]``'s reader.
+
+    ``muted_weight`` along a muted arc (the leak), ``weight`` along any other;
+    added in arc order, as ``np.bincount`` adds. Returns the items read by
+    users who do not sell.
+    """
+    reader, status = arcs.reader, arcs.status
+    to_non_sellers = 0
+    for k in range(len(idx)):
+        user = reader[idx[k]]
+        load[user] += items[k] * (muted_weight if status[idx[k]] == MUTED else weight)
+        to_non_sellers += items[k] * (not seller[user])
+    return to_non_sellers
+
+
+@njit(cache=True, nogil=True)
+def at_readers(arcs: Arcs, idx: np.ndarray, per_user: np.ndarray) -> np.ndarray:
+    """Return ``per_user`` at the reader of each arc of ``idx``."""
+    reader = arcs.reader
+    out = np.empty(len(idx), dtype=per_user.dtype)
+    for k in range(len(idx)):
+        out[k] = per_user[reader[idx[k]]]
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -881,7 +916,7 @@ def recruits(
     probability = recruit_probability(arc_trust, sales, base_prob, min_trust, sales_norm)
     joins = np.empty(n, dtype=np.int64)
     count = 0
-    for k in range(n):  # no branches: see ``offers``
+    for k in range(n):  # no branches: see ``offer_kinds``
         arc = idx[k]
         who = reader[arc]
         joins[count] = arc

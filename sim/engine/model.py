@@ -102,6 +102,7 @@ class SocialCommerceModel(mesa.Model):
         self._lowered: list[tuple[np.ndarray, np.ndarray]] = []  # (arcs, trust before)
         self._disappointed: list[np.ndarray] = []
         self.load = np.zeros(n_users)  # today's weighted marketing items read, any channel
+        self._load_zero = True  # no channel has added to today's load yet
         self.disappointments = np.zeros(n_users, dtype=np.int64)  # today's, per buyer
         self.friends_at_start = np.diff(self.arcs.start)
         self.seed_sellers()
@@ -175,6 +176,7 @@ class SocialCommerceModel(mesa.Model):
         self.today = DailyTally()
         self._exposed, self._lowered, self._disappointed = [], [], []
         self.load[:] = 0.0
+        self._load_zero = True
         self.disappointments[:] = 0
         policy = self.platform.policy
         self.people.start_sales_day(self.steps)
@@ -301,12 +303,16 @@ class SocialCommerceModel(mesa.Model):
         """
         arcs = self.arcs
         exposed, items = reading.exposed, reading.marketing
-        leaked = arcs.status[exposed] == ArcStatus.MUTED
+        view = arcs.kernel_view()
         kinds = self.take_in_marketing(
             exposed,
             items,
-            reading.clutter[arcs.reader[exposed]],
-            np.where(leaked, self.cfg.users.load_weight_leak, 1.0),
+            parallel.joined(
+                lambda part: kernels.at_readers(view, exposed[part], reading.clutter),
+                parallel.item_parts(len(exposed)),
+            ),
+            1.0,
+            muted_weight=self.cfg.users.load_weight_leak,
         )
         self.repair(feed.organic, reading)  # trust only: the offer kinds stay true
         conversion = self.cfg.purchase.conversion
@@ -323,18 +329,27 @@ class SocialCommerceModel(mesa.Model):
         idx: np.ndarray,
         items: np.ndarray,
         clutter_level: np.ndarray,
-        weight: np.ndarray | float,
+        weight: float,
+        muted_weight: float | None = None,
     ) -> np.ndarray | None:
         """Marketing read along arcs ``idx`` in any channel: experience, erosion, persuasion.
 
         ``weight``: what an item of this channel weighs in the reader's experience
-        against a Moments item (ODD 7.8, ``users.load_weight_*``). Returns what
-        ``persuade`` does: the offer kinds along ``idx`` after persuasion, for the
-        channel's purchases (``buy``), or None.
+        against a Moments item (ODD 7.8, ``users.load_weight_*``); ``muted_weight``,
+        if given, what an item read along a muted arc (the leak) weighs. Returns
+        what ``persuade`` does: the offer kinds along ``idx`` after persuasion,
+        for the channel's purchases (``buy``), or None.
         """
-        reader = self.arcs.reader[idx]
-        self.today.marketing_any += int(items[~self.people.seller[reader]].sum())
-        self.load += np.bincount(reader, weights=items * weight, minlength=self.n_users)
+        muted_weight = weight if muted_weight is None else muted_weight
+        # the day's first channel adds straight into the zeroed load; a later one
+        # sums apart and then adds, as numpy's bincount did: the same roundings
+        sums = self.load if self._load_zero else np.zeros(self.n_users)
+        self.today.marketing_any += kernels.marketing_load(
+            self.arcs.kernel_view(), self.people.seller, idx, items, weight, muted_weight, sums
+        )
+        if sums is not self.load:
+            self.load += sums
+        self._load_zero = False
         self.expose(idx, items, clutter_level)
         return self.persuade(idx, items)
 
