@@ -532,6 +532,21 @@ def read_moments(
 
 
 @njit(cache=True)
+def opened_today(
+    in_moments: np.ndarray, engagement: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """ODD 7.3: who opens Moments today: a user in Moments, with chance their engagement.
+
+    One uniform a user, in order, whether or not they use Moments: the numbers
+    ``rng.random(n)`` would draw, without its array of them.
+    """
+    opened = np.empty(len(engagement), dtype=np.bool_)
+    for i in range(len(engagement)):
+        opened[i] = in_moments[i] & (rng.random() < engagement[i])
+    return opened
+
+
+@njit(cache=True)
 def binomials(counts: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
     """Return ``rng.binomial(counts[k], p)`` for each k in order: the same draws, faster.
 

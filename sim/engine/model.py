@@ -236,7 +236,7 @@ class SocialCommerceModel(mesa.Model):
         opened Moments today (or still use it), outside attention and density.
         """
         arcs, people, n = self.arcs, self.people, self.n_users
-        opened = people.in_moments & (self.rng.random(n) < people.engagement)
+        opened = kernels.opened_today(people.in_moments, people.engagement, self.rng)
         organic_available = arcs.visible_sum(feed.organic) * opened
         leak = self.cfg.trust.mute_leak
         ads, leaking = arcs.moments_arcs(opened, np.flatnonzero(feed.shown + feed.folded), leak > 0)
