@@ -7,8 +7,8 @@ faults to get memory again: 300,000 to 530,000 of them in 120 days of a
 million-user run here, with 4.9 to 6.2 s of system time. With a fixed ``mmap``
 threshold of 32 MB (glibc's largest) and no trimming, such blocks come from the
 heap and are reused: 90,000 faults, 3.1 to 4.7 s of system time, and the peak
-11 MiB higher (measured at stop 32, ``docs/PERFORMANCE.md``). Arrays over 32 MB,
-per-arc arrays among them, are not affected.
+11 MiB higher (measured at stop 32, ``docs/PERFORMANCE.md``). Arrays of 32 MB or
+more, per-arc arrays among them, are not affected.
 
 Why by hand: ``mallopt`` is a C library call with no Python binding; numpy
 allocates through ``malloc`` and has no setting for this. Other C libraries
@@ -18,6 +18,7 @@ allocates through ``malloc`` and has no setting for this. Other C libraries
 from __future__ import annotations
 
 import ctypes
+import os
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -43,11 +44,13 @@ def keep_freed_blocks() -> bool:
     global _kept
     if _kept:
         return True
+    if os.name != "posix":  # Windows: no C library to load by name None
+        return False
     try:
         libc = ctypes.CDLL(None)
         libc.gnu_get_libc_version  # noqa: B018 (glibc only: musl and macOS lack it)
         mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int

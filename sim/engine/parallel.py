@@ -4,7 +4,8 @@ At a million users a day walks millions of arcs whose rows lie scattered in
 memory; one core spends most of such a pass waiting for memory, and two cores
 wait for twice as many rows at once. The passes split here draw no random
 numbers and write nothing two parts share, so a part's result is the result of
-the whole pass over its slice: parts are contiguous, joined in order, and the
+the whole pass over its slice: parts are contiguous, joined in order (or summed,
+where sums of counts are exact in any order: ``summed``), and the
 model's outputs do not depend on how many threads ran (``tests/test_parallel.py``).
 
 A pass is cut into up to ``PARTS_PER_THREAD`` parts a thread, and each thread
@@ -113,7 +114,8 @@ def run[P, R](task: Callable[[P], R], parts: Sequence[P]) -> list[R]:
     The calling thread is one of them. Each thread takes the next part no thread
     has taken, so the results do not depend on which thread ran which part.
     After an exception no further part is started; it is raised here once
-    every started part has finished (the lowest-numbered failed part's).
+    every started part has finished (a Ctrl-C in any part first, else the
+    lowest-numbered failed part's).
     """
     if len(parts) == 1:
         return [task(parts[0])]
@@ -133,8 +135,8 @@ def run[P, R](task: Callable[[P], R], parts: Sequence[P]) -> list[R]:
     try:
         for _ in range(min(workers(), len(parts)) - 1):
             thread = threading.Thread(target=work)
+            threads.append(thread)  # first: an interrupt in start() still joins it
             thread.start()
-            threads.append(thread)
         work()
     finally:
         # every started part finishes before the caller goes on, even on Ctrl-C:
@@ -149,6 +151,9 @@ def run[P, R](task: Callable[[P], R], parts: Sequence[P]) -> list[R]:
                     interrupted = True
         if interrupted:
             raise KeyboardInterrupt
+    for error in errors.values():
+        if isinstance(error, KeyboardInterrupt):  # Ctrl-C in a part: the user's, first
+            raise error
     if errors:
         raise errors[min(errors)]  # the first part's error, whichever failed first
     return results
