@@ -456,7 +456,8 @@ def moments_arcs(
     leaking = np.empty(total, dtype=np.int64)
     n_shown = n_leaking = 0
     for author in authors:
-        for arc in range(start[author], start[author + 1]):  # no branches (``offer_kinds``)
+        # no branches: the count moves by the test (why: ``offer_kinds``)
+        for arc in range(start[author], start[author + 1]):
             state = status[arc]
             shown[n_shown] = arc
             n_shown += (state == VISIBLE) & opened[reader[arc]]
@@ -931,7 +932,7 @@ def recruits(
     probability = recruit_probability(arc_trust, sales, base_prob, min_trust, sales_norm)
     joins = np.empty(n, dtype=np.int64)
     count = 0
-    for k in range(n):  # no branches (``offer_kinds``)
+    for k in range(n):  # no branches: the count moves by the test (why: ``offer_kinds``)
         arc = idx[k]
         who = reader[arc]
         joins[count] = arc

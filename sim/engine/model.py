@@ -439,7 +439,7 @@ class SocialCommerceModel(mesa.Model):
         self.totals.persuaded += len(np.unique(keys))
         if len(hit):
             # the arcs whose reader now has a need in their author's category offer
-            # to a need: found among the few persuaded readers' arcs, not checked anew
+            # to a need: only the persuaded readers' arcs have their need looked up again
             marked = np.zeros(self.n_users, dtype=bool)
             marked[reader] = True
             view, kernel_people, day = arcs.kernel_view(), people.kernel_view(), self.steps
