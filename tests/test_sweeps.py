@@ -218,3 +218,35 @@ def test_sweeps_check_one_composed_job_per_batch(basic):
     batch = [["seed=0"], ["seed=1"], ["seed=2"]]
     validate_first_job(Sweeper(), batch)
     assert composed == [["seed=0"]]
+
+
+def test_a_sweep_over_another_setting_reports_each_setting_apart(tmp_path):
+    """Runs under different settings are never pooled into one mean, interval or verdict.
+
+    A sweep over ``trust.erosion_per_item`` besides policy and seed: the report
+    says what else it varies, and each setting's answer, means (n = its own
+    seeds) and figures cover only its own runs.
+    """
+    folder = tmp_path / "erosion"
+    args = [*TINY[:1], "scenario=laissez_faire,separate_shop", "market.intensity=1", "seed=0,1"]
+    out = sweep(folder, *args, *TINY[4:], "trust.erosion_per_item=0.001,0.05")
+    assert out.returncode == 0, out.stderr
+    summary, _ = tables(folder)
+    assert len(summary) == 8
+    report = (folder / "report.md").read_text()
+    assert "This sweep varies `trust.erosion_per_item` besides" in report
+    for value in ("0.001", "0.05"):
+        label = f"trust.erosion_per_item={value}"
+        own = summary[summary["override.trust.erosion_per_item"] == value]
+        shop = own[own["scenario"] == "separate_shop"]
+        assert len(shop) == 2
+        part = (folder / "settings" / label / "report.md").read_text()
+        assert "Runs expected 4, finished 4, failed 0, missing 0." in part
+        # n is the setting's two seeds, and the mean is theirs alone
+        net = f"{shop['gmv_net_cum'].mean() / 200:.1f}"
+        row = next(line for line in part.splitlines() if line.startswith("| separate shop | 1 |"))
+        assert row.startswith("| separate shop | 1 | 2 |") and f"| {net} ±" in row, row
+        assert row in report
+        assert f"### `{label}`" in report
+        assert (folder / "settings" / label / "plots" / "overview.png").is_file()
+    assert not (folder / "plots").exists()  # no figure pools the settings

@@ -16,6 +16,11 @@ folder:
   policy's means), ``plots/scale.png`` and the report's scale section
   (``sim.study.scale``); the other figures and the answer are then at the largest size
   with two seeds or more (``answer_size``).
+- for a sweep that varies any other setting (``sim.study.compare.settings``: say
+  ``trust.erosion_per_item=0.002,0.005``): ``settings/<key=value>/`` with that
+  setting's own report, plots and scale tables, and a top ``report.md`` giving each
+  setting's answer and means apart (``settings_report``). Runs under different
+  settings are different worlds: no mean, interval, verdict or figure pools them.
 
 An uncertainty study's runs go to ``sim.study.sensitivity`` instead. Runs that
 failed or never finished are listed, not fatal.
@@ -36,19 +41,24 @@ from sim.figures.plotting import save_figure
 from sim.figures.sweep import scale_figure, write_plots
 from sim.run.sweep import MULTIRUN, job_dirs
 from sim.run.uncertainty import is_study
-from sim.study.compare import Sweep, collect, ribbon_intensity
+from sim.study.compare import (
+    Sweep,
+    by_setting,
+    collect,
+    ribbon_intensity,
+    setting_folder,
+    settings,
+)
 from sim.study.scale import SCALE_KEYS, scale_effects, scale_levels, scale_section
 from sim.study.sensitivity import analyze_study
-from sim.study.sweep_report import answer_size, report, sizes_of
+from sim.study.sweep_report import answer_size, report, settings_report, sizes_of
 
 
 def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     """Write a sweep's tables, plots and report; return what was read."""
-    job_dirs(folder)  # a damaged multirun.yaml ends here, in one line naming it (ValueError)
+    jobs = job_dirs(folder)  # a damaged multirun.yaml ends here, in one line naming it
     study = is_study(OmegaConf.load(folder / MULTIRUN))
     sweep = collect(folder, with_timeseries=not study)
-    figures: list[Path] = []
-    sections: list[str] = []
     if study:
         # an uncertainty study: one table of runs, then sensitivity and robust ranking
         if not sweep.summary.empty:
@@ -66,6 +76,41 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
                 lambda out, t=table: t.to_parquet(out, index=False),
                 binary=True,
             )
+    else:  # no run to aggregate: tables of an earlier aggregation would be stale
+        for name in ("summary", "timeseries"):
+            (folder / f"{name}.parquet").unlink(missing_ok=True)
+    keys = settings(jobs)
+    if keys:
+        # runs under different settings are different worlds: each its own report
+        parts = by_setting(sweep, jobs, keys)
+        for label, part in parts:
+            write_results(folder / "settings" / setting_folder(label), part, intensity, label)
+        text = settings_report(sweep, keys, parts, intensity)
+    else:
+        text = write_results(folder, sweep, intensity)
+    write_atomically(folder / "report.md", lambda out: out.write(text))
+    status = sweep.status
+    print(
+        f"sweep {folder}: {len(status['complete'])} of {status['expected']} runs finished, "
+        f"{len(status['failed'])} failed, {len(status['damaged'])} damaged, "
+        f"{len(status['missing'])} missing; report: {folder / 'report.md'}"
+    )
+    for reason in status["damaged"].values():
+        print(f"sim: error: damaged run, not aggregated: {reason}", file=sys.stderr)
+    return sweep
+
+
+def write_results(
+    folder: Path, sweep: Sweep, intensity: float | None, setting: str | None = None
+) -> str:
+    """Write the plots and scale tables of ``sweep`` into ``folder``; return its report.
+
+    The report is also written there for a ``setting`` (one of several a sweep varies).
+    """
+    figures: list[Path] = []
+    sections: list[str] = []
+    if not sweep.summary.empty:
+        folder.mkdir(parents=True, exist_ok=True)
         # a sweep over sizes: the usual figures at the size it answers at, and the scale figure
         sizes = sizes_of(sweep.summary)
         answered = sweep.summary[sweep.summary[USERS] == answer_size(sweep.summary)]
@@ -91,20 +136,11 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
             for name in ("scale.csv", "scale_levels.csv"):
                 (folder / name).unlink(missing_ok=True)
         sections = scale_section(sweep.summary, at)
-    else:  # no run to aggregate: tables of an earlier aggregation would be stale
-        for name in ("summary", "timeseries"):
-            (folder / f"{name}.parquet").unlink(missing_ok=True)
-    text = report(sweep, figures, intensity, sections)
-    write_atomically(folder / "report.md", lambda out: out.write(text))
-    status = sweep.status
-    print(
-        f"sweep {folder}: {len(status['complete'])} of {status['expected']} runs finished, "
-        f"{len(status['failed'])} failed, {len(status['damaged'])} damaged, "
-        f"{len(status['missing'])} missing; report: {folder / 'report.md'}"
-    )
-    for reason in status["damaged"].values():
-        print(f"sim: error: damaged run, not aggregated: {reason}", file=sys.stderr)
-    return sweep
+    text = report(sweep, figures, intensity, sections, setting)
+    if setting is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(folder / "report.md", lambda out: out.write(text))
+    return text
 
 
 def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ writes the tables, figures and report.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,56 @@ def swept_values(overrides: list[str]) -> dict[str, str]:
     """Return the job's overrides as ``{key: value}`` (``+``/``~`` prefixes dropped)."""
     parsed = OverridesParser.create().parse_overrides(overrides)
     return {o.key_or_group: o.get_value_element_as_str() for o in parsed}
+
+
+AXES = ("scenario", "market.intensity", "seed", "graph.n_users")
+"""Swept keys every sweep report takes apart itself: policy, intensity, seed (the pairs)
+and size (``sim.study.scale``). Any other key a sweep varies is a setting (``settings``)."""
+
+
+def settings(jobs: dict[str, list[str]]) -> list[str]:
+    """Return the keys besides ``AXES`` whose value differs among the sweep's jobs, sorted.
+
+    A key some jobs set and others leave at its default differs too.
+    """
+    swept = [swept_values(overrides) for overrides in jobs.values()]
+    keys = sorted({key for values in swept for key in values} - set(AXES))
+    return [key for key in keys if len({values.get(key) for values in swept}) > 1]
+
+
+def setting_folder(label: str) -> str:
+    """Return the folder name of a setting's label (``settings/<name>/``): path-safe."""
+    return re.sub(r"[^\w.=,+-]", "_", label)
+
+
+def by_setting(
+    sweep: Sweep, jobs: dict[str, list[str]], keys: list[str]
+) -> list[tuple[str, Sweep]]:
+    """Split ``sweep`` by the values of ``keys``: one labelled sweep per setting, in order.
+
+    Each keeps its own jobs' runs, daily rows and status (expected, finished,
+    failed, damaged, missing); the label reads ``key=value, ...``.
+    """
+    groups: dict[str, set[str]] = {}
+    for name, overrides in jobs.items():
+        values = swept_values(overrides)
+        label = ", ".join(f"{key}={values.get(key, '(default)')}" for key in keys)
+        groups.setdefault(label, set()).add(name)
+    status, parts = sweep.status, []
+    for label, names in groups.items():
+        summary = sweep.summary[sweep.summary[RUN].isin(names)].reset_index(drop=True)
+        timeseries = sweep.timeseries
+        if not timeseries.empty:
+            timeseries = timeseries[timeseries[RUN].isin(names)].reset_index(drop=True)
+        own = {
+            "expected": len(names),
+            "complete": [n for n in status["complete"] if n in names],
+            "failed": {n: e for n, e in status["failed"].items() if n in names},
+            "damaged": {n: e for n, e in status.get("damaged", {}).items() if n in names},
+            "missing": [n for n in status["missing"] if n in names],
+        }
+        parts.append((label, Sweep(sweep.folder, summary, timeseries, own)))
+    return parts
 
 
 def collect(folder: Path, with_timeseries: bool = True) -> Sweep:

@@ -274,47 +274,73 @@ def answer_size(summary: pd.DataFrame) -> int:
     return seeded[-1] if seeded else sizes[-1]
 
 
-def report(
-    sweep: Sweep,
-    figures: list[Path],
-    intensity: float | None = None,
-    sections: list[str] | None = None,
-) -> str:
-    """Return the sweep report in Markdown; ``sections`` go after the answer.
+def answer_lines(summary: pd.DataFrame, intensity: float | None) -> list[str]:
+    """Return the answer's lines: at ``intensity`` (else 1 if swept, else the median level).
 
-    A sweep over the number of users answers at its largest size (pooling
-    sizes would average unlike worlds); its ``sections`` give every size.
+    A sweep over the number of users answers at its largest size with two
+    seeds or more (pooling sizes would average unlike worlds).
     """
-    status, summary = sweep.status, sweep.summary
-    lines = [
-        f"# Sweep report: `{sweep.folder}`",
-        "",
-        f"Runs expected {status['expected']}, finished {len(status['complete'])}, "
-        f"failed {len(status['failed'])}, missing {len(status['missing'])}.",
-        "",
-    ]
+    levels = sorted(summary[INTENSITY].unique())
+    at = intensity
+    if at is None:
+        at = 1.0 if 1.0 in levels else levels[len(levels) // 2]
     sizes = sizes_of(summary)
-    if not summary.empty:
-        levels = sorted(summary[INTENSITY].unique())
-        at = (
-            intensity
-            if intensity is not None
-            else (1.0 if 1.0 in levels else levels[len(levels) // 2])
+    if len(sizes) <= 1:
+        return answer(summary, at)
+    chosen = answer_size(summary)
+    which = "the largest" if chosen == sizes[-1] else "the largest with two seeds or more"
+    return [
+        f"This sweep varies the number of users ({', '.join(f'{n:,}' for n in sizes)}); "
+        f"the answer here is at {which}, {chosen:,} users, and the scale section "
+        "below gives every size.",
+        "",
+        *answer(summary[summary[USERS] == chosen], at),
+    ]
+
+
+def means_lines(summary: pd.DataFrame, of: str = "") -> list[str]:
+    """Return the table of means per (size,) policy and intensity, under its heading.
+
+    ``of``: what the heading adds after the days (a setting's label).
+    """
+    days = int(summary["steps"].iloc[0])
+    by_size = len(sizes_of(summary)) > 1
+    keys = [USERS, POLICY, INTENSITY] if by_size else [POLICY, INTENSITY]
+    table = outcome_table(summary, [*keys, SEED])
+    shown = [o for o in available(summary)]
+    lines = [
+        f"## Means per {'size, ' if by_size else ''}policy and intensity (after {days} days){of}",
+        "",
+        "Mean across seeds ± half-width of the 95% interval; n = seeds; "
+        "'undefined' where no run defines the value; no interval from one seed.",
+        "",
+        f"| {'users | ' if by_size else ''}policy | intensity | n | "
+        + " | ".join(o.title() for o in shown)
+        + " |",
+        "|" + "---|" * (len(keys) + 1 + len(shown)),
+    ]
+    for group_key, group in table.groupby(keys, sort=True):
+        *size, policy, level = group_key
+        cells = []
+        for o in shown:
+            mean, half = mean_and_interval(group[o.key])
+            missing = int(group[o.key].isna().sum())
+            cell = fmt(mean, o.digits)
+            if np.isfinite(half):
+                cell += f" ± {fmt(half, o.digits)}"
+            if missing and np.isfinite(mean):
+                cell += f" ({missing} undefined)"
+            cells.append(cell)
+        head = f"| {int(size[0]):,} " if size else ""
+        lines.append(
+            f"{head}| {readable(policy)} | {level:g} | {len(group)} | " + " | ".join(cells) + " |"
         )
-        lines += ["## The answer", ""]
-        if len(sizes) > 1:
-            chosen = answer_size(summary)
-            which = "the largest" if chosen == sizes[-1] else "the largest with two seeds or more"
-            lines += [
-                f"This sweep varies the number of users ({', '.join(f'{n:,}' for n in sizes)}); "
-                f"the answer here is at {which}, {chosen:,} users, and the scale section "
-                "below gives every size.",
-                "",
-            ]
-            lines += answer(summary[summary[USERS] == chosen], at)
-        else:
-            lines += answer(summary, at)
-    lines += sections or []
+    return lines
+
+
+def status_lines(status: dict) -> list[str]:
+    """Return the sections listing failed, damaged and missing runs (none if there are none)."""
+    lines: list[str] = []
     if status["failed"]:
         lines += ["## Failed runs", ""]
         lines += [f"- `{name}`: {error}" for name, error in status["failed"].items()]
@@ -327,47 +353,90 @@ def report(
         lines += ["## Missing runs (never finished)", ""]
         lines += [f"- `{name}`" for name in status["missing"]]
         lines.append("")
-    if not summary.empty:
-        days = int(summary["steps"].iloc[0])
-        by_size = len(sizes) > 1
-        keys = [USERS, POLICY, INTENSITY] if by_size else [POLICY, INTENSITY]
-        table = outcome_table(summary, [*keys, SEED])
-        shown = [o for o in available(summary)]
+    return lines
+
+
+def _head(sweep: Sweep) -> list[str]:
+    status = sweep.status
+    return [
+        f"# Sweep report: `{sweep.folder}`",
+        "",
+        f"Runs expected {status['expected']}, finished {len(status['complete'])}, "
+        f"failed {len(status['failed'])}, missing {len(status['missing'])}.",
+        "",
+    ]
+
+
+def report(
+    sweep: Sweep,
+    figures: list[Path],
+    intensity: float | None = None,
+    sections: list[str] | None = None,
+    setting: str | None = None,
+) -> str:
+    """Return the sweep report in Markdown; ``sections`` go after the answer.
+
+    A sweep over the number of users answers at its largest size (pooling
+    sizes would average unlike worlds); its ``sections`` give every size.
+    ``setting``: the report covers only the runs of this setting of a sweep
+    that varies other settings too (``settings_report`` gives them all).
+    """
+    summary = sweep.summary
+    lines = _head(sweep)
+    if setting is not None:
         lines += [
-            f"## Means per {'size, ' if by_size else ''}policy and intensity (after {days} days)",
+            f"Only the runs with `{setting}`: the sweep varies other settings too, and runs "
+            "under different settings are not pooled ([every setting](../../report.md)).",
             "",
-            "Mean across seeds ± half-width of the 95% interval; n = seeds; "
-            "'undefined' where no run defines the value; no interval from one seed.",
-            "",
-            f"| {'users | ' if by_size else ''}policy | intensity | n | "
-            + " | ".join(o.title() for o in shown)
-            + " |",
-            "|" + "---|" * (len(keys) + 1 + len(shown)),
         ]
-        for group_key, group in table.groupby(keys, sort=True):
-            *size, policy, level = group_key
-            cells = []
-            for o in shown:
-                mean, half = mean_and_interval(group[o.key])
-                missing = int(group[o.key].isna().sum())
-                cell = fmt(mean, o.digits)
-                if np.isfinite(half):
-                    cell += f" ± {fmt(half, o.digits)}"
-                if missing and np.isfinite(mean):
-                    cell += f" ({missing} undefined)"
-                cells.append(cell)
-            head = f"| {int(size[0]):,} " if size else ""
-            lines.append(
-                f"{head}| {readable(policy)} | {level:g} | {len(group)} | "
-                + " | ".join(cells)
-                + " |"
-            )
+    if not summary.empty:
+        lines += ["## The answer", "", *answer_lines(summary, intensity)]
+    lines += sections or []
+    lines += status_lines(sweep.status)
+    if not summary.empty:
+        lines += means_lines(summary)
         lines += ["", "## Figures", ""]
-        if by_size:
+        if len(sizes_of(summary)) > 1:
             lines += [
                 f"Every figure but `scale.png` draws {answer_size(summary):,} users, the size "
                 "the answer is at.",
                 "",
             ]
         lines += [f"- [{path.name}](plots/{path.name})" for path in figures]
+    return "\n".join(lines) + "\n"
+
+
+def settings_report(
+    sweep: Sweep, settings: list[str], parts: list[tuple[str, Sweep]], intensity: float | None
+) -> str:
+    """Return the report of a sweep that varies ``settings`` besides policy, intensity and seed.
+
+    Runs under different settings are different worlds: no mean, interval or
+    verdict pools them. Each setting (``parts``: its label and runs) gets its
+    answer and means here, and its own report, figures and tables in
+    ``settings/<label>/``.
+    """
+    named = ", ".join(f"`{key}`" for key in settings)
+    lines = [
+        *_head(sweep),
+        f"This sweep varies {named} besides the policy, intensity, seed and size. Runs under "
+        "different settings are different worlds, so nothing below pools them: each setting "
+        "has its own answer and means here, and its own report, figures and tables in "
+        "`settings/`.",
+        "",
+        "## The answer, setting by setting",
+        "",
+    ]
+    for label, part in parts:
+        lines += [f"### `{label}`", ""]
+        if part.summary.empty:
+            lines += ["No finished run.", ""]
+        else:
+            lines += answer_lines(part.summary, intensity)
+        link = f"settings/{label}/report.md"
+        lines += [f"Report, figures and tables: [{link}]({link})", ""]
+    lines += status_lines(sweep.status)
+    for label, part in parts:
+        if not part.summary.empty:
+            lines += [*means_lines(part.summary, f", `{label}`"), ""]
     return "\n".join(lines) + "\n"
