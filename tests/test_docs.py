@@ -208,3 +208,64 @@ def test_the_odd_sentences_about_scale_hold_on_the_recorded_study():
         "8.0 points at 5,000\n  users and 6.8 at 500,000",
     ):
         assert phrase in section, phrase
+
+
+# docs/ODD.md section 8, "Enforcement and quality": checked against the recorded sweep.
+ENFORCEMENT = ROOT / "docs" / "validation" / "enforcement_quality.csv"
+
+
+def test_the_odd_sentences_about_enforcement_by_quality_hold_on_the_recorded_sweep():
+    import pandas as pd
+
+    runs = pd.read_csv(ENFORCEMENT)
+    weight = runs["product_complaint_weight"]
+    tertiles = ["penalised_share_low", "penalised_share_middle", "penalised_share_high"]
+    share = runs.groupby(weight)[tertiles].mean()
+    gmv = (runs["gmv_net_cum"] / runs["n_users"]).groupby(weight).mean()
+    assert (runs.groupby(weight)["seed"].nunique() == 5).all()
+    text = " ".join(ODD.split("**Enforcement and quality**", 1)[1].split("### ", 1)[0].split())
+    for w, said in (
+        (0, "`policy.product_complaint_weight=0`)"),
+        (1, "default weight 1,"),
+        (3, "at 3,"),
+    ):
+        low, middle, high = (f"{share.loc[w, t]:.2f}" for t in tertiles)
+        assert f"{said} {low} / {middle} / {high}" in text, w
+    low, middle, high = (share[t] for t in tertiles)
+    assert low[0] <= high[0]  # complaints ignored: no tilt toward bad products
+    assert low[1] > max(middle[1], high[1])  # weight 1: the low tertile the most
+    assert low[3] > middle[3] > high[3]  # weight 3: falling with quality
+    assert gmv[0] > gmv[1] > gmv[3]
+    assert (
+        f"falls from {gmv[0]:.0f} to {gmv[3]:.0f} yuan per user ({gmv[1]:.0f} at weight 1)" in text
+    )
+    spread = runs.loc[weight == 1, "penalised_share_low"]
+    assert f"runs from {spread.min():.2f} to {spread.max():.2f} over the seeds" in text
+
+
+# docs/ODD.md section 8, "Calibration": the defaults' table, checked against the recorded sweep.
+CALIBRATION_CHECK = ROOT / "docs" / "validation" / "calibration_check.csv"
+
+
+def test_the_odd_calibration_table_is_the_recorded_check_and_inside_the_bands():
+    import pandas as pd
+
+    from sim.study.calibrate import load_calibration
+
+    runs = pd.read_csv(CALIBRATION_CHECK)
+    bands = {target.metric: target for target in load_calibration("default").targets}
+    outcomes = ["acted_share", "left_share", "mutes_per_unfriend"]
+    cells = runs.groupby(["graph", "n_users"])[outcomes].agg(["mean", "std"])
+    assert set(cells.index) == {
+        (g, n) for g in ("holme_kim", "barabasi_albert") for n in (2_000, 5_000, 20_000)
+    }
+    assert (runs.groupby(["graph", "n_users"])["seed"].nunique() == 5).all()
+    for (graph, n), cell in cells.iterrows():
+        shown = [
+            f"{cell[(o, 'mean')]:.{d}f} ({cell[(o, 'std')]:.{d}f})"
+            for o, d in zip(outcomes, (3, 3, 1), strict=True)
+        ]
+        assert f"| {graph} | {n:,} | " + " | ".join(shown) + " |" in ODD, (graph, n)
+        for outcome in outcomes:  # "Every mean is inside every band ..."
+            assert bands[outcome].inside(cell[(outcome, "mean")]), (graph, n, outcome)
+    assert "Every mean is inside every band at every size on both scale-free families." in ODD

@@ -153,6 +153,14 @@ def test_the_report_of_a_one_seed_sweep_says_nothing_can_be_told():
     assert "-3.0 yuan per user" in line  # the observed difference is still shown
 
 
+def test_a_sweep_of_one_policy_says_there_is_nothing_to_compare_not_that_a_policy_is_missing():
+    table = runs(3)
+    only_baseline = table[table["scenario"] == "laissez_faire"]
+    assert "Only laissez-faire ran at this intensity" in report(sweep_of(only_baseline), [])
+    only_rectify = table[table["scenario"] == "rectify"]
+    assert "No laissez-faire runs at this intensity" in report(sweep_of(only_rectify), [])
+
+
 @pytest.mark.parametrize("seeds", [2, 3, 10])
 def test_seeds_needed_is_where_the_interval_would_first_exclude_the_mean(seeds):
     rng = np.random.default_rng(seeds)

@@ -157,6 +157,10 @@ def read_run(
         }
     )
     row.update(summary["final"])
+    # whom enforcement reached, by tertile of product quality (ODD 7.10; 0 without enforcement)
+    for tertile in summary.get("enforcement_by_quality", {}).get("tertiles", []):
+        share = tertile["penalised_share"]
+        row[f"penalised_share_{tertile['tertile']}"] = float("nan") if share is None else share
     if not with_timeseries:
         return row, None
     path = job_dir / TIMESERIES

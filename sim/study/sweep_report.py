@@ -31,8 +31,8 @@ from sim.core.outcomes import (
     outcome_table,
     t_half_width,
 )
-from sim.figures.study import policies_in, readable
-from sim.study.compare import Sweep, paired_effects
+from sim.figures.study import BASELINE, policies_in, readable
+from sim.study.compare import Sweep, paired_effects, setting_folder
 
 # Outcomes the answer speaks of, in this order: net GMV with gross beside it, users, friendships.
 VERDICT_KEYS = ("gmv", "gmv_gross", "ux", "unfriends", "left")
@@ -205,6 +205,9 @@ def answer(summary: pd.DataFrame, intensity: float) -> list[str]:
     """Return the answer in words at ``intensity``: a verdict per policy, ordered by net GMV."""
     effects = paired_effects(summary, intensity)
     if effects.empty:
+        at = summary[np.isclose(summary[INTENSITY], intensity)]
+        if set(at[POLICY]) == {BASELINE}:
+            return ["Only laissez-faire ran at this intensity: no policy to compare with it.", ""]
         return ["No laissez-faire runs at this intensity: no paired comparison.", ""]
     days = int(summary["steps"].iloc[0])
     gmv = effects[effects["outcome"] == "gmv"].sort_values("mean", ascending=False)
@@ -274,11 +277,14 @@ def answer_size(summary: pd.DataFrame) -> int:
     return seeded[-1] if seeded else sizes[-1]
 
 
-def answer_lines(summary: pd.DataFrame, intensity: float | None) -> list[str]:
+def answer_lines(
+    summary: pd.DataFrame, intensity: float | None, every_size: str = "the scale section below"
+) -> list[str]:
     """Return the answer's lines: at ``intensity`` (else 1 if swept, else the median level).
 
     A sweep over the number of users answers at its largest size with two
-    seeds or more (pooling sizes would average unlike worlds).
+    seeds or more (pooling sizes would average unlike worlds); ``every_size``
+    says where every size is shown.
     """
     levels = sorted(summary[INTENSITY].unique())
     at = intensity
@@ -291,8 +297,7 @@ def answer_lines(summary: pd.DataFrame, intensity: float | None) -> list[str]:
     which = "the largest" if chosen == sizes[-1] else "the largest with two seeds or more"
     return [
         f"This sweep varies the number of users ({', '.join(f'{n:,}' for n in sizes)}); "
-        f"the answer here is at {which}, {chosen:,} users, and the scale section "
-        "below gives every size.",
+        f"the answer here is at {which}, {chosen:,} users, and {every_size} gives every size.",
         "",
         *answer(summary[summary[USERS] == chosen], at),
     ]
@@ -429,11 +434,13 @@ def settings_report(
     ]
     for label, part in parts:
         lines += [f"### `{label}`", ""]
+        link = f"settings/{setting_folder(label)}/report.md"
         if part.summary.empty:
             lines += ["No finished run.", ""]
         else:
-            lines += answer_lines(part.summary, intensity)
-        link = f"settings/{label}/report.md"
+            lines += answer_lines(
+                part.summary, intensity, f"the scale section of [its report]({link})"
+            )
         lines += [f"Report, figures and tables: [{link}]({link})", ""]
     lines += status_lines(sweep.status)
     for label, part in parts:
