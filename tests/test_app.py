@@ -249,6 +249,42 @@ def test_the_sweeps_view_shows_a_sweep_from_its_files(tiny_sweep, monkeypatch):
     assert after == before  # nothing re-run or rewritten
 
 
+@pytest.fixture(scope="module")
+def settings_sweep(tmp_path_factory):
+    """A sweep that varies a setting besides policy and seed: two erosion rates."""
+    folder = tmp_path_factory.mktemp("app_settings") / "erosion"
+    command = [
+        sys.executable, "-m", "sim", "-m", "+sweep=quick",
+        "scenario=laissez_faire,rectify", "market.intensity=1", "seed=0,1", "steps=20",
+        "graph.n_users=200", "graph.mean_degree=20", "trust.erosion_per_item=0.001,0.2",
+        f"hydra.sweep.dir={folder}", "hydra/launcher=basic",
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return folder
+
+
+@pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
+def test_the_sweeps_view_draws_one_setting_at_a_time_never_a_pool(settings_sweep, monkeypatch):
+    from sim.figures.sweep import ribbons_figure
+
+    monkeypatch.setenv(SWEEPS_ENV, str(settings_sweep.parent))
+    _box, rc = solara.render(page.Page(), handle_error=False)
+    show(rc, "Sweeps")
+    (choose,) = [s for s in rc.find(v.Select).widgets if s.label == "setting"]
+    labels = ["trust.erosion_per_item=0.001", "trust.erosion_per_item=0.2"]
+    assert choose.items == labels and choose.v_model == labels[0]
+    daily = pd.read_parquet(settings_sweep / "timeseries.parquet")
+    runs = pd.read_parquet(settings_sweep / "summary.parquet")
+    for label in labels:
+        choose.v_model = label
+        own = runs.loc[runs["override.trust.erosion_per_item"] == label.split("=")[1], "run"]
+        assert len(own) == 4
+        expected = page.figure_png(ribbons_figure, daily[daily["run"].isin(own)], 1.0)
+        (ribbons,) = [i for i in rc.find(w.Image).widgets if "sim-sweep-ribbons" in i._dom_classes]
+        assert bytes(ribbons.value) == expected  # that setting's runs, and only them
+
+
 def test_find_sweeps_and_a_missing_folder(tmp_path):
     assert page.find_sweeps(tmp_path / "nothing") == []
     (tmp_path / "a").mkdir()

@@ -256,11 +256,11 @@ def test_the_odd_calibration_table_is_the_recorded_check_and_inside_the_bands():
     bands = {target.metric: target for target in load_calibration("default").targets}
     outcomes = ["acted_share", "left_share", "mutes_per_unfriend"]
     cells = runs.groupby(["graph", "n_users"])[outcomes].agg(["mean", "std"])
-    assert set(cells.index) == {
-        (g, n) for g in ("holme_kim", "barabasi_albert") for n in (2_000, 5_000, 20_000)
-    }
+    families = ("holme_kim", "barabasi_albert", "watts_strogatz", "erdos_renyi")
+    sizes = (2_000, 5_000, 20_000)
+    assert set(cells.index) == {(g, n) for g in families for n in sizes}
     assert (runs.groupby(["graph", "n_users"])["seed"].nunique() == 5).all()
-    for (graph, n), cell in cells.iterrows():
+    for (graph, n), cell in cells.loc[list(families[:2])].iterrows():
         shown = [
             f"{cell[(o, 'mean')]:.{d}f} ({cell[(o, 'std')]:.{d}f})"
             for o, d in zip(outcomes, (3, 3, 1), strict=True)
@@ -269,3 +269,22 @@ def test_the_odd_calibration_table_is_the_recorded_check_and_inside_the_bands():
         for outcome in outcomes:  # "Every mean is inside every band ..."
             assert bands[outcome].inside(cell[(outcome, "mean")]), (graph, n, outcome)
     assert "Every mean is inside every band at every size on both scale-free families." in ODD
+    # the families without hubs: one row each, and which band each misses
+    means = cells.xs("mean", axis=1, level=1)
+    for graph, (digits, bold) in {
+        "watts_strogatz": ((2, 3, 1), 0),
+        "erdos_renyi": ((2, 3, 1), 1),
+    }.items():
+        shown = [
+            " / ".join(f"{means.loc[(graph, n), o]:.{d}f}" for n in sizes)
+            for o, d in zip(outcomes, digits, strict=True)
+        ]
+        shown[bold] = f"**{shown[bold]} (below {bands[outcomes[bold]].low:.2f})**"
+        assert f"| {graph} | 2,000 / 5,000 / 20,000 | " + " | ".join(shown) + " |" in ODD, graph
+        missed = outcomes[bold]
+        assert (means.loc[graph, missed] < bands[missed].low).all()
+        for outcome in outcomes:
+            if outcome != missed:
+                assert means.loc[graph, outcome].map(bands[outcome].inside).all(), (graph, outcome)
+    # "The mute to unfriend split is a property of the ladder and holds everywhere."
+    assert means["mutes_per_unfriend"].map(bands["mutes_per_unfriend"].inside).all()

@@ -153,6 +153,29 @@ def test_the_report_of_a_one_seed_sweep_says_nothing_can_be_told():
     assert "-3.0 yuan per user" in line  # the observed difference is still shown
 
 
+def test_the_settings_of_a_sweep_are_the_keys_besides_its_axes_whose_values_differ():
+    from sim.study.compare import by_setting, setting_labels, settings
+
+    jobs = {
+        "a": ["scenario=rectify", "seed=0", "market.intensity=1", "graph=holme_kim", "x=1"],
+        "b": ["scenario=rectify", "seed=1", "market.intensity=2", "graph=holme_kim", "x=1"],
+        "c": ["scenario=rectify", "seed=0", "market.intensity=1", "graph=holme_kim"],
+    }
+    assert settings(jobs) == ["x"]  # graph is the same everywhere; axes never count
+    table = runs(2).head(3).assign(run=["a", "b", "c"])
+    table["override.x"] = ["1", "1", None]
+    table["override.graph"] = "holme_kim"
+    assert list(setting_labels(table)) == ["x=1", "x=1", "x=(default)"]
+    parts = by_setting(sweep_of(table).__class__(Path("s"), table, pd.DataFrame(), {
+        "expected": 3, "complete": ["a", "b", "c"], "failed": {}, "missing": [], "damaged": {},
+    }), jobs, ["x"])  # fmt: skip
+    assert [(label, list(part.summary["run"])) for label, part in parts] == [
+        ("x=1", ["a", "b"]),
+        ("x=(default)", ["c"]),
+    ]
+    assert [part.status["expected"] for _, part in parts] == [2, 1]
+
+
 def test_a_sweep_of_one_policy_says_there_is_nothing_to_compare_not_that_a_policy_is_missing():
     table = runs(3)
     only_baseline = table[table["scenario"] == "laissez_faire"]

@@ -460,13 +460,23 @@ def Report(report: str, folder: str) -> None:
 @solara.component
 def SweepDetail(folder: str) -> None:
     """One sweep: outcome against intensity, the trade-off, daily ribbons, the report."""
-    from sim.core.outcomes import INTENSITY
+    from sim.core.outcomes import INTENSITY, RUN
     from sim.figures.sweep import OUTCOMES, outcome_figure, ribbons_figure, tradeoff_figure
+    from sim.study.compare import setting_labels
 
     loaded = solara.use_memo(lambda: _try_load(Path(folder)), [folder])
     outcome, set_outcome = solara.use_state(next(iter(OUTCOMES)))
     intensity, set_intensity = solara.use_state("")
+    setting, set_setting = solara.use_state("")
     summary, daily, report = loaded if not isinstance(loaded, str) else (None, None, "")
+    # runs under different settings are different worlds: the figures show one setting
+    labels = setting_labels(summary) if summary is not None else None
+    settings = sorted(set(labels)) if labels is not None and labels.ne("").any() else []
+    if settings and setting not in settings:
+        setting = settings[0]
+    if settings:
+        summary = summary[labels == setting]
+        daily = daily[daily[RUN].isin(summary[RUN])]
     levels = (
         [f"{x:g}" for x in sorted(summary[INTENSITY].unique())]
         if summary is not None and not summary.empty
@@ -477,14 +487,14 @@ def SweepDetail(folder: str) -> None:
     ready = bool(levels)
     by_outcome = solara.use_memo(
         lambda: figure_png(outcome_figure, summary, outcome) if ready else b"",
-        [loaded, outcome],
+        [loaded, outcome, setting],
     )
     tradeoff = solara.use_memo(
-        lambda: figure_png(tradeoff_figure, summary) if ready else b"", [loaded]
+        lambda: figure_png(tradeoff_figure, summary) if ready else b"", [loaded, setting]
     )
     ribbons = solara.use_memo(
         lambda: figure_png(ribbons_figure, daily, float(intensity)) if ready else b"",
-        [loaded, intensity],
+        [loaded, intensity, setting],
     )
     if isinstance(loaded, str):
         solara.Error(loaded)
@@ -493,7 +503,14 @@ def SweepDetail(folder: str) -> None:
         solara.Warning(f"{folder}: no finished run yet.")
         Report(report, folder)
         return
+    if settings:
+        solara.Info(
+            "This sweep varies settings besides policy, intensity and seed; the figures "
+            "show one setting's runs, never a pool of them."
+        )
     with solara.Row():
+        if settings:
+            solara.Select("setting", value=setting, values=settings, on_value=set_setting)
         solara.Select("outcome", value=outcome, values=list(OUTCOMES), on_value=set_outcome)
         solara.Select(
             "intensity (daily ribbons)", value=intensity, values=levels, on_value=set_intensity

@@ -67,6 +67,29 @@ def settings(jobs: dict[str, list[str]]) -> list[str]:
     return [key for key in keys if len({values.get(key) for values in swept}) > 1]
 
 
+def setting_labels(summary: pd.DataFrame) -> pd.Series:
+    """Return each run's setting, ``key=value, ...`` as ``by_setting`` labels it ("" if none).
+
+    Read from the run table's ``override.*`` columns: the keys besides ``AXES``
+    whose values differ among the runs (a run without the key: ``(default)``).
+    """
+    columns = sorted(
+        c
+        for c in summary.columns
+        if c.startswith("override.")
+        and c.removeprefix("override.") not in AXES
+        and summary[c].nunique(dropna=False) > 1
+    )
+    labels = [
+        ", ".join(
+            f"{c.removeprefix('override.')}={'(default)' if pd.isna(v) else v}"
+            for c, v in zip(columns, values, strict=True)
+        )
+        for values in summary[columns].itertuples(index=False, name=None)
+    ]
+    return pd.Series(labels, index=summary.index, dtype=object)
+
+
 def setting_folder(label: str) -> str:
     """Return the folder name of a setting's label (``settings/<name>/``): path-safe."""
     return re.sub(r"[^\w.=,+-]", "_", label)
