@@ -286,5 +286,8 @@ def test_the_odd_calibration_table_is_the_recorded_check_and_inside_the_bands():
         for outcome in outcomes:
             if outcome != missed:
                 assert means.loc[graph, outcome].map(bands[outcome].inside).all(), (graph, outcome)
+    small = runs[(runs["graph"] == "holme_kim") & (runs["n_users"] == 2_000)]["left_share"]
+    spread = f"left share {small.min():.2f} to {small.max():.2f} over the five seeds"
+    assert spread in " ".join(ODD.split())
     # "The mute to unfriend split is a property of the ladder and holds everywhere."
     assert means["mutes_per_unfriend"].map(bands["mutes_per_unfriend"].inside).all()
