@@ -69,14 +69,23 @@ class SocialCommerceModel(mesa.Model):
 
     Args:
         cfg: the run's configuration (``sim.core.config.SimConfig``).
-        graph: optional ``(n_users, edges)`` to use instead of building ``cfg.graph``.
+        graph: optional ``(n_users, edges)`` to use instead of building ``cfg.graph``, or a
+            function returning it that keeps no reference (``[graph].pop``): the model
+            then frees the edges once laid out, as when it builds them (200 MB at a
+            million users).
 
     """
 
-    def __init__(self, cfg: SimConfig, graph: tuple[int, Edges] | None = None) -> None:
+    def __init__(
+        self,
+        cfg: SimConfig,
+        graph: tuple[int, Edges] | Callable[[], tuple[int, Edges]] | None = None,
+    ) -> None:
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         parallel.workers()  # a bad SIM_THREADS fails here, not at the first big pass
+        if callable(graph):  # handed over: the model holds the only reference to the edges
+            graph = graph()
         n_users, edges = graph if graph is not None else graph_for_seed(cfg.graph, cfg.seed)
         self.n_users = n_users
         if n_users >= heap.BIG_RUN_USERS:
