@@ -251,12 +251,12 @@ def test_the_sweeps_view_shows_a_sweep_from_its_files(tiny_sweep, monkeypatch):
 
 @pytest.fixture(scope="module")
 def settings_sweep(tmp_path_factory):
-    """A sweep that varies a setting besides policy and seed: two erosion rates."""
+    """A sweep that varies a setting besides policy and seed (two erosion rates), and the size."""
     folder = tmp_path_factory.mktemp("app_settings") / "erosion"
     command = [
         sys.executable, "-m", "sim", "-m", "+sweep=quick",
         "scenario=laissez_faire,rectify", "market.intensity=1", "seed=0,1", "steps=20",
-        "graph.n_users=200", "graph.mean_degree=20", "trust.erosion_per_item=0.001,0.2",
+        "graph.n_users=200,300", "graph.mean_degree=20", "trust.erosion_per_item=0.001,0.2",
         f"hydra.sweep.dir={folder}", "hydra/launcher=basic",
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -265,7 +265,7 @@ def settings_sweep(tmp_path_factory):
 
 
 @pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
-def test_the_sweeps_view_draws_one_setting_at_a_time_never_a_pool(settings_sweep, monkeypatch):
+def test_the_sweeps_view_draws_one_setting_and_size_at_a_time(settings_sweep, monkeypatch):
     from sim.figures.sweep import ribbons_figure
 
     monkeypatch.setenv(SWEEPS_ENV, str(settings_sweep.parent))
@@ -278,7 +278,11 @@ def test_the_sweeps_view_draws_one_setting_at_a_time_never_a_pool(settings_sweep
     runs = pd.read_parquet(settings_sweep / "summary.parquet")
     for label in labels:
         choose.v_model = label
-        own = runs.loc[runs["override.trust.erosion_per_item"] == label.split("=")[1], "run"]
+        # that setting's runs at the size the report answers at (the largest with 2 seeds)
+        mine = (runs["override.trust.erosion_per_item"] == label.split("=")[1]) & (
+            runs["n_users"] == 300
+        )
+        own = runs.loc[mine, "run"]
         assert len(own) == 4
         expected = page.figure_png(ribbons_figure, daily[daily["run"].isin(own)], 1.0)
         (ribbons,) = [i for i in rc.find(w.Image).widgets if "sim-sweep-ribbons" in i._dom_classes]

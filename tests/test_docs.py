@@ -219,6 +219,9 @@ def test_the_odd_sentences_about_enforcement_by_quality_hold_on_the_recorded_swe
 
     runs = pd.read_csv(ENFORCEMENT)
     weight = runs["product_complaint_weight"]
+    # "rectify at intensity 2 ... for 365 days, 5 seeds a complaint weight", "the default weight 1"
+    assert set(runs["scenario"]) == {"rectify"} and set(runs["intensity"]) == {2.0}
+    assert set(runs["steps"]) == {365} and POLICY_CONFIGS["rectify"]().product_complaint_weight == 1
     tertiles = ["penalised_share_low", "penalised_share_middle", "penalised_share_high"]
     share = runs.groupby(weight)[tertiles].mean()
     gmv = (runs["gmv_net_cum"] / runs["n_users"]).groupby(weight).mean()

@@ -166,14 +166,56 @@ def test_the_settings_of_a_sweep_are_the_keys_besides_its_axes_whose_values_diff
     table["override.x"] = ["1", "1", None]
     table["override.graph"] = "holme_kim"
     assert list(setting_labels(table)) == ["x=1", "x=1", "x=(default)"]
-    parts = by_setting(sweep_of(table).__class__(Path("s"), table, pd.DataFrame(), {
-        "expected": 3, "complete": ["a", "b", "c"], "failed": {}, "missing": [], "damaged": {},
-    }), jobs, ["x"])  # fmt: skip
-    assert [(label, list(part.summary["run"])) for label, part in parts] == [
-        ("x=1", ["a", "b"]),
-        ("x=(default)", ["c"]),
+    status = {
+        "expected": 3,
+        "complete": ["a", "b", "c"],
+        "failed": {},
+        "missing": [],
+        "damaged": {},
+    }
+    parts = by_setting(Sweep(Path("s"), table, pd.DataFrame(), status), jobs, ["x"])
+    assert [(p.label, p.folder, list(p.sweep.summary["run"])) for p in parts] == [
+        ("x=1", "x=1", ["a", "b"]),
+        ("x=(default)", "x=_default_", ["c"]),
     ]
-    assert [part.status["expected"] for _, part in parts] == [2, 1]
+    assert [p.sweep.status["expected"] for p in parts] == [2, 1]
+
+
+def test_settings_whose_labels_map_to_one_folder_get_folders_of_their_own():
+    from sim.study.compare import by_setting
+
+    jobs = {"a": ["seed=0", "graph.path=d/e"], "b": ["seed=0", "graph.path=d_e"]}
+    table = runs(1).head(2).assign(run=["a", "b"])
+    status = {"expected": 2, "complete": ["a", "b"], "failed": {}, "missing": [], "damaged": {}}
+    parts = by_setting(Sweep(Path("s"), table, pd.DataFrame(), status), jobs, ["graph.path"])
+    assert [p.folder for p in parts] == ["graph.path=d_e", "graph.path=d_e-2"]
+
+
+def test_a_sweeps_settings_come_in_its_jobs_order_with_labels_from_its_jobs(tmp_path):
+    """The dashboard and notebook name and order settings as the report does."""
+    from omegaconf import OmegaConf
+
+    from sim.run.sweep import job_dirs
+    from sim.study.compare import by_setting, sweep_settings
+
+    multirun = {
+        "hydra": {
+            "job": {
+                "config": {"override_dirname": {"kv_sep": "=", "item_sep": ",", "exclude_keys": []}}
+            },
+            "overrides": {"task": ["seed=0,1", "x=9,10"]},
+            "sweeper": {"params": None},
+        }
+    }
+    OmegaConf.save(OmegaConf.create(multirun), tmp_path / "multirun.yaml")
+    table = runs(2).assign(run=["r0", "r1", "r2", "r3"])
+    table["override.x"] = ["9", "9", "10", "10"]
+    order, labels = sweep_settings(tmp_path, table)
+    assert len(job_dirs(tmp_path)) == 4  # read from the jobs, not guessed from the runs
+    status = {"expected": 4, "complete": [], "failed": {}, "missing": [], "damaged": {}}
+    parts = by_setting(Sweep(tmp_path, table, pd.DataFrame(), status), job_dirs(tmp_path), ["x"])
+    assert order == [p.label for p in parts] and sorted(order) == ["x=10", "x=9"]
+    assert list(labels) == ["x=9", "x=9", "x=10", "x=10"]
 
 
 def test_a_sweep_of_one_policy_says_there_is_nothing_to_compare_not_that_a_policy_is_missing():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -220,33 +221,53 @@ def test_sweeps_check_one_composed_job_per_batch(basic):
     assert composed == [["seed=0"]]
 
 
-def test_a_sweep_over_another_setting_reports_each_setting_apart(tmp_path):
+def test_a_sweep_over_other_settings_reports_each_setting_apart(tmp_path):
     """Runs under different settings are never pooled into one mean, interval or verdict.
 
-    A sweep over ``trust.erosion_per_item`` besides policy and seed: the report
-    says what else it varies, and each setting's answer, means (n = its own
-    seeds) and figures cover only its own runs.
+    A sweep over two settings besides policy and seed: the report says what else
+    it varies, and each setting's answer, means (n = its own seeds), figures and
+    links cover only its own runs. Pooled figures an earlier aggregation left at
+    the top are removed when it is aggregated again.
     """
     folder = tmp_path / "erosion"
     args = [*TINY[:1], "scenario=laissez_faire,separate_shop", "market.intensity=1", "seed=0,1"]
-    out = sweep(folder, *args, *TINY[4:], "trust.erosion_per_item=0.001,0.05")
+    settings = ["trust.erosion_per_item=0.001,0.05", "users.load_weight_leak=1,2"]
+    out = sweep(folder, *args, *TINY[4:], *settings)
     assert out.returncode == 0, out.stderr
     summary, _ = tables(folder)
-    assert len(summary) == 8
+    assert len(summary) == 16
+    shares = summary[["penalised_share_low", "penalised_share_middle", "penalised_share_high"]]
+    assert (shares.fillna(0) == 0).all().all()  # no enforcement under these policies
+    (folder / "plots").mkdir()
+    (folder / "plots" / "overview.png").write_bytes(b"pooled")
+    (folder / "scale.csv").write_text("pooled\n")
+    again = subprocess.run(
+        [sys.executable, "-m", "sim", "compare", str(folder)], capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    assert not (folder / "plots").exists() and not (folder / "scale.csv").exists()
     report = (folder / "report.md").read_text()
-    assert "This sweep varies `trust.erosion_per_item` besides" in report
-    for value in ("0.001", "0.05"):
-        label = f"trust.erosion_per_item={value}"
-        own = summary[summary["override.trust.erosion_per_item"] == value]
-        shop = own[own["scenario"] == "separate_shop"]
-        assert len(shop) == 2
-        part = (folder / "settings" / label / "report.md").read_text()
-        assert "Runs expected 4, finished 4, failed 0, missing 0." in part
-        # n is the setting's two seeds, and the mean is theirs alone
-        net = f"{shop['gmv_net_cum'].mean() / 200:.1f}"
-        row = next(line for line in part.splitlines() if line.startswith("| separate shop | 1 |"))
-        assert row.startswith("| separate shop | 1 | 2 |") and f"| {net} ±" in row, row
-        assert row in report
-        assert f"### `{label}`" in report
-        assert (folder / "settings" / label / "plots" / "overview.png").is_file()
-    assert not (folder / "plots").exists()  # no figure pools the settings
+    keys = "`trust.erosion_per_item`, `users.load_weight_leak`"
+    assert f"This sweep varies {keys} besides" in report
+    assert report.count("**Warning: this sweep's setting is not calibrated**") == 4
+    links = re.findall(r"\]\((settings/[^)]+)\)", report)
+    assert links and all((folder / link).is_file() for link in links), links
+    for erosion in ("0.001", "0.05"):
+        for leak in ("1", "2"):
+            label = f"trust.erosion_per_item={erosion}, users.load_weight_leak={leak}"
+            own = summary[
+                (summary["override.trust.erosion_per_item"] == erosion)
+                & (summary["override.users.load_weight_leak"] == leak)
+            ]
+            shop = own[own["scenario"] == "separate_shop"]
+            assert len(shop) == 2
+            part = (folder / "settings" / label.replace(" ", "_") / "report.md").read_text()
+            assert "Runs expected 4, finished 4, failed 0, missing 0." in part
+            # n is the setting's two seeds, and the mean is theirs alone
+            net = f"{shop['gmv_net_cum'].mean() / 200:.1f}"
+            row = next(x for x in part.splitlines() if x.startswith("| separate shop | 1 |"))
+            assert row.startswith("| separate shop | 1 | 2 |") and f"| {net} ±" in row, row
+            assert row in report and f"### `{label}`" in report
+            plots = folder / "settings" / label.replace(" ", "_") / "plots"
+            assert (plots / "overview.png").is_file()
+            assert f"`settings/{label.replace(' ', '_')}/plots/overview.png`" in report

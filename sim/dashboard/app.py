@@ -460,22 +460,31 @@ def Report(report: str, folder: str) -> None:
 @solara.component
 def SweepDetail(folder: str) -> None:
     """One sweep: outcome against intensity, the trade-off, daily ribbons, the report."""
-    from sim.core.outcomes import INTENSITY, RUN
+    from sim.core.outcomes import INTENSITY, RUN, USERS
     from sim.figures.sweep import OUTCOMES, outcome_figure, ribbons_figure, tradeoff_figure
-    from sim.study.compare import setting_labels
+    from sim.study.compare import sweep_settings
+    from sim.study.sweep_report import answer_size, sizes_of
 
     loaded = solara.use_memo(lambda: _try_load(Path(folder)), [folder])
     outcome, set_outcome = solara.use_state(next(iter(OUTCOMES)))
     intensity, set_intensity = solara.use_state("")
     setting, set_setting = solara.use_state("")
     summary, daily, report = loaded if not isinstance(loaded, str) else (None, None, "")
-    # runs under different settings are different worlds: the figures show one setting
-    labels = setting_labels(summary) if summary is not None else None
-    settings = sorted(set(labels)) if labels is not None and labels.ne("").any() else []
-    if settings and setting not in settings:
-        setting = settings[0]
-    if settings:
-        summary = summary[labels == setting]
+    found = solara.use_memo(
+        lambda: sweep_settings(Path(folder), summary) if summary is not None else None, [loaded]
+    )
+    # runs under different settings or sizes are different worlds: the figures show one
+    # setting (chosen here), at the size the sweep's report answers at
+    settings: list[str] = []
+    size = None
+    if found is not None and not summary.empty:
+        settings, labels = found
+        if settings:
+            setting = setting if setting in settings else settings[0]
+            summary = summary[labels == setting]
+        if len(sizes_of(summary)) > 1:
+            size = answer_size(summary)
+            summary = summary[summary[USERS] == size]
         daily = daily[daily[RUN].isin(summary[RUN])]
     levels = (
         [f"{x:g}" for x in sorted(summary[INTENSITY].unique())]
@@ -507,6 +516,11 @@ def SweepDetail(folder: str) -> None:
         solara.Info(
             "This sweep varies settings besides policy, intensity and seed; the figures "
             "show one setting's runs, never a pool of them."
+        )
+    if size is not None:
+        solara.Info(
+            f"This sweep varies the number of users; the figures show {size:,} users, the "
+            "size its report answers at (its scale section gives every size)."
         )
     with solara.Row():
         if settings:

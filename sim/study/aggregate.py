@@ -29,6 +29,7 @@ failed or never finished are listed, not fatal.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from sim.core.outcomes import RUN, USERS
 from sim.core.outputs import write_atomically
 from sim.figures import use_file_backend
 from sim.figures.plotting import save_figure
-from sim.figures.sweep import scale_figure, write_plots
+from sim.figures.sweep import OUTCOMES, scale_figure, write_plots
 from sim.run.sweep import MULTIRUN, job_dirs
 from sim.run.uncertainty import is_study
 from sim.study.compare import (
@@ -46,7 +47,6 @@ from sim.study.compare import (
     by_setting,
     collect,
     ribbon_intensity,
-    setting_folder,
     settings,
 )
 from sim.study.scale import SCALE_KEYS, scale_effects, scale_levels, scale_section
@@ -83,8 +83,9 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     if keys:
         # runs under different settings are different worlds: each its own report
         parts = by_setting(sweep, jobs, keys)
-        for label, part in parts:
-            write_results(folder / "settings" / setting_folder(label), part, intensity, label)
+        for part in parts:
+            write_results(folder / "settings" / part.folder, part.sweep, intensity, part.label)
+        remove_pooled_results(folder)
         text = settings_report(sweep, keys, parts, intensity)
     else:
         text = write_results(folder, sweep, intensity)
@@ -98,6 +99,23 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
     for reason in status["damaged"].values():
         print(f"sim: error: damaged run, not aggregated: {reason}", file=sys.stderr)
     return sweep
+
+
+def remove_pooled_results(folder: Path) -> None:
+    """Remove the top-level figures and scale tables an earlier aggregation pooled settings in.
+
+    Only the files ``write_results`` writes; the ``plots`` folder goes if that empties it.
+    """
+    written = {f"{outcome}_vs_intensity.png" for outcome in OUTCOMES}
+    written |= {"tradeoff_ux_vs_gmv.png", "overview.png", "scale.png"}
+    plots = folder / "plots"
+    for path in plots.glob("*.png"):
+        if path.name in written or path.name.startswith("ribbons_intensity_"):
+            path.unlink()
+    with contextlib.suppress(OSError):  # not there, or holds files of the user's
+        plots.rmdir()
+    for name in ("scale.csv", "scale_levels.csv"):
+        (folder / name).unlink(missing_ok=True)
 
 
 def write_results(

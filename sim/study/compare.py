@@ -9,6 +9,7 @@ writes the tables, figures and report.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -67,49 +68,85 @@ def settings(jobs: dict[str, list[str]]) -> list[str]:
     return [key for key in keys if len({values.get(key) for values in swept}) > 1]
 
 
-def setting_labels(summary: pd.DataFrame) -> pd.Series:
-    """Return each run's setting, ``key=value, ...`` as ``by_setting`` labels it ("" if none).
+def label_of(values: dict[str, str], keys: list[str]) -> str:
+    """Name a setting: ``key=value, ...`` over ``keys`` (``(default)`` for a key not set)."""
+    return ", ".join(f"{key}={values.get(key, '(default)')}" for key in keys)
 
-    Read from the run table's ``override.*`` columns: the keys besides ``AXES``
-    whose values differ among the runs (a run without the key: ``(default)``).
+
+def setting_labels(summary: pd.DataFrame, keys: list[str] | None = None) -> pd.Series:
+    """Return each run's setting as ``label_of`` names it ("" when the sweep varies none).
+
+    Read from the run table's ``override.*`` columns: ``keys`` (the sweep's
+    ``settings``), else the keys besides ``AXES`` whose values differ among the runs.
     """
-    columns = sorted(
-        c
-        for c in summary.columns
-        if c.startswith("override.")
-        and c.removeprefix("override.") not in AXES
-        and summary[c].nunique(dropna=False) > 1
-    )
-    labels = [
-        ", ".join(
-            f"{c.removeprefix('override.')}={'(default)' if pd.isna(v) else v}"
-            for c, v in zip(columns, values, strict=True)
+    if keys is None:
+        keys = sorted(
+            c.removeprefix("override.")
+            for c in summary.columns
+            if c.startswith("override.")
+            and c.removeprefix("override.") not in AXES
+            and summary[c].nunique(dropna=False) > 1
         )
-        for values in summary[columns].itertuples(index=False, name=None)
+    columns = [f"override.{key}" for key in keys]
+    present = summary.reindex(columns=columns)
+    labels = [
+        label_of({k: v for k, v in zip(keys, row, strict=True) if not pd.isna(v)}, keys)
+        for row in present.itertuples(index=False, name=None)
     ]
-    return pd.Series(labels, index=summary.index, dtype=object)
+    return pd.Series(labels if keys else "", index=summary.index, dtype=object)
+
+
+def sweep_settings(folder: Path, summary: pd.DataFrame) -> tuple[list[str], pd.Series]:
+    """Return a sweep's settings in its report's order, and each run's (``setting_labels``).
+
+    The settings and their order come from the sweep's jobs (``multirun.yaml``), as
+    the report's do; from the runs alone where the folder has no readable job list.
+    No settings: an empty list, and "" for every run.
+    """
+    try:
+        jobs = job_dirs(folder)
+    except ValueError:
+        labels = setting_labels(summary)
+        return sorted(set(labels) - {""}), labels
+    keys = settings(jobs)
+    order = list(dict.fromkeys(label_of(swept_values(o), keys) for o in jobs.values()))
+    return (order if keys else []), setting_labels(summary, keys)
 
 
 def setting_folder(label: str) -> str:
-    """Return the folder name of a setting's label (``settings/<name>/``): path-safe."""
+    """Return a path-safe folder name for a setting's label (``by_setting`` keeps them apart)."""
     return re.sub(r"[^\w.=,+-]", "_", label)
 
 
-def by_setting(
-    sweep: Sweep, jobs: dict[str, list[str]], keys: list[str]
-) -> list[tuple[str, Sweep]]:
-    """Split ``sweep`` by the values of ``keys``: one labelled sweep per setting, in order.
+@dataclass
+class Setting:
+    """One setting of a sweep that varies settings: its label, folder and runs."""
+
+    label: str
+    folder: str
+    sweep: Sweep
+
+
+def by_setting(sweep: Sweep, jobs: dict[str, list[str]], keys: list[str]) -> list[Setting]:
+    """Split ``sweep`` by the values of ``keys``: one labelled sweep per setting, in job order.
 
     Each keeps its own jobs' runs, daily rows and status (expected, finished,
-    failed, damaged, missing); the label reads ``key=value, ...``.
+    failed, damaged, missing). Folder names are ``setting_folder``'s, with a
+    number added where two labels would share one.
     """
     groups: dict[str, set[str]] = {}
     for name, overrides in jobs.items():
-        values = swept_values(overrides)
-        label = ", ".join(f"{key}={values.get(key, '(default)')}" for key in keys)
-        groups.setdefault(label, set()).add(name)
-    status, parts = sweep.status, []
+        groups.setdefault(label_of(swept_values(overrides), keys), set()).add(name)
+    status = sweep.status
+    parts: list[Setting] = []
+    taken: set[str] = set()
     for label, names in groups.items():
+        folder = setting_folder(label)
+        for k in itertools.count(2):
+            if folder.lower() not in taken:  # case-insensitive file systems too
+                break
+            folder = f"{setting_folder(label)}-{k}"
+        taken.add(folder.lower())
         summary = sweep.summary[sweep.summary[RUN].isin(names)].reset_index(drop=True)
         timeseries = sweep.timeseries
         if not timeseries.empty:
@@ -121,7 +158,7 @@ def by_setting(
             "damaged": {n: e for n, e in status.get("damaged", {}).items() if n in names},
             "missing": [n for n in status["missing"] if n in names],
         }
-        parts.append((label, Sweep(sweep.folder, summary, timeseries, own)))
+        parts.append(Setting(label, folder, Sweep(sweep.folder, summary, timeseries, own)))
     return parts
 
 

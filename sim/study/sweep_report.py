@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,8 @@ from sim.core.outcomes import (
     t_half_width,
 )
 from sim.figures.study import BASELINE, policies_in, readable
-from sim.study.compare import Sweep, paired_effects, setting_folder
+from sim.study.calibrate import setting_check
+from sim.study.compare import Setting, Sweep, paired_effects
 
 # Outcomes the answer speaks of, in this order: net GMV with gross beside it, users, friendships.
 VERDICT_KEYS = ("gmv", "gmv_gross", "ux", "unfriends", "left")
@@ -201,8 +203,11 @@ def verdict_sentence(policy: str, said: list[Verdict], unit: str = "seed") -> st
     return f"{head} " + "; ".join(parts) + "."
 
 
-def answer(summary: pd.DataFrame, intensity: float) -> list[str]:
-    """Return the answer in words at ``intensity``: a verdict per policy, ordered by net GMV."""
+def answer(summary: pd.DataFrame, intensity: float, figures: str = "plots") -> list[str]:
+    """Return the answer in words at ``intensity``: a verdict per policy, ordered by net GMV.
+
+    ``figures``: the folder of the sweep's figures, relative to the report.
+    """
     effects = paired_effects(summary, intensity)
     if effects.empty:
         at = summary[np.isclose(summary[INTENSITY], intensity)]
@@ -234,10 +239,10 @@ def answer(summary: pd.DataFrame, intensity: float) -> list[str]:
         "laissez-faire. " + SEEDS_NEEDED_NOTE,
         "",
     ]
-    return lines + pressure_note(summary, intensity)
+    return lines + pressure_note(summary, intensity, figures)
 
 
-def pressure_note(summary: pd.DataFrame, intensity: float) -> list[str]:
+def pressure_note(summary: pd.DataFrame, intensity: float, figures: str = "plots") -> list[str]:
     """Say how much marketing each policy put on users at ``intensity`` (seller pressure).
 
     ``market.intensity`` means a different thing under each policy, so the same
@@ -255,7 +260,7 @@ def pressure_note(summary: pd.DataFrame, intensity: float) -> list[str]:
     return [
         f"Seller pressure at intensity {intensity:g} (marketing items read per non-seller per "
         f"day, any channel, mean over the run): {shown}. The same intensity is not the same "
-        "pressure under every policy; `plots/overview.png` compares the policies at matched "
+        f"pressure under every policy; `{figures}/overview.png` compares the policies at matched "
         "pressure.",
         "",
     ]
@@ -278,7 +283,10 @@ def answer_size(summary: pd.DataFrame) -> int:
 
 
 def answer_lines(
-    summary: pd.DataFrame, intensity: float | None, every_size: str = "the scale section below"
+    summary: pd.DataFrame,
+    intensity: float | None,
+    every_size: str = "the scale section below",
+    figures: str = "plots",
 ) -> list[str]:
     """Return the answer's lines: at ``intensity`` (else 1 if swept, else the median level).
 
@@ -292,15 +300,33 @@ def answer_lines(
         at = 1.0 if 1.0 in levels else levels[len(levels) // 2]
     sizes = sizes_of(summary)
     if len(sizes) <= 1:
-        return answer(summary, at)
+        return answer(summary, at, figures)
     chosen = answer_size(summary)
     which = "the largest" if chosen == sizes[-1] else "the largest with two seeds or more"
     return [
         f"This sweep varies the number of users ({', '.join(f'{n:,}' for n in sizes)}); "
         f"the answer here is at {which}, {chosen:,} users, and {every_size} gives every size.",
         "",
-        *answer(summary[summary[USERS] == chosen], at),
+        *answer(summary[summary[USERS] == chosen], at, figures),
     ]
+
+
+def calibration_line(summary: pd.DataFrame) -> str:
+    """Say whether the sweep's setting is the calibrated one (``setting_check``), in one line.
+
+    Checked at the size the sweep answers at, on its laissez-faire runs at intensity
+    1, the setting the defaults were fitted in (ODD 8).
+    """
+    steps = int(summary["steps"].iloc[0])
+    users = answer_size(summary) if len(sizes_of(summary)) > 1 else int(summary[USERS].iloc[0])
+    at = summary[(summary[POLICY] == BASELINE) & np.isclose(summary[INTENSITY], 1.0)]
+    at = at[at[USERS] == users]
+    if at.empty:
+        return (
+            "Whether this sweep's setting is calibrated is not told: it has no laissez-faire "
+            "run at intensity 1, where the defaults were fitted to the survey bands (ODD 8)."
+        )
+    return setting_check(at, steps, users, "this sweep's setting")[1]
 
 
 def means_lines(summary: pd.DataFrame, of: str = "") -> list[str]:
@@ -312,7 +338,7 @@ def means_lines(summary: pd.DataFrame, of: str = "") -> list[str]:
     by_size = len(sizes_of(summary)) > 1
     keys = [USERS, POLICY, INTENSITY] if by_size else [POLICY, INTENSITY]
     table = outcome_table(summary, [*keys, SEED])
-    shown = [o for o in available(summary)]
+    shown = list(available(summary))
     lines = [
         f"## Means per {'size, ' if by_size else ''}policy and intensity (after {days} days){of}",
         "",
@@ -343,7 +369,7 @@ def means_lines(summary: pd.DataFrame, of: str = "") -> list[str]:
     return lines
 
 
-def status_lines(status: dict) -> list[str]:
+def status_lines(status: dict[str, Any]) -> list[str]:
     """Return the sections listing failed, damaged and missing runs (none if there are none)."""
     lines: list[str] = []
     if status["failed"]:
@@ -395,6 +421,7 @@ def report(
             "",
         ]
     if not summary.empty:
+        lines += [calibration_line(summary), ""]
         lines += ["## The answer", "", *answer_lines(summary, intensity)]
     lines += sections or []
     lines += status_lines(sweep.status)
@@ -412,16 +439,16 @@ def report(
 
 
 def settings_report(
-    sweep: Sweep, settings: list[str], parts: list[tuple[str, Sweep]], intensity: float | None
+    sweep: Sweep, keys: list[str], parts: list[Setting], intensity: float | None
 ) -> str:
-    """Return the report of a sweep that varies ``settings`` besides policy, intensity and seed.
+    """Return the report of a sweep that varies ``keys`` besides policy, intensity and seed.
 
     Runs under different settings are different worlds: no mean, interval or
-    verdict pools them. Each setting (``parts``: its label and runs) gets its
-    answer and means here, and its own report, figures and tables in
-    ``settings/<label>/``.
+    verdict pools them. Each setting (``parts``, ``sim.study.compare.by_setting``)
+    gets its answer and means here, and its own report, figures and tables in
+    ``settings/<folder>/``.
     """
-    named = ", ".join(f"`{key}`" for key in settings)
+    named = ", ".join(f"`{key}`" for key in keys)
     lines = [
         *_head(sweep),
         f"This sweep varies {named} besides the policy, intensity, seed and size. Runs under "
@@ -432,18 +459,19 @@ def settings_report(
         "## The answer, setting by setting",
         "",
     ]
-    for label, part in parts:
-        lines += [f"### `{label}`", ""]
-        link = f"settings/{setting_folder(label)}/report.md"
-        if part.summary.empty:
+    for part in parts:
+        summary, folder = part.sweep.summary, f"settings/{part.folder}"
+        link = f"{folder}/report.md"
+        lines += [f"### `{part.label}`", ""]
+        if summary.empty:
             lines += ["No finished run.", ""]
         else:
-            lines += answer_lines(
-                part.summary, intensity, f"the scale section of [its report]({link})"
-            )
+            lines += [calibration_line(summary), ""]
+            every_size = f"the scale section of [its report]({link})"
+            lines += answer_lines(summary, intensity, every_size, f"{folder}/plots")
         lines += [f"Report, figures and tables: [{link}]({link})", ""]
     lines += status_lines(sweep.status)
-    for label, part in parts:
-        if not part.summary.empty:
-            lines += [*means_lines(part.summary, f", `{label}`"), ""]
+    for part in parts:
+        if not part.sweep.summary.empty:
+            lines += [*means_lines(part.sweep.summary, f", `{part.label}`"), ""]
     return "\n".join(lines) + "\n"
