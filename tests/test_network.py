@@ -186,3 +186,30 @@ def test_baselines_are_stored_in_16_bits_and_read_alike_everywhere():
     assert kernel_read == numpy_read.tolist()
     arcs.set_baselines(np.array([3]), 0.25)
     assert arcs.baseline_of(np.array([3]))[0] == arcs.trust[3] == np.float32(16384 / 65535)
+
+
+def test_a_graph_handed_over_is_freed_once_laid_out_and_is_the_graph_of_a_run():
+    """``graph=[graph].pop``: the model holds the only reference, as when it builds the graph."""
+    import gc
+    import weakref
+
+    from sim.engine.graphs import build_graph
+    from sim.engine.model import SocialCommerceModel
+    from tests.conftest import small_model
+
+    built = small_model("graph.n_users=400", "steps=5")
+    cfg = built.cfg
+    n_users, edges = build_graph(cfg.graph, np.random.default_rng([cfg.seed, 1]))
+    alive = weakref.ref(edges)
+    handed = [(n_users, edges)]
+    del edges
+    model = SocialCommerceModel(cfg, graph=handed.pop)
+    gc.collect()
+    assert alive() is None  # freed once laid out
+    for mine in (model, built):
+        for _ in range(cfg.steps):
+            mine.step()
+    np.testing.assert_array_equal(model.arcs.reader, built.arcs.reader)
+    assert model.datacollector.get_model_vars_dataframe().equals(
+        built.datacollector.get_model_vars_dataframe()
+    )
