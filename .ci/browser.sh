@@ -7,9 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+# only what is missing: a machine with NodeSource's nodejs has npm already, and Debian's
+# npm package conflicts with it ("held broken packages")
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium npm >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "== $(chromium --version 2>/dev/null | head -1), npm $(npm --version)"
 uv run --extra dev python -m sim.app_assets
