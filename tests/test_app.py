@@ -212,18 +212,22 @@ def test_views_switch_and_the_circle_redraws():
     assert bytes(rc.find(w.Image).widget.value) != before
 
 
-@pytest.fixture(scope="module")
-def tiny_sweep(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("app_sweeps") / "tiny"
+def quick_sweep(folder, *overrides):
+    """Run a small ``quick`` sweep of two policies into ``folder`` and return it."""
     command = [
         sys.executable, "-m", "sim", "-m", "+sweep=quick",
-        "scenario=laissez_faire,rectify", "market.intensity=0,1", "seed=0,1", "steps=20",
-        "graph.n_users=200", "graph.mean_degree=20",
-        f"hydra.sweep.dir={folder}", "hydra/launcher=basic",
+        "scenario=laissez_faire,rectify", "seed=0,1", "steps=20", "graph.mean_degree=20",
+        *overrides, f"hydra.sweep.dir={folder}", "hydra/launcher=basic",
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("app_sweeps") / "tiny"
+    return quick_sweep(folder, "market.intensity=0,1", "graph.n_users=200")
 
 
 @pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
@@ -253,15 +257,8 @@ def test_the_sweeps_view_shows_a_sweep_from_its_files(tiny_sweep, monkeypatch):
 def settings_sweep(tmp_path_factory):
     """A sweep that varies a setting besides policy and seed (two erosion rates), and the size."""
     folder = tmp_path_factory.mktemp("app_settings") / "erosion"
-    command = [
-        sys.executable, "-m", "sim", "-m", "+sweep=quick",
-        "scenario=laissez_faire,rectify", "market.intensity=1", "seed=0,1", "steps=20",
-        "graph.n_users=200,300", "graph.mean_degree=20", "trust.erosion_per_item=0.001,0.2",
-        f"hydra.sweep.dir={folder}", "hydra/launcher=basic",
-    ]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
-    return folder
+    settings = ["graph.n_users=200,300", "trust.erosion_per_item=0.001,0.2"]
+    return quick_sweep(folder, "market.intensity=1", *settings)
 
 
 @pytest.mark.slow  # a sweep end to end (-m 'not slow' skips it)
