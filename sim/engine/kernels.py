@@ -11,8 +11,10 @@ Every loop that draws random numbers takes the model's own
 did (numba reproduces numpy's streams draw for draw), so the engine's outputs
 are byte-identical to the numpy version's: the golden time series is the check.
 
-Kernels marked ``nogil`` draw nothing at random and may run on several threads
-at once, each over one part of the arcs or authors (``sim.engine.parallel``).
+Kernels marked ``nogil`` may run on several threads at once (``sim.engine.parallel``),
+each over one part of the arcs or authors. They draw nothing at random, or
+draw for one block of users from that block's own generator, which no other
+part uses meanwhile (``sim.engine.streams``).
 
 Compiled code is cached on disk (``cache=True``): a process loads it in
 milliseconds; the first run on a machine compiles it once (about 20 s here).
@@ -466,85 +468,168 @@ def moments_arcs(
     return shown[:n_shown], leaking[:n_leaking]
 
 
-@njit(cache=True)
-def read_moments(
+class ByBlock(NamedTuple):
+    """Arcs grouped by their reader's block, each group in arc order (``by_block``).
+
+    Attributes:
+        order: per grouped position, the arc's position in the list grouped.
+        bounds: where each block's group starts, and the end.
+        reader: per grouped position, the arc's reader.
+        author: per grouped position, the arc's author.
+
+    """
+
+    order: np.ndarray
+    bounds: np.ndarray
+    reader: np.ndarray
+    author: np.ndarray
+
+
+class ReadOut(NamedTuple):
+    """What reading writes; each block its own users and its own group's positions.
+
+    Attributes:
+        marketing: per shown arc (grouped), marketing items on it.
+        marketing_read: per shown arc (grouped), marketing items read.
+        leaks: per leaking arc (grouped), items leaked.
+        available: per user, items available (ordinary, then marketing added).
+        share: per user, the share of items read.
+        organic_read: per user, ordinary items read.
+        marketing_per_user: per user, marketing items read in Moments.
+
+    """
+
+    marketing: np.ndarray
+    marketing_read: np.ndarray
+    leaks: np.ndarray
+    available: np.ndarray
+    share: np.ndarray
+    organic_read: np.ndarray
+    marketing_per_user: np.ndarray
+
+
+@njit(cache=True, nogil=True)
+def block_counts(
+    arcs: Arcs, idx: np.ndarray, shift: int, blocks: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the readers and authors of the arcs ``idx`` and how many fall in each reader block.
+
+    A block is ``2**shift`` consecutive users. The first pass of grouping arcs by
+    block (``place_by_block`` the second), one part of the list at a time.
+    """
+    reader = np.empty(len(idx), dtype=np.int32)
+    counts = np.zeros(blocks, dtype=np.int64)
+    for k in range(len(idx)):
+        reader[k] = arcs.reader[idx[k]]
+        counts[reader[k] >> shift] += 1
+    return reader, authors_of(arcs.start, idx), counts
+
+
+@njit(cache=True, nogil=True)
+def place_by_block(
+    reader: np.ndarray, author: np.ndarray, first: int, fill: np.ndarray, shift: int, out: ByBlock
+) -> None:
+    """Write arcs ``first`` on (their ``reader`` and ``author``) into their blocks' groups.
+
+    ``fill``: per block, where this part's arcs of the block go (advanced here).
+    """
+    for k in range(len(reader)):
+        b = reader[k] >> shift
+        j = fill[b]
+        out.order[j], out.reader[j], out.author[j] = first + k, reader[k], author[k]
+        fill[b] = j + 1
+
+
+@njit(cache=True, nogil=True)
+def read_block(
     arcs: Arcs,
     attention: np.ndarray,
     today: MomentsToday,
-    ads: np.ndarray,
-    leaking: np.ndarray,
+    shown: ByBlock,
+    leaking: tuple[np.ndarray, np.ndarray],
+    block: int,
+    users: tuple[int, int],
     params: ReadParams,
+    expand: bool,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """ODD 7.3 Reading after who opened Moments: ``SocialCommerceModel.read_moments``.
+    out: ReadOut,
+) -> None:
+    """ODD 7.3 Reading for one block of users, ``users[0]`` to ``users[1] - 1``.
 
-    ``ads`` and ``leaking`` are the arcs that show marketing and those that leak
-    it (``moments_arcs`` over the authors who posted marketing, in arc order).
-    Returns the arcs marketing was read along (leaks included) and the items
-    read on each, each user's share of items read, and the marketing and
-    ordinary items each user read. Draws in the numpy version's order:
-    expansions of folded items, marketing thinning, ordinary thinning, leaks.
+    ``shown``: the arcs that show marketing, grouped by their reader's block
+    (``place_by_block``); ``leaking``: the arcs that leak it, in arc order, and
+    where each block's authors' arcs among them start (a leak does not depend
+    on what its reader read, so leaks go by author: no grouping needed). The
+    block draws from its own ``rng`` in the order a single block of every user
+    draws in: expansions of folded items (if ``expand``), marketing thinning
+    (single items, then piles, as ``submodels.thin``), ordinary thinning,
+    leaks. Blocks write disjoint users and positions of ``out``.
     """
-    start, reader = arcs.start, arcs.reader
-    opened, organic_available = today.opened, today.organic_available
-    shown, folded = today.shown, today.folded
-    expand_prob, mute_leak = params.expand_prob, params.mute_leak
-    n = len(opened)
-    ad_author = authors_of(start, ads)
-    marketing = np.empty(len(ads), dtype=np.int64)
-    for k in range(len(ads)):
-        marketing[k] = shown[ad_author[k]]
-    if folded.any():
-        for k in range(len(ads)):
-            if rng.random() < expand_prob:
-                marketing[k] += folded[ad_author[k]]
-    available = organic_available.astype(np.float64)
-    for k in range(len(ads)):
-        available[reader[ads[k]]] += marketing[k]
-    share = np.empty(n)
-    for i in range(n):  # sim.engine.submodels.read_fraction
+    lo, hi = users
+    first, last = shown.bounds[block], shown.bounds[block + 1]
+    marketing, available, share = out.marketing, out.available, out.share
+    for j in range(first, last):
+        marketing[j] = today.shown[shown.author[j]]
+    if expand:
+        for j in range(first, last):
+            if rng.random() < params.expand_prob:
+                marketing[j] += today.folded[shown.author[j]]
+    for i in range(lo, hi):
+        available[i] = today.organic_available[i]
+    for j in range(first, last):
+        available[shown.reader[j]] += marketing[j]
+    for i in range(lo, hi):  # sim.engine.submodels.read_fraction
         share[i] = 1.0 if available[i] <= 0 else min(1.0, attention[i] / available[i])
-    ad_share = np.empty(len(ads))
-    for k in range(len(ads)):
-        ad_share[k] = share[reader[ads[k]]]
-    marketing_read = thin(marketing, ad_share, rng)
-    organic_read = thin(organic_available, share, rng)  # float32 counts: exact
-    marketing_per_user = np.zeros(n)
-    for k in range(len(ads)):
-        marketing_per_user[reader[ads[k]]] += marketing_read[k]
+    read = out.marketing_read
+    read[first:last] = thin(marketing[first:last], share[shown.reader[first:last]], rng)
+    out.organic_read[lo:hi] = thin(today.organic_available[lo:hi], share[lo:hi], rng)
+    per_user = out.marketing_per_user
+    for j in range(first, last):
+        per_user[shown.reader[j]] += read[j]
+    arcs_leaking, leak_bounds = leaking
+    first, last = leak_bounds[block], leak_bounds[block + 1]
+    author = authors_of(arcs.start, arcs_leaking[first:last])
+    posted = np.empty(last - first, dtype=np.int64)
+    for j in range(last - first):
+        posted[j] = today.shown[author[j]] + today.folded[author[j]]
+    out.leaks[first:last] = binomials(posted, params.mute_leak, rng)
+
+
+@njit(cache=True, nogil=True)
+def read_along(
+    ads: np.ndarray, shown: ByBlock, leaking: np.ndarray, out: ReadOut
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the arcs marketing was read along and the items on each: shown arcs, then leaks.
+
+    Each in arc order (``ads`` and ``leaking``), only arcs with at least one item.
+    """
+    read = np.empty(len(ads), dtype=np.int64)
+    for j in range(len(ads)):
+        read[shown.order[j]] = out.marketing_read[j]
     exposed = np.empty(len(ads) + len(leaking), dtype=np.int64)
     items = np.empty(len(ads) + len(leaking), dtype=np.int64)
     hits = 0
     for k in range(len(ads)):
-        if marketing_read[k] > 0:
-            exposed[hits], items[hits] = ads[k], marketing_read[k]
-            hits += 1
-    leak_author = authors_of(start, leaking)
-    posted = np.empty(len(leaking), dtype=np.int64)
+        exposed[hits], items[hits] = ads[k], read[k]
+        hits += read[k] > 0
     for k in range(len(leaking)):
-        posted[k] = shown[leak_author[k]] + folded[leak_author[k]]
-    leaks = binomials(posted, mute_leak, rng)
-    for k in range(len(leaking)):
-        leaked = leaks[k]
-        if leaked > 0:
-            exposed[hits], items[hits] = leaking[k], leaked
-            hits += 1
-    return exposed[:hits], items[:hits], share, marketing_per_user, organic_read
+        exposed[hits], items[hits] = leaking[k], out.leaks[k]
+        hits += out.leaks[k] > 0
+    return exposed[:hits], items[:hits]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def opened_today(
-    in_moments: np.ndarray, engagement: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+    in_moments: np.ndarray, engagement: np.ndarray, rng: np.random.Generator, opened: np.ndarray
+) -> None:
     """ODD 7.3: who opens Moments today: a user in Moments, with chance their engagement.
 
-    One uniform a user, in order, whether or not they use Moments: the numbers
+    Fills ``opened`` for one block of users (``sim.engine.streams``). One uniform
+    a user, in order, whether or not they use Moments: the numbers
     ``rng.random(n)`` would draw, without its array of them.
     """
-    opened = np.empty(len(engagement), dtype=np.bool_)
     for i in range(len(engagement)):
         opened[i] = in_moments[i] & (rng.random() < engagement[i])
-    return opened
 
 
 @njit(cache=True)
@@ -606,7 +691,7 @@ def binomial_inversion(
     return drawn
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def marketing_load(
     arcs: Arcs,
     seller: np.ndarray,

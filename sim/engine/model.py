@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from sim.core.config import SimConfig
-from sim.engine import heap, kernels, parallel
+from sim.engine import heap, kernels, parallel, streams
 from sim.engine.agents import ExitReason, Platform, Seller, Users, sellers_decide
 from sim.engine.graphs import Edges, graph_for_seed
 from sim.engine.metrics import REPORTERS, DailyTally, Recorder, Totals
@@ -64,6 +64,86 @@ class MomentsReading:
     clutter: np.ndarray = field(repr=False)
 
 
+def read_in_blocks(
+    arcs: kernels.Arcs,
+    attention: np.ndarray,
+    today: kernels.MomentsToday,
+    shown_and_leaking: tuple[np.ndarray, np.ndarray],
+    params: kernels.ReadParams,
+    blocks: streams.Blocks,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ODD 7.3 Reading after who opened Moments, each block of readers on its own stream.
+
+    ``shown_and_leaking``: the arcs that show marketing and those that leak it
+    (``ArcTable.moments_arcs``, each in arc order). Returns the arcs marketing
+    was read along (leaks included) and the items read on each, each user's
+    share of items read, and the marketing and ordinary items each user read.
+    Blocks (``sim.engine.streams``) run side by side (``kernels.read_block``).
+    """
+    ads, leaking = shown_and_leaking
+    n, count = len(attention), len(blocks)
+    shown = by_block(arcs, ads, blocks)
+    leak_bounds = np.searchsorted(leaking, arcs.start[[lo for lo, _ in blocks.users] + [n]])
+    out = kernels.ReadOut(
+        marketing=np.empty(len(ads), dtype=np.int64),
+        marketing_read=np.empty(len(ads), dtype=np.int64),
+        leaks=np.empty(len(leaking), dtype=np.int64),
+        available=np.empty(n),
+        share=np.empty(n),
+        organic_read=np.empty(n, dtype=np.int64),
+        marketing_per_user=np.zeros(n),
+    )
+    expand = bool(today.folded.any())
+    parallel.run(
+        lambda b: kernels.read_block(
+            arcs,
+            attention,
+            today,
+            shown,
+            (leaking, leak_bounds),
+            b,
+            blocks.users[b],
+            params,
+            expand,
+            blocks.rngs[b],
+            out,
+        ),
+        range(count),
+    )
+    exposed, items = kernels.read_along(ads, shown, leaking, out)
+    return exposed, items, out.share, out.marketing_per_user, out.organic_read
+
+
+def by_block(arcs: kernels.Arcs, idx: np.ndarray, blocks: streams.Blocks) -> kernels.ByBlock:
+    """Group the arcs ``idx`` (in arc order) by their reader's block, each group in arc order.
+
+    With their readers and authors alongside, so that a block's pass reads
+    contiguous memory rather than every eighth position of the list. Two
+    passes (count, then place), each split across threads.
+    """
+    shift, count = blocks.shift, len(blocks)
+    parts = parallel.item_parts(len(idx))
+    counted = parallel.run(lambda part: kernels.block_counts(arcs, idx[part], shift, count), parts)
+    counts = np.array([c for _, _, c in counted]).reshape(len(parts), count)
+    bounds = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=bounds[1:])
+    # where each part's arcs of each block go: after the earlier parts' of that block
+    fills = bounds[:-1] + np.cumsum(counts, axis=0) - counts
+    grouped = kernels.ByBlock(
+        np.empty(len(idx), dtype=np.int64),
+        bounds,
+        np.empty(len(idx), dtype=np.int32),
+        np.empty(len(idx), dtype=np.int32),
+    )
+    parallel.run(
+        lambda p: kernels.place_by_block(
+            counted[p][0], counted[p][1], parts[p].start or 0, fills[p], shift, grouped
+        ),
+        range(len(parts)),
+    )
+    return grouped
+
+
 class SocialCommerceModel(mesa.Model):
     """WeChat-style social commerce: sellers market to friends whose trust erodes.
 
@@ -102,6 +182,7 @@ class SocialCommerceModel(mesa.Model):
                 ),
             )
         self.people = Population(n_users, cfg, self.rng)
+        self.blocks = streams.blocks(n_users, cfg.seed, self.rng)  # reading's draws, per block
         self.totals = Totals()
         self.today = DailyTally()
         self.business_of: dict[int, Seller] = {}
@@ -245,18 +326,27 @@ class SocialCommerceModel(mesa.Model):
         opened Moments today (or still use it), outside attention and density.
         """
         arcs, people, n = self.arcs, self.people, self.n_users
-        opened = kernels.opened_today(people.in_moments, people.engagement, self.rng)
+        opened = np.empty(n, dtype=np.bool_)
+        blocks = self.blocks
+        parallel.run(
+            lambda b: kernels.opened_today(
+                people.in_moments[slice(*blocks.users[b])],
+                people.engagement[slice(*blocks.users[b])],
+                blocks.rngs[b],
+                opened[slice(*blocks.users[b])],
+            ),
+            range(len(blocks)),
+        )
         organic_available = arcs.visible_sum(feed.organic) * opened
         leak = self.cfg.trust.mute_leak
         ads, leaking = arcs.moments_arcs(opened, np.flatnonzero(feed.shown + feed.folded), leak > 0)
-        exposed, items, share, marketing_per_user, organic_per_user = kernels.read_moments(
+        exposed, items, share, marketing_per_user, organic_per_user = read_in_blocks(
             arcs.kernel_view(),
             people.attention,
             kernels.MomentsToday(opened, organic_available, feed.shown, feed.folded),
-            ads,
-            leaking,
+            (ads, leaking),
             kernels.ReadParams(self.platform.policy.expand_prob, leak),
-            self.rng,
+            self.blocks,
         )
         parts = parallel.run(
             lambda users: kernels.reading_summary(
@@ -350,14 +440,31 @@ class SocialCommerceModel(mesa.Model):
         for the channel's purchases (``buy``), or None.
         """
         muted_weight = weight if muted_weight is None else muted_weight
-        # the day's first channel adds straight into the zeroed load; a later one
-        # sums apart and then adds, as numpy's bincount did: the same roundings
-        sums = self.load if self._load_zero else np.zeros(self.n_users)
-        self.today.marketing_any += kernels.marketing_load(
-            self.arcs.kernel_view(), self.people.seller, idx, items, weight, muted_weight, sums
-        )
-        if sums is not self.load:
-            self.load += sums
+        view, seller = self.arcs.kernel_view(), self.people.seller
+        parts = parallel.item_parts(len(idx))
+        if len(parts) > 1 and float(weight).is_integer() and float(muted_weight).is_integer():
+            # whole-number weights: every load is a sum of whole numbers, exact in any
+            # grouping, so parts may sum apart (one array a thread) and then add
+            counted: list[int] = []
+            self.load += parallel.summed(
+                lambda part, out: counted.append(
+                    kernels.marketing_load(
+                        view, seller, idx[part], items[part], weight, muted_weight, out
+                    )
+                ),
+                parts,
+                lambda: np.zeros(self.n_users),
+            )
+            self.today.marketing_any += sum(counted)
+        else:
+            # the day's first channel adds straight into the zeroed load; a later one
+            # sums apart and then adds, as numpy's bincount did: the same roundings
+            sums = self.load if self._load_zero else np.zeros(self.n_users)
+            self.today.marketing_any += kernels.marketing_load(
+                view, seller, idx, items, weight, muted_weight, sums
+            )
+            if sums is not self.load:
+                self.load += sums
         self._load_zero = False
         self.expose(idx, items, clutter_level)
         return self.persuade(idx, items)
