@@ -344,3 +344,26 @@ def test_the_leak_binomials_are_the_generators_own_draws(p, largest):
             kernels.binomials(counts, p, fast), one_by_one(counts, p, reference)
         )
         assert fast.random() == reference.random()
+
+
+@pytest.mark.parametrize("persuasion", [0.002, 0.3])
+def test_the_compiled_persuasion_is_the_rules_draw_for_draw(persuasion):
+    """``kernels.persuasion_hits`` is ``persuaded`` over the offers without a need.
+
+    The same uniforms in the same order, the same comparisons, the stream left
+    where ``persuaded`` leaves it.
+    """
+    from sim.engine.submodels import persuaded
+
+    for seed in range(10):
+        make = np.random.default_rng(seed)
+        kinds = make.integers(0, 3, 5_000).astype(np.int8)
+        items = make.integers(1, 12, 5_000)
+        fast, reference = np.random.default_rng(seed + 7), np.random.default_rng(seed + 7)
+        powers = (1.0 - persuasion) ** np.arange(items.max() + 1)
+        can = np.flatnonzero(kinds == kernels.OFFER_WITHOUT_NEED)
+        np.testing.assert_array_equal(
+            kernels.persuasion_hits(kinds, items, powers, fast),
+            can[persuaded(items[can], persuasion, reference)],
+        )
+        assert fast.random() == reference.random()

@@ -581,7 +581,21 @@ def read_block(
     for i in range(lo, hi):  # sim.engine.submodels.read_fraction
         share[i] = 1.0 if available[i] <= 0 else min(1.0, attention[i] / available[i])
     read = out.marketing_read
-    read[first:last] = thin(marketing[first:last], share[shown.reader[first:last]], rng)
+    # marketing thinning as ``submodels.thin`` draws, over the block's arcs in order
+    thinned = np.empty(last - first, dtype=np.int64)
+    m = 0
+    for j in range(first, last):
+        count, fraction = marketing[j], share[shown.reader[j]]
+        read[j] = count if fraction >= 1.0 else 0
+        if fraction < 1.0 and count >= 1:
+            thinned[m] = j
+            m += 1
+    for j in thinned[:m]:
+        if marketing[j] == 1:
+            read[j] = 1 if rng.random() < share[shown.reader[j]] else 0
+    for j in thinned[:m]:
+        if marketing[j] > 1:
+            read[j] = rng.binomial(np.int64(marketing[j]), share[shown.reader[j]])
     out.organic_read[lo:hi] = thin(today.organic_available[lo:hi], share[lo:hi], rng)
     per_user = out.marketing_per_user
     for j in range(first, last):
@@ -597,15 +611,22 @@ def read_block(
 
 @njit(cache=True, nogil=True)
 def read_along(
-    ads: np.ndarray, shown: ByBlock, leaking: np.ndarray, out: ReadOut
+    ads: np.ndarray,
+    order: np.ndarray,
+    leaking: np.ndarray,
+    marketing_read: np.ndarray,
+    leaks: np.ndarray,
+    scratch: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the arcs marketing was read along and the items on each: shown arcs, then leaks.
 
-    Each in arc order (``ads`` and ``leaking``), only arcs with at least one item.
+    ``marketing_read`` is grouped by reader block (``order``: each position's
+    place in ``ads``); ``scratch``, as long as ``ads``, takes it back in arc order.
+    Each list in arc order (``ads`` and ``leaking``), only arcs with at least one item.
     """
-    read = np.empty(len(ads), dtype=np.int64)
+    read = scratch
     for j in range(len(ads)):
-        read[shown.order[j]] = out.marketing_read[j]
+        read[order[j]] = marketing_read[j]
     exposed = np.empty(len(ads) + len(leaking), dtype=np.int64)
     items = np.empty(len(ads) + len(leaking), dtype=np.int64)
     hits = 0
@@ -613,8 +634,8 @@ def read_along(
         exposed[hits], items[hits] = ads[k], read[k]
         hits += read[k] > 0
     for k in range(len(leaking)):
-        exposed[hits], items[hits] = leaking[k], out.leaks[k]
-        hits += out.leaks[k] > 0
+        exposed[hits], items[hits] = leaking[k], leaks[k]
+        hits += leaks[k] > 0
     return exposed[:hits], items[:hits]
 
 
@@ -967,6 +988,28 @@ def offer_kinds(arcs: Arcs, people: People, idx: np.ndarray, day: int) -> np.nda
         open_need = need_expiry[buyer, max(wanted, 0)] >= day
         out[k] = (seller[seller_node] & ~competitor) * (np.uint8(1) + open_need)
     return out
+
+
+@njit(cache=True)
+def persuasion_hits(
+    kinds: np.ndarray, items: np.ndarray, powers: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """ODD 7.5: the positions whose marketing persuaded a reader (``submodels.persuaded``).
+
+    Over the positions that offer without a need (``OFFER_WITHOUT_NEED``), in
+    order, one uniform each: a hit when it is below ``1 - powers[items[k]]``
+    (``powers[m] = (1 - persuasion)^m``). The draws and comparisons of
+    ``persuaded`` over those positions, without its arrays (30 MB at a million
+    users, at the day's memory peak).
+    """
+    hits = np.empty(len(kinds), dtype=np.int64)
+    count = 0
+    for k in range(len(kinds)):
+        if kinds[k] == OFFER_WITHOUT_NEED:
+            if rng.random() < 1.0 - powers[items[k]]:
+                hits[count] = k
+                count += 1
+    return hits[:count].copy()
 
 
 @njit(cache=True, nogil=True)

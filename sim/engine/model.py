@@ -31,7 +31,6 @@ from sim.engine.submodels import (
     beta_with_mean,
     lognormal_with_median,
     one_per_key,
-    persuaded,
     poisson_per_user,
     purchase_probability,
     satisfied_trust,
@@ -85,10 +84,10 @@ def read_in_blocks(
     shown = by_block(arcs, ads, blocks)
     leak_bounds = np.searchsorted(leaking, arcs.start[[lo for lo, _ in blocks.users] + [n]])
     out = kernels.ReadOut(
-        marketing=np.empty(len(ads), dtype=np.int64),
+        marketing=np.empty(len(ads), dtype=np.int64),  # later read_along's scratch: int64
         marketing_read=np.empty(len(ads), dtype=np.int64),
         leaks=np.empty(len(leaking), dtype=np.int64),
-        available=np.empty(n),
+        available=np.empty(n, dtype=np.float32),  # whole numbers below 2**24: exact
         share=np.empty(n),
         organic_read=np.empty(n, dtype=np.int64),
         marketing_per_user=np.zeros(n),
@@ -110,8 +109,12 @@ def read_in_blocks(
         ),
         range(count),
     )
-    exposed, items = kernels.read_along(ads, shown, leaking, out)
-    return exposed, items, out.share, out.marketing_per_user, out.organic_read
+    order, marketing_read, leaks = shown.order, out.marketing_read, out.leaks
+    share, marketing_per_user, organic_read = out.share, out.marketing_per_user, out.organic_read
+    scratch = out.marketing  # what was shown on each arc: no longer needed
+    del shown, out  # the grouped readers and authors, and what was available (16 MB at 1M)
+    exposed, items = kernels.read_along(ads, order, leaking, marketing_read, leaks, scratch)
+    return exposed, items, share, marketing_per_user, organic_read
 
 
 def by_block(arcs: kernels.Arcs, idx: np.ndarray, blocks: streams.Blocks) -> kernels.ByBlock:
@@ -280,12 +283,13 @@ class SocialCommerceModel(mesa.Model):
         organic, marketing = self.draft_posts(arisen)
         feed = policy.route(organic, marketing)
         reading = self.read_moments(feed)
-        self.trade_in_moments(feed, reading)
+        del feed  # what was shown and folded goes before trading, the day's memory peak
+        self.trade_in_moments(organic, reading)
         policy.run_channel(marketing, arisen)
         clutter_level = reading.clutter
         # the day's per-user arrays go before the ladder, the day's memory peak
         # (about 50 MB at a million users)
-        del arisen, organic, marketing, feed, reading
+        del arisen, organic, marketing, reading
         self.respond()
         self.recruit()
         sellers_decide(self)
@@ -394,7 +398,7 @@ class SocialCommerceModel(mesa.Model):
             self.rng,
         )
 
-    def trade_in_moments(self, feed: Feed, reading: MomentsReading) -> None:
+    def trade_in_moments(self, organic: np.ndarray, reading: MomentsReading) -> None:
         """ODD 7.4-7.5: erosion, persuasion and repair of trust, then purchases in Moments.
 
         Items read along muted arcs are the leak: they weigh ``users.load_weight_leak``
@@ -413,7 +417,7 @@ class SocialCommerceModel(mesa.Model):
             1.0,
             muted_weight=self.cfg.users.load_weight_leak,
         )
-        self.repair(feed.organic, reading)  # trust only: the offer kinds stay true
+        self.repair(organic, reading)  # trust only: the offer kinds stay true
         conversion = self.cfg.purchase.conversion
         self.buy(
             exposed,
@@ -547,8 +551,9 @@ class SocialCommerceModel(mesa.Model):
             return None
         arcs, people = self.arcs, self.people
         kinds = self.offer_kinds(idx)
-        can = np.flatnonzero(kinds == kernels.OFFER_WITHOUT_NEED)
-        hit = idx[can[persuaded(items[can], persuasion, self.rng)]]
+        # submodels.persuaded over the offers without a need, compiled: no per-arc arrays
+        powers = (1.0 - persuasion) ** np.arange(int(items.max(initial=0)) + 1)
+        hit = idx[kernels.persuasion_hits(kinds, items, powers, self.rng)]
         reader, category = arcs.reader[hit], people.category[arcs.author_of(hit)]
         people.need_expiry[reader, category] = self.steps + self.cfg.market.need_lifetime - 1
         keys = reader.astype(np.int64) * self.cfg.market.categories + category
