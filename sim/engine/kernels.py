@@ -1005,10 +1005,10 @@ def persuasion_hits(
     hits = np.empty(len(kinds), dtype=np.int64)
     count = 0
     for k in range(len(kinds)):
-        if kinds[k] == OFFER_WITHOUT_NEED:
-            if rng.random() < 1.0 - powers[items[k]]:
-                hits[count] = k
-                count += 1
+        # a uniform only where the kind matches: ``and`` does not draw otherwise
+        if kinds[k] == OFFER_WITHOUT_NEED and rng.random() < 1.0 - powers[items[k]]:
+            hits[count] = k
+            count += 1
     return hits[:count].copy()
 
 
