@@ -80,6 +80,29 @@ def read_in_blocks(
     Blocks (``sim.engine.streams``) run side by side (``kernels.read_block``).
     """
     ads, leaking = shown_and_leaking
+    # the grouped readers and authors, and what was available, are gone before the
+    # results are joined (16 MB at a million users)
+    order, out = read_blocks(arcs, attention, today, shown_and_leaking, params, blocks)
+    exposed, items = kernels.read_along(
+        ads, order, leaking, out.marketing_read, out.leaks, scratch=out.marketing
+    )
+    return exposed, items, out.share, out.marketing_per_user, out.organic_read
+
+
+def read_blocks(
+    arcs: kernels.Arcs,
+    attention: np.ndarray,
+    today: kernels.MomentsToday,
+    shown_and_leaking: tuple[np.ndarray, np.ndarray],
+    params: kernels.ReadParams,
+    blocks: streams.Blocks,
+) -> tuple[np.ndarray, kernels.ReadOut]:
+    """Run ``kernels.read_block`` for every block, side by side.
+
+    Returns the shown arcs' grouped order (``kernels.ByBlock.order``) and what
+    the blocks wrote, ``available`` dropped (``marketing`` may then serve as scratch).
+    """
+    ads, leaking = shown_and_leaking
     n, count = len(attention), len(blocks)
     shown = by_block(arcs, ads, blocks)
     leak_bounds = np.searchsorted(leaking, arcs.start[[lo for lo, _ in blocks.users] + [n]])
@@ -109,12 +132,7 @@ def read_in_blocks(
         ),
         range(count),
     )
-    order, marketing_read, leaks = shown.order, out.marketing_read, out.leaks
-    share, marketing_per_user, organic_read = out.share, out.marketing_per_user, out.organic_read
-    scratch = out.marketing  # what was shown on each arc: no longer needed
-    del shown, out  # the grouped readers and authors, and what was available (16 MB at 1M)
-    exposed, items = kernels.read_along(ads, order, leaking, marketing_read, leaks, scratch)
-    return exposed, items, share, marketing_per_user, organic_read
+    return shown.order, out._replace(available=np.empty(0, dtype=np.float32))
 
 
 def by_block(arcs: kernels.Arcs, idx: np.ndarray, blocks: streams.Blocks) -> kernels.ByBlock:
