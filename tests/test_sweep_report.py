@@ -243,3 +243,26 @@ def test_an_uncertainty_study_says_worlds_not_seeds():
     assert sentence.startswith("**rectification** against laissez-faire over 14 worlds —")
     assert f"about {said[1].needed} worlds would tell" in sentence
     assert "seed" not in sentence
+
+
+def test_sub_reports_of_settings_a_sweep_no_longer_has_go_and_the_users_files_stay(tmp_path):
+    """A re-aggregation after the sweep's jobs dropped a setting leaves no stale sub-report."""
+    from sim.study.aggregate import remove_stale_settings
+
+    def sub_report(label: str) -> Path:
+        folder = tmp_path / "settings" / label
+        (folder / "plots").mkdir(parents=True)
+        for name in ("report.md", "scale.csv", "scale_levels.csv", "plots/overview.png"):
+            (folder / name).write_text("written by an aggregation")
+        return folder
+
+    kept, dropped, annotated = sub_report("w=1"), sub_report("w=0"), sub_report("w=3")
+    (annotated / "notes.txt").write_text("the user's")
+    remove_stale_settings(tmp_path, {"w=1"})
+    assert sorted(p.name for p in kept.rglob("*")) == sorted(
+        ["report.md", "scale.csv", "scale_levels.csv", "plots", "overview.png"]
+    )
+    assert not dropped.exists()
+    assert [p.name for p in annotated.iterdir()] == ["notes.txt"]
+    remove_stale_settings(tmp_path, set())  # the sweep no longer varies a setting
+    assert not kept.exists() and (annotated / "notes.txt").is_file()

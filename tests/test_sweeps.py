@@ -227,7 +227,8 @@ def test_a_sweep_over_other_settings_reports_each_setting_apart(tmp_path):
     A sweep over two settings besides policy and seed: the report says what else
     it varies, and each setting's answer, means (n = its own seeds), figures and
     links cover only its own runs. Pooled figures an earlier aggregation left at
-    the top are removed when it is aggregated again.
+    the top, and the sub-report of a setting the jobs no longer have, are
+    removed when it is aggregated again.
     """
     folder = tmp_path / "erosion"
     args = [*TINY[:1], "scenario=laissez_faire,separate_shop", "market.intensity=1", "seed=0,1"]
@@ -241,11 +242,15 @@ def test_a_sweep_over_other_settings_reports_each_setting_apart(tmp_path):
     (folder / "plots").mkdir()
     (folder / "plots" / "overview.png").write_bytes(b"pooled")
     (folder / "scale.csv").write_text("pooled\n")
+    stale = folder / "settings" / "trust.erosion_per_item=0.3,_users.load_weight_leak=1"
+    stale.mkdir()  # a setting an earlier job list had
+    (stale / "report.md").write_text("a setting this sweep no longer has\n")
     again = subprocess.run(
         [sys.executable, "-m", "sim", "compare", str(folder)], capture_output=True, text=True
     )
     assert again.returncode == 0, again.stderr
     assert not (folder / "plots").exists() and not (folder / "scale.csv").exists()
+    assert not stale.exists()
     report = (folder / "report.md").read_text()
     keys = "`trust.erosion_per_item`, `users.load_weight_leak`"
     assert f"This sweep varies {keys} besides" in report

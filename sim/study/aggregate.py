@@ -86,8 +86,10 @@ def aggregate(folder: Path, intensity: float | None = None) -> Sweep:
         for part in parts:
             write_results(folder / "settings" / part.folder, part.sweep, intensity, part.label)
         remove_pooled_results(folder)
+        remove_stale_settings(folder, {part.folder for part in parts})
         text = settings_report(sweep, keys, parts, intensity)
     else:
+        remove_stale_settings(folder, set())
         text = write_results(folder, sweep, intensity)
     write_atomically(folder / "report.md", lambda out: out.write(text))
     status = sweep.status
@@ -116,6 +118,28 @@ def remove_pooled_results(folder: Path) -> None:
         plots.rmdir()
     for name in ("scale.csv", "scale_levels.csv"):
         (folder / name).unlink(missing_ok=True)
+
+
+def remove_stale_settings(folder: Path, current: set[str]) -> None:
+    """Remove the sub-reports an earlier aggregation wrote for settings the sweep no longer has.
+
+    In each ``settings/<label>/`` not in ``current``: only the files
+    ``write_results`` writes (its report, figures and scale tables); the folder,
+    and ``settings/`` itself, go only if that empties them, so a user's own
+    files stay where they are.
+    """
+    root = folder / "settings"
+    if not root.is_dir():
+        return
+    for stale in sorted(path for path in root.iterdir() if path.is_dir()):
+        if stale.name in current:
+            continue
+        remove_pooled_results(stale)
+        (stale / "report.md").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # holds files of the user's
+            stale.rmdir()
+    with contextlib.suppress(OSError):
+        root.rmdir()
 
 
 def write_results(
