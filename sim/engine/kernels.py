@@ -6,10 +6,11 @@ gathers, masks and temporaries (``reader[idx]``, ``status[idx] == VISIBLE``,
 calls of a tenth of a millisecond each, and that overhead, not arithmetic, was
 the year's cost. Each loop here fuses one such chain into a single pass.
 
-Every loop that draws random numbers takes the model's own
-``numpy.random.Generator`` and draws in the order the numpy code it replaced
-did (numba reproduces numpy's streams draw for draw), so the engine's outputs
-are byte-identical to the numpy version's: the golden time series is the check.
+Every loop that draws random numbers takes a ``numpy.random.Generator`` (the
+model's own, or in a world of several blocks of users a block's:
+``sim.engine.streams``) and draws in the order the numpy code it replaced did
+(numba reproduces numpy's streams draw for draw), so a world of one block gives
+the numpy version's outputs byte for byte: the golden time series are the check.
 
 Kernels marked ``nogil`` may run on several threads at once (``sim.engine.parallel``),
 each over one part of the arcs or authors. They draw nothing at random, or
