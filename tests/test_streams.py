@@ -74,18 +74,22 @@ def test_a_world_in_blocks_gives_the_same_series_on_one_thread_and_on_three(monk
 
 def test_block_zero_draws_from_the_models_generator_and_the_others_from_their_own(monkeypatch):
     """Who opens Moments on day 1: block 0 as in one block of every user, the rest not."""
-    filled: list[np.ndarray] = []
+    filled: dict[int, np.ndarray] = {}  # by the generator drawn from: blocks fill side by side
     fill = kernels.opened_today
 
     def keep(in_moments, engagement, rng, out):
         fill(in_moments, engagement, rng, out)
-        filled.append(out.copy())
+        filled[id(rng)] = out.copy()
 
     monkeypatch.setattr(kernels, "opened_today", keep)
-    small_model("graph.n_users=1500").step()  # one block
+    one = small_model("graph.n_users=1500")  # one block
+    one.step()
+    whole = filled.pop(id(one.rng))
     monkeypatch.setattr(streams, "BLOCK_SHIFT", SMALL_SHIFT)
-    small_model("graph.n_users=1500").step()  # three blocks
-    whole, first, *rest = filled
+    three = small_model("graph.n_users=1500")  # three blocks
+    three.step()
+    first, *rest = (filled[id(rng)] for rng in three.blocks.rngs)
+    assert three.blocks.rngs[0] is three.rng
     assert len(whole) == 1500 and [len(block) for block in [first, *rest]] == [512, 512, 476]
     np.testing.assert_array_equal(first, whole[:512])
     assert not np.array_equal(np.concatenate(rest), whole[512:])
