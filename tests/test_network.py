@@ -213,3 +213,13 @@ def test_a_graph_handed_over_is_freed_once_laid_out_and_is_the_graph_of_a_run():
     assert model.datacollector.get_model_vars_dataframe().equals(
         built.datacollector.get_model_vars_dataframe()
     )
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float64, np.float32, np.int8, np.bool_])
+def test_nonzero_finds_what_numpy_finds(dtype):
+    """``kernels.nonzero`` (the feed's authors, the day's posters) is ``np.flatnonzero``."""
+    rng = np.random.default_rng(7)
+    values = (rng.integers(-3, 4, 5_000) * (rng.random(5_000) < 0.2)).astype(dtype)
+    values[-1] = 1  # the last position counts too
+    for case in (values, values[:0], np.zeros(10, dtype=dtype), np.ones(10, dtype=dtype)):
+        np.testing.assert_array_equal(kernels.nonzero(case), np.flatnonzero(case))

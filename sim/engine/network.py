@@ -187,7 +187,7 @@ class ArcTable:
         view, per_author = self.kernel_view(), np.asarray(per_author)
         return parallel.summed(
             lambda authors, out: kernels.visible_sum(view, per_author, authors, out),
-            parallel.author_parts(self.start, np.flatnonzero(per_author)),
+            parallel.author_parts(self.start, kernels.nonzero(per_author)),
             lambda: np.zeros(self.n_users, dtype=np.float32),
         )
 
