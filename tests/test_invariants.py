@@ -74,3 +74,21 @@ def test_user_agents_are_made_on_first_use_and_are_the_rows_they_view():
     with pytest.raises(IndexError):
         users[model.n_users]
     assert sum(1 for _ in users) == model.n_users
+
+
+def test_the_sellers_arcs_are_those_whose_trust_the_census_reads():
+    """``seller_arcs`` (docking, the dashboard) and the census's trust (the daily mean)."""
+    from sim.engine import metrics
+
+    model = small_model("graph.n_users=1500")
+    for _ in range(20):
+        model.step()
+    arcs, seller = model.arcs, model.people.seller
+    listed = metrics.seller_arcs(model)
+    every = arcs.of_authors(np.flatnonzero(seller))
+    expected = np.sort(
+        every[(arcs.status[every] != ArcStatus.REMOVED) & ~seller[arcs.reader[every]]]
+    )
+    assert len(expected) > 100
+    np.testing.assert_array_equal(listed, expected)
+    np.testing.assert_array_equal(metrics.seller_arc_census(model).trust, arcs.trust[listed])

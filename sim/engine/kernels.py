@@ -1213,17 +1213,17 @@ def non_seller_total(seller: np.ndarray, values: np.ndarray) -> tuple[int, float
 @njit(cache=True, nogil=True)
 def seller_arc_census(
     arcs: Arcs, seller: np.ndarray, sellers: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Return, over the ``sellers``' arcs, those to non-sellers that still exist.
+) -> tuple[np.ndarray, int, int]:
+    """Return the trust along the ``sellers``' arcs to non-sellers that still exist.
 
     ``seller`` says per user whether they sell; ``sellers`` are the authors to
-    census. Also the trust along each of those arcs, and how many of all their
-    arcs still exist and how many are still visible.
+    census. Also how many of all their arcs still exist and how many are still
+    visible. The arcs themselves are listed by ``arcs_to_buyers``: the daily
+    reporters need only their trust, and not writing their indices (8 bytes
+    an arc, millions of arcs at a million users) is a quarter of this pass.
     """
     start, reader, status, trust = arcs.start, arcs.reader, arcs.status, arcs.trust
-    total = arc_count(start, sellers)
-    live_to_buyers = np.empty(total, dtype=np.int64)
-    live_trust = np.empty(total, dtype=np.float32)
+    live_trust = np.empty(arc_count(start, sellers), dtype=np.float32)
     k = not_removed = visible = 0
     for author in sellers:
         for arc in range(start[author], start[author + 1]):
@@ -1234,10 +1234,26 @@ def seller_arc_census(
             if state == VISIBLE:
                 visible += 1
             if not seller[reader[arc]]:
-                live_to_buyers[k] = arc
                 live_trust[k] = trust[arc]
                 k += 1
-    return live_to_buyers[:k], live_trust[:k], not_removed, visible
+    return live_trust[:k], not_removed, visible
+
+
+@njit(cache=True, nogil=True)
+def arcs_to_buyers(arcs: Arcs, seller: np.ndarray, sellers: np.ndarray) -> np.ndarray:
+    """Return the ``sellers``' arcs to non-sellers that still exist, in arc order.
+
+    The arcs whose trust ``seller_arc_census`` reads, in the same order.
+    """
+    start, reader, status = arcs.start, arcs.reader, arcs.status
+    live_to_buyers = np.empty(arc_count(start, sellers), dtype=np.int64)
+    k = 0
+    for author in sellers:
+        for arc in range(start[author], start[author + 1]):
+            if status[arc] != REMOVED and not seller[reader[arc]]:
+                live_to_buyers[k] = arc
+                k += 1
+    return live_to_buyers[:k]
 
 
 @njit(cache=True)

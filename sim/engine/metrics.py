@@ -105,17 +105,17 @@ class SellerArcs:
 
     Attributes:
         sellers: the users selling now.
-        to_buyers: their arcs to non-sellers that still exist (friends not removed).
-        trust: the trust along each of ``to_buyers`` when counted (float32). Like
-            the rest, kept until the day, the sellers or the arc statuses change:
-            reporters read it at the day's end, after the day's changes to trust.
+        trust: the trust along each of their arcs to non-sellers that still exist
+            (friends not removed; ``seller_arcs`` lists those arcs), when counted
+            (float32). Like the rest, kept until the day, the sellers or the arc
+            statuses change: reporters read it at the day's end, after the day's
+            changes to trust.
         not_removed: how many of all their arcs still exist.
         visible: how many of all their arcs are still visible (not muted).
 
     """
 
     sellers: np.ndarray
-    to_buyers: np.ndarray
     trust: np.ndarray
     not_removed: int
     visible: int
@@ -137,14 +137,8 @@ def seller_arc_census(model: SocialCommerceModel) -> SellerArcs:
             lambda part: kernels.seller_arc_census(view, seller, part),
             parallel.author_parts(arcs.start, sellers),
         )
-        to_buyers, trust, not_removed, visible = zip(*parts, strict=True)
-        return SellerArcs(
-            sellers,
-            np.concatenate(to_buyers),
-            np.concatenate(trust),
-            sum(not_removed),
-            sum(visible),
-        )
+        trust, not_removed, visible = zip(*parts, strict=True)
+        return SellerArcs(sellers, np.concatenate(trust), sum(not_removed), sum(visible))
 
     return once_per_state(model, "_seller_arcs_cache", census)
 
@@ -163,8 +157,13 @@ def once_per_state[T](model: SocialCommerceModel, name: str, compute: Callable[[
 
 
 def seller_arcs(model: SocialCommerceModel) -> np.ndarray:
-    """Arcs from current sellers to non-seller friends that still exist."""
-    return seller_arc_census(model).to_buyers
+    """Arcs from current sellers to non-seller friends that still exist, in arc order.
+
+    The arcs whose trust ``SellerArcs.trust`` holds; listed on request (docking,
+    the dashboard's trust histogram), not in the daily census.
+    """
+    seller = model.people.seller
+    return kernels.arcs_to_buyers(model.arcs.kernel_view(), seller, np.flatnonzero(seller))
 
 
 def marketing_read_per_user(model: SocialCommerceModel) -> float:
