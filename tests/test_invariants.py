@@ -27,6 +27,8 @@ def test_state_invariants_hold_every_day(scenario):
         twins = arcs.twin_of(np.arange(len(arcs)))
         assert np.array_equal(removed[twins], removed), "unfriending removes both arcs"
         assert arcs.counts.tolist() == np.bincount(arcs.status, minlength=3).tolist()
+        cohort_arcs = arcs.status[arcs.of_authors(model.cohort)]
+        assert arcs.tracked_counts.tolist() == np.bincount(cohort_arcs, minlength=3).tolist()
         now = int(len(arcs) - arcs.counts[ArcStatus.REMOVED]) // 2
         assert now <= friendships
         friendships = now

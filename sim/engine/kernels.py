@@ -1093,19 +1093,6 @@ def recruits(
     return joins[:count]
 
 
-@njit(cache=True, nogil=True)
-def status_counts(arcs: Arcs, authors: np.ndarray) -> tuple[int, int]:
-    """Return how many of the ``authors``' arcs still exist, and how many are visible."""
-    start, status = arcs.start, arcs.status
-    not_removed = visible = 0
-    for author in authors:
-        for arc in range(start[author], start[author + 1]):
-            state = status[arc]
-            not_removed += state != REMOVED
-            visible += state == VISIBLE
-    return not_removed, visible
-
-
 PAIRWISE_BLOCK = 128
 """numpy's pairwise summation adds blocks of at most this many values in eight running sums."""
 

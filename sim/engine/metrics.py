@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 from sim.engine import kernels, parallel
-from sim.engine.network import ArcStatus, ArcTable
+from sim.engine.network import ArcStatus
 
 if TYPE_CHECKING:
     from sim.engine.model import SocialCommerceModel
@@ -272,22 +272,11 @@ def _cohort_friend_share(model: SocialCommerceModel, visible: bool) -> float:
     start = int(model.friends_at_start[cohort].sum())
     if not start:
         return float("nan")
-    # both reporters read one count a day (the cohort's arcs: millions at a million users)
-    not_removed, seen = once_per_state(
-        model,
-        "_cohort_counts",
-        lambda: _status_counts(model.arcs, model.cohort),
-    )
-    return (seen if visible else not_removed) / start
-
-
-def _status_counts(arcs: ArcTable, authors: np.ndarray) -> tuple[int, int]:
-    """Return how many of the ``authors``' arcs still exist and how many are visible."""
-    view = arcs.kernel_view()
-    parts = parallel.run(
-        lambda part: kernels.status_counts(view, part), parallel.author_parts(arcs.start, authors)
-    )
-    return sum(part[0] for part in parts), sum(part[1] for part in parts)
+    counts = model.arcs.tracked_counts  # the cohort's arcs per status (ArcTable.track)
+    if counts is None:
+        raise RuntimeError("the day-0 sellers' arcs are not tracked (ArcTable.track)")
+    not_removed = int(counts[ArcStatus.VISIBLE] + counts[ArcStatus.MUTED])
+    return (int(counts[ArcStatus.VISIBLE]) if visible else not_removed) / start
 
 
 def cohort_friends_kept(model: SocialCommerceModel) -> float:

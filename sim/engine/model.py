@@ -117,6 +117,7 @@ class SocialCommerceModel(mesa.Model):
         self.friends_at_start = np.diff(self.arcs.start)
         self.seed_sellers()
         self.cohort = np.flatnonzero(self.people.seller)  # day-0 sellers (ODD 7.13)
+        self.arcs.track(self.cohort)  # their friends are counted every day
         self.datacollector = Recorder(model_reporters=REPORTERS)
 
     # -- initialization ---------------------------------------------------------------
