@@ -442,7 +442,7 @@ def arc_layout(edges: np.ndarray, arcs: Arcs) -> None:
         next_below[v] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def find_arcs(arcs: Arcs, readers: np.ndarray, authors: np.ndarray) -> np.ndarray:
     """Return arc ``readers[k] <- authors[k]`` for each k (-1 if none): binary searches."""
     start, reader = arcs.start, arcs.reader

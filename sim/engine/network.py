@@ -218,12 +218,15 @@ class ArcTable:
     def find(self, readers: np.ndarray, authors: np.ndarray) -> np.ndarray:
         """Return the arc ``readers[k] <- authors[k]`` for every k, or -1 where there is none.
 
-        A binary search within each author's slice (its readers are sorted).
+        A binary search within each author's slice (its readers are sorted), split
+        across threads (each search stands alone).
         """
-        return kernels.find_arcs(
-            self.kernel_view(),
-            np.asarray(readers, dtype=np.int64),
-            np.asarray(authors, dtype=np.int64),
+        view = self.kernel_view()
+        readers = np.asarray(readers, dtype=np.int64)
+        authors = np.asarray(authors, dtype=np.int64)
+        return parallel.joined(
+            lambda part: kernels.find_arcs(view, readers[part], authors[part]),
+            parallel.item_parts(len(readers)),
         )
 
     def friends(self, user: int) -> np.ndarray:
