@@ -22,11 +22,11 @@ def series(*overrides: str) -> pd.DataFrame:
 def test_a_run_gives_the_same_series_on_one_thread_and_on_three(monkeypatch, scenario):
     """Every split pass, run in parts on three threads where it would not split, is the pass.
 
-    ``MIN_PART`` is lowered so a 1,500-user run splits each pass, most into more
+    ``SPLIT_AT`` is lowered so a 1,500-user run splits each pass, most into more
     parts than threads (each thread then takes parts as it frees); the test
     counts that passes really ran in parts.
     """
-    monkeypatch.setattr(parallel, "MIN_PART", 40)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 80)
     monkeypatch.setenv("SIM_THREADS", "1")
     one = series(f"scenario={scenario}")
     split = []
@@ -44,7 +44,7 @@ def test_a_run_gives_the_same_series_on_one_thread_and_on_three(monkeypatch, sce
 
 
 def test_author_parts_keep_the_authors_in_order_with_about_equal_arcs(monkeypatch):
-    monkeypatch.setattr(parallel, "MIN_PART", 10)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 20)
     monkeypatch.setenv("SIM_THREADS", "4")
     model = small_model("graph.n_users=1000")
     start = model.arcs.start
@@ -57,14 +57,18 @@ def test_author_parts_keep_the_authors_in_order_with_about_equal_arcs(monkeypatc
 
 
 def test_item_parts_cover_the_range_in_order(monkeypatch):
-    monkeypatch.setattr(parallel, "MIN_PART", 10)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 20)
     monkeypatch.setenv("SIM_THREADS", "3")
-    parts = parallel.item_parts(100)  # 10 parts of MIN_PART: fewer than 4 a thread
-    assert [(p.start, p.stop) for p in parts] == [(10 * k, 10 * k + 10) for k in range(10)]
-    parts = parallel.item_parts(1000)  # at most PARTS_PER_THREAD a thread
+    parts = parallel.item_parts(1000)  # PARTS_PER_THREAD a thread, of about equal length
     assert len(parts) == 3 * parallel.PARTS_PER_THREAD
-    assert [p.start for p in parts[1:]] == [p.stop for p in parts[:-1]] and parts[-1].stop == 1000
-    assert parallel.item_parts(15) == [slice(0, 15)]  # too small to split
+    assert parts[0].start == 0 and parts[-1].stop == 1000
+    assert [p.start for p in parts[1:]] == [p.stop for p in parts[:-1]]
+    assert {p.stop - p.start for p in parts} <= {1000 // len(parts), 1000 // len(parts) + 1}
+    # a pass just big enough to split: as many parts as threads can share, none empty
+    parts = parallel.item_parts(100)
+    assert len(parts) == 3 * parallel.PARTS_PER_THREAD and min(p.stop - p.start for p in parts) >= 4
+    assert parallel.item_parts(20) == [slice(k, k + 1) for k in range(20)]
+    assert parallel.item_parts(19) == [slice(0, 19)]  # too small to split
     monkeypatch.setenv("SIM_THREADS", "1")
     assert parallel.item_parts(1000) == [slice(0, 1000)]  # one thread: one part
 

@@ -55,7 +55,7 @@ def test_a_world_in_blocks_gives_the_same_series_on_one_thread_and_on_three(monk
     Rectification folds items, so its readers draw expansions as well.
     """
     monkeypatch.setattr(streams, "BLOCK_SHIFT", SMALL_SHIFT)
-    monkeypatch.setattr(parallel, "MIN_PART", 40)
+    monkeypatch.setattr(parallel, "SPLIT_AT", 80)
     monkeypatch.setenv("SIM_THREADS", "1")
     one = series(f"scenario={scenario}")
     blocks_run = []

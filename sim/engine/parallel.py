@@ -8,13 +8,19 @@ the whole pass over its slice: parts are contiguous, joined in order (or summed,
 where sums of counts are exact in any order: ``summed``), and the
 model's outputs do not depend on how many threads ran (``tests/test_parallel.py``).
 
-A pass is cut into up to ``PARTS_PER_THREAD`` parts a thread, and each thread
-takes the next part not yet taken until none is left. Equal arcs or items do
-not mean equal time: the parts with the many small authors (the high-numbered
-users of a Holme-Kim graph) take longer a row than the hubs'. With one part a
-thread, the first 60 days at a million users spent 8.5 s in split passes, the
-calling thread's parts 5.3 s of it and the other thread's 8.2 s (1.3 to 2.3
-times as long, pass by pass): the calling thread waited a third of the time.
+A pass big enough to split (``SPLIT_AT`` arcs or items) is cut into
+``PARTS_PER_THREAD`` parts a thread, and each thread takes the next part not
+yet taken until none is left, so the threads finish within about a part of
+each other. Equal arcs or items do not mean equal time: the parts with the many
+small authors (the high-numbered users of a Holme-Kim graph) take longer a row
+than the hubs'. With one part a thread, the first 60 days at a million users
+spent 8.5 s in split passes, the calling thread's parts 5.3 s of it and the
+other thread's 8.2 s: the calling thread waited a third of the time. With up
+to four parts a thread but none under 100,000 items, most of a day's passes
+(200,000 to 800,000 items) were cut in three, one thread ran two of them, and
+over days 61-120 the two threads sat idle 40 ms a day of the 115 ms the day
+spent in split passes; eight parts a thread left 14 ms idle, and a day took
+0.955-0.963 as long (two models in one process, days alternated).
 
 Why by hand, not numba's ``parallel=True``: that needs a threading layer, and
 the one every machine has (workqueue) aborts the process when two Python
@@ -25,8 +31,8 @@ thread); GNU OpenMP's is not safe across ``fork``. Plain threads running
 forked process starts with none (``os.register_at_fork``) and makes its own.
 
 ``SIM_THREADS`` sets how many threads a pass may use (default: the cores this
-process may run on). A pass smaller than ``MIN_PART`` arcs or items a part runs
-on the calling thread alone, as every run of a few thousand users does.
+process may run on). A pass smaller than ``SPLIT_AT`` arcs or items runs on
+the calling thread alone, as every run of a few thousand users does.
 """
 
 from __future__ import annotations
@@ -42,12 +48,13 @@ import numpy as np
 from sim.core.config import ConfigError
 from sim.engine import kernels
 
-MIN_PART = 100_000
-"""Arcs (or items) a part needs before a pass is split: below it, starting a thread costs more."""
+SPLIT_AT = 200_000
+"""Arcs (or items) a pass needs before it is split: below it, handing parts to the
+other threads costs more than it saves."""
 
-PARTS_PER_THREAD = 4
-"""At most this many parts a thread: enough for the threads to even out, few enough to
-keep each part's fixed costs (a call, a result to join) small."""
+PARTS_PER_THREAD = 8
+"""Parts a thread, once a pass splits: enough for the threads to finish together,
+few enough to keep each part's fixed costs (a call, a result to join) small."""
 
 
 def workers() -> int:
@@ -81,12 +88,12 @@ def share_cores(processes: int) -> None:
 
 
 def _parts(work: int) -> int:
-    if work < 2 * MIN_PART:  # checked first: most passes of most runs are this small
+    if work < SPLIT_AT:  # checked first: most passes of most runs are this small
         return 1
     threads = workers()
     if threads == 1:
         return 1
-    return max(1, min(PARTS_PER_THREAD * threads, work // MIN_PART))
+    return min(PARTS_PER_THREAD * threads, work)
 
 
 def author_parts(start: np.ndarray, authors: np.ndarray) -> list[np.ndarray]:
