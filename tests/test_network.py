@@ -223,3 +223,7 @@ def test_nonzero_finds_what_numpy_finds(dtype):
     values[-1] = 1  # the last position counts too
     for case in (values, values[:0], np.zeros(10, dtype=dtype), np.ones(10, dtype=dtype)):
         np.testing.assert_array_equal(kernels.nonzero(case), np.flatnonzero(case))
+        other = np.roll(case, 3)  # the day's marketers: shown or folded
+        np.testing.assert_array_equal(
+            kernels.nonzero_either(case, other), np.flatnonzero((case != 0) | (other != 0))
+        )

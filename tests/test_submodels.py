@@ -318,6 +318,11 @@ def test_means_over_non_sellers_are_numpys_to_the_bit(rng, n):
         assert total == np.add.reduce(values[~seller])  # exactly, not approximately
     flags = rng.random(n) < 0.5
     assert kernels.non_seller_count(seller, flags) == (count, int(flags[~seller].sum()))
+    sales = rng.integers(0, 50, n)
+    sellers, total = kernels.seller_total(seller, sales)
+    assert (sellers, total) == (int(seller.sum()), int(sales[seller].sum()))
+    if sellers:  # the sellers' mean income, as the mask's mean gave it
+        assert total / sellers == sales[seller].mean()
 
 
 @pytest.mark.parametrize("p", [0.0, 1e-4, 0.02, 0.1, 0.5, 0.7])

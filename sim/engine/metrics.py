@@ -232,10 +232,8 @@ def ux(model: SocialCommerceModel) -> float:
 
 def seller_income(model: SocialCommerceModel) -> float:
     """Mean GMV per current seller over the rolling sales window."""
-    people = model.people
-    if not people.seller.any():
-        return 0.0
-    return float(people.rolling_sales[people.seller].mean() * model.cfg.market.order_value)
+    sellers, sales = kernels.seller_total(model.people.seller, model.people.rolling_sales)
+    return sales / sellers * model.cfg.market.order_value if sellers else 0.0
 
 
 def _seller_friend_share(model: SocialCommerceModel, keep: ArcStatus | None) -> float:

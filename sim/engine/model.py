@@ -261,7 +261,7 @@ class SocialCommerceModel(mesa.Model):
         )
         organic_available = arcs.visible_sum(feed.organic) * opened
         leak = self.cfg.trust.mute_leak
-        marketers = kernels.nonzero(feed.shown + feed.folded)
+        marketers = kernels.nonzero_either(feed.shown, feed.folded)
         ads, leaking = arcs.moments_arcs(opened, marketers, leak > 0)
         exposed, items, share, marketing_per_user, organic_per_user = read_in_blocks(
             arcs.kernel_view(),
