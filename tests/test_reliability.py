@@ -216,6 +216,24 @@ def test_a_finished_sweep_run_again_only_says_so(tiny_sweep, tmp_path):
     assert (copy / "report.md").stat().st_mtime_ns == report
 
 
+@pytest.mark.slow  # three sweeps end to end (-m 'not slow' skips it)
+def test_a_sweep_over_runs_that_other_sweeps_made_aggregates_them_all(tmp_path):
+    """Each policy run by a sweep of its own, then both at once: the last launches
+    nothing, and its report is of both runs, not of the last sweep's one."""
+    folder = tmp_path / "sweep"
+    for scenario in ("laissez_faire", "rectify"):
+        out = sim(
+            "-m", f"scenario={scenario}", *TINY_SWEEP[1:], f"hydra.sweep.dir={folder}", cwd=tmp_path
+        )
+        assert out.returncode == 0, out.stderr
+    assert "Runs expected 1, finished 1" in (folder / "report.md").read_text()
+    out = sim("-m", *TINY_SWEEP, f"hydra.sweep.dir={folder}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "2 of 2 runs finished earlier and are kept; 0 to run" in out.stdout
+    assert "nothing new" not in out.stdout
+    assert "Runs expected 2, finished 2" in (folder / "report.md").read_text()
+
+
 def test_time_left_follows_the_pace_once_three_runs_finished():
     from sim.run.sweep import time_left
 

@@ -78,15 +78,26 @@ def finish_sweep(folder: Path) -> None:
 
 
 def up_to_date(folder: Path) -> bool:
-    """Whether every expected run finished and the report is newer than each of them."""
+    """Whether every expected run finished and the report is of exactly those runs, and newer.
+
+    The runs the last aggregation read are its ``summary.parquet``'s: a folder filled
+    by several sweeps (the smaller sizes first, the largest later) holds finished
+    runs the last one did not aggregate, and a report newer than each run can
+    still be a report of some of them.
+    """
+    import pandas as pd  # only when nothing was launched
+
+    from sim.core.outcomes import RUN
+
     report = folder / "report.md"
     try:
         status = read_status(folder)
         if status["failed"] or status["damaged"] or status["missing"] or not report.is_file():
             return False
         written = report.stat().st_mtime_ns
-        return all(
-            (folder / run / SUMMARY).stat().st_mtime_ns <= written for run in status["complete"]
-        )
-    except (OSError, ValueError):
+        if any((folder / run / SUMMARY).stat().st_mtime_ns > written for run in status["complete"]):
+            return False
+        aggregated = pd.read_parquet(folder / "summary.parquet", columns=[RUN])[RUN]
+        return set(aggregated) == set(status["complete"])
+    except (OSError, ValueError, KeyError):
         return False
