@@ -153,59 +153,79 @@ SCALE_LEVELS = ROOT / "docs" / "validation" / "scale_levels.csv"
 
 
 def test_the_odd_sentences_about_scale_hold_on_the_recorded_study():
+    import numpy as np
     import pandas as pd
 
     from sim.study.scale import trends
 
     effects = pd.read_csv(SCALE)
     levels = pd.read_csv(SCALE_LEVELS)
-    diff = effects.set_index(["scenario", "outcome", "n_users"])["mean"]
+    sizes = (5_000, 50_000, 500_000, 5_000_000)
+    assert sorted(set(effects["n_users"])) == list(sizes)
+    assert set(effects["seeds"]) == {3}
+    table = effects.set_index(["scenario", "outcome", "n_users"])
+    diff = table["mean"]
     said = trends(effects)
-    # every difference holds from 5,000 to 500,000; at 5,000,000 (one seed) all on the same side
-    assert len(said) == 18 and {t.word for t in said} == {"holds"}
-    pairs = [(t.sizes[k], a) for t in said for k, a in zip(t.unsure, t.agrees, strict=True)]
-    assert all(n == 5_000_000 and a for n, a in pairs)
-    assert all(len(t.unsure) == 1 for t in said)
+    # every sign kept; 17 hold and rectification's unfriends grows, just over the line
+    assert len(said) == 18
+    assert all(t.sizes == sizes for t in said)
+    words = {(t.policy, t.outcome): t.word for t in said}
+    assert words.pop(("rectify", "unfriends")) == "grows"
+    assert set(words.values()) == {"holds"}
+    grown = diff[("rectify", "unfriends", 5_000_000)] / diff[("rectify", "unfriends", 5_000)]
+    assert round(grown, 2) == 2.01
     for t in said:
-        big, last = diff[(t.policy, t.outcome, 500_000)], diff[(t.policy, t.outcome, 5_000_000)]
-        assert abs(last - big) <= abs(big) / 10
-        # from 50,000 to 500,000 no difference moves by more than a tenth
+        signs = {np.sign(diff[(t.policy, t.outcome, n)]) for n in sizes}
+        assert len(signs) == 1, (t.policy, t.outcome)
+        assert table.loc[(t.policy, t.outcome, 5_000_000), "status"] != "within noise"
+        # from 50,000 to 5,000,000 no difference moves by more than a tenth
         mid = diff[(t.policy, t.outcome, 50_000)]
-        assert abs(big - mid) <= abs(mid) / 10
-    # a small world understates rectification by a third and more
-    for outcome, small, large in (("gmv", -4.2, -6.9), ("ux", 0.051, 0.081), ("left", -6.4, -11.5)):
+        assert abs(diff[(t.policy, t.outcome, 5_000_000)] - mid) <= abs(mid) / 10
+    # a small world gets rectification about half as large, the first two within noise
+    for outcome, small, large in (("gmv", -3.5, -6.5), ("ux", 0.045, 0.076), ("left", -5.9, -10.8)):
         digits = 3 if outcome == "ux" else 1
         assert round(diff[("rectify", outcome, 5_000)], digits) == small
-        assert round(diff[("rectify", outcome, 500_000)], digits) == large
-        assert abs(small) <= abs(large) * 2 / 3
-    for policy, small, large in (("separate_shop", -8.5, -6.5), ("c2b", -12.7, -10.4)):
+        assert round(diff[("rectify", outcome, 5_000_000)], digits) == large
+        assert 0.4 <= small / large <= 0.6
+    assert table.loc[("rectify", "gmv", 5_000), "status"] == "within noise"
+    assert table.loc[("rectify", "ux", 5_000), "status"] == "within noise"
+    for policy, small, large in (("separate_shop", -8.0, -6.5), ("c2b", -12.1, -10.6)):
         assert round(diff[(policy, "gmv", 5_000)], 1) == small
-        assert round(diff[(policy, "gmv", 500_000)], 1) == large
-    # rectify costs half the shop's net GMV at 5,000 and about the same from 50,000 on
+        assert round(diff[(policy, "gmv", 5_000_000)], 1) == large
+    # rectify costs under half the shop's net GMV at 5,000 and about the same from 50,000 on
     assert diff[("rectify", "gmv", 5_000)] / diff[("separate_shop", "gmv", 5_000)] < 0.5
-    shown = {50_000: (6.6, 6.2), 500_000: (6.9, 6.5), 5_000_000: (6.5, 6.4)}
+    shown = {50_000: (6.1, 6.1), 500_000: (6.8, 6.5), 5_000_000: (6.5, 6.5)}
     for n, (rect, shop) in shown.items():
         pair = (-diff[("rectify", "gmv", n)], -diff[("separate_shop", "gmv", n)])
         assert tuple(round(v, 1) for v in pair) == (rect, shop)
         assert abs(pair[0] - pair[1]) < 0.5
-    # laissez-faire's levels, and a spread over seeds that does not shrink with size
+    # laissez-faire's levels, and a spread over seeds that shrinks far less than sqrt(1000)
     lf = levels[levels["scenario"] == "laissez_faire"].set_index(["outcome", "n_users"])
-    assert round(lf.loc[("left", 5_000), "mean"], 1) == 20.8
-    assert round(lf.loc[("left", 500_000), "mean"], 1) == 23.6
-    assert round(lf.loc[("gmv", 5_000), "mean"], 1) == 23.1
-    assert round(lf.loc[("gmv", 500_000), "mean"], 1) == 22.7
-    assert round(lf.loc[("left", 5_000), "ci95"], 1) == 8.0
-    assert round(lf.loc[("left", 500_000), "ci95"], 1) == 6.8
+    assert round(lf.loc[("left", 5_000), "mean"], 1) == 20.3
+    assert round(lf.loc[("left", 5_000_000), "mean"], 1) == 22.8
+    assert round(lf.loc[("gmv", 5_000), "mean"], 1) == 22.5
+    assert round(lf.loc[("gmv", 5_000_000), "mean"], 1) == 22.2
+    spread = [round(lf.loc[("left", n), "ci95"], 1) for n in (5_000, 500_000, 5_000_000)]
+    assert spread == [9.4, 6.0, 1.9]
+    narrower = lf.loc[("left", 5_000), "ci95"] / lf.loc[("left", 5_000_000), "ci95"]
+    assert round(narrower) == 5 and round(np.sqrt(1000)) == 32
     # the sentences say these numbers
     section = ODD.split("### Scale:", 1)[1]
     for phrase in (
-        "cost 4.2 yuan per user against 6.9",
-        "0.051\n  against 0.081",
-        "6.4 points against 11.5",
-        "(8.5 against 6.5, and 12.7\n  against 10.4)",
-        "(6.6 and 6.2 at\n  50,000, 6.9 and 6.5 at 500,000, 6.5 and 6.4 at 5,000,000)",
-        "20.8% at 5,000 users and 23.6% at 500,000",
-        "8.0 points at 5,000\n  users and 6.8 at 500,000",
+        "3 seeds at every size",
+        "17 hold by the report's rule from 5,000 to 5,000,000 users and one\n  grows",
+        "2.01 times as large at\n  5,000,000 users as at 5,000",
+        "At 5,000,000 users all\n  18 are distinguishable from zero.",
+        "cost 3.5 yuan per user against 6.5",
+        "0.045\n  against 0.076",
+        "5.9 points against 10.8",
+        "(8.0 against 6.5, and 12.1 against 10.6)",
+        "(3.5 against 8.0\n  yuan per user)",
+        "(6.1 and\n  6.1 at 50,000, 6.8 and 6.5 at 500,000, 6.5 and 6.5 at 5,000,000)",
+        "20.3% at 5,000 users and 22.8% at 5,000,000",
+        "net GMV 22.5 and 22.2",
+        "9.4\n  points at 5,000 users, 6.0 at 500,000 and 1.9 at 5,000,000, five times",
+        "about 32 times narrower",
     ):
         assert phrase in section, phrase
 
